@@ -1,0 +1,246 @@
+"""One error base class and one mapper to problem+json (RFC 9457), in the caller's language."""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.plugins.problem_details import ProblemDetailsException
+
+from app.i18n import Language, negotiate
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Text:
+    """A message in both languages; `{name}` placeholders are filled by `render`."""
+
+    vi: str
+    en: str
+
+    def render(self, language: Language, **params: object) -> str:
+        template = self.en if language == "en" else self.vi
+        return template.format(**params) if params else template
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    message: Text
+    params: dict[str, object] = field(default_factory=dict)
+
+
+class AppError(Exception):
+    """An error the caller can act on. `detail` must say what to do next."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        title: Text,
+        detail: Text,
+        *,
+        params: dict[str, object] | None = None,
+        errors: list[FieldProblem] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.title = title
+        self.detail = detail
+        self.params = params or {}
+        self.errors = errors or []
+        self.headers = headers
+        self.extra = extra or {}
+
+
+def problem_type(code: str) -> str:
+    return f"urn:cwallet:problem:{code}"
+
+
+# Frequent answers, defined once so their wording stays the same everywhere.
+INVALID_INPUT_TITLE = Text("Dữ liệu không hợp lệ", "Invalid input")
+INVALID_INPUT_DETAIL = Text(
+    "Một số trường không hợp lệ. Hãy sửa các trường được liệt kê trong 'errors' rồi gửi lại.",
+    "Some fields are not valid. Correct the fields listed in 'errors' and send the request again.",
+)
+
+
+def not_found(what: Text) -> AppError:
+    return AppError(
+        404,
+        "not-found",
+        Text("Không tìm thấy", "Not found"),
+        Text(
+            "Không tìm thấy {what}. Hãy kiểm tra lại mã hoặc đường dẫn.",
+            "No {what} was found. Check the code or the link.",
+        ),
+        params={"what": what},
+    )
+
+
+def invalid_input(errors: list[FieldProblem]) -> AppError:
+    return AppError(422, "invalid-input", INVALID_INPUT_TITLE, INVALID_INPUT_DETAIL, errors=errors)
+
+
+def _render_param(value: object, language: Language) -> object:
+    return value.render(language) if isinstance(value, Text) else value
+
+
+def _to_problem(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
+    language = negotiate(request.headers.get("accept-language"))
+    params = {k: _render_param(v, language) for k, v in exc.params.items()}
+    extra: dict[str, Any] = {"type": problem_type(exc.code), "code": exc.code, **exc.extra}
+    if exc.errors:
+        extra["errors"] = [
+            {
+                "field": problem.field,
+                "message": problem.message.render(
+                    language, **{k: _render_param(v, language) for k, v in problem.params.items()}
+                ),
+            }
+            for problem in exc.errors
+        ]
+    return ProblemDetailsException(
+        status_code=exc.status,
+        title=exc.title.render(language),
+        detail=exc.detail.render(language, **params),
+        headers=exc.headers,
+        extra=extra,
+    ).to_response(request)
+
+
+def _validation_problems(exc: ValidationException) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if not isinstance(item, dict):
+            continue
+        key = str(item.get("key") or "body")
+        message = str(item.get("message") or "invalid")
+        problems.append(FieldProblem(key, Text("Giá trị không hợp lệ: {m}", "Invalid value: {m}"), {"m": message}))
+    return problems
+
+
+def handle_app_error(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
+    return _to_problem(request, exc)
+
+
+def handle_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    problems = _validation_problems(exc)
+    if not problems and "json" in (exc.detail or "").lower():
+        return _to_problem(
+            request,
+            AppError(
+                400,
+                "malformed-json",
+                Text("JSON không hợp lệ", "Malformed JSON"),
+                Text(
+                    "Nội dung yêu cầu không phải JSON hợp lệ. Hãy gửi một đối tượng JSON mã hoá UTF-8.",
+                    "The request body is not valid JSON. Send a UTF-8 encoded JSON object.",
+                ),
+            ),
+        )
+    if not problems:
+        problems = [FieldProblem("body", Text("{m}", "{m}"), {"m": exc.detail})]
+    return _to_problem(request, invalid_input(problems))
+
+
+_HTTP_TEXTS: dict[int, tuple[str, Text, Text]] = {
+    401: (
+        "unauthenticated",
+        Text("Chưa xác thực", "Not authenticated"),
+        Text(
+            "Thiếu hoặc sai mã truy cập, hoặc mã đã hết hạn. Hãy đăng nhập lại để lấy mã mới.",
+            "The access token is missing, invalid or expired. Sign in again to get a new one.",
+        ),
+    ),
+    403: (
+        "forbidden",
+        Text("Không có quyền", "Forbidden"),
+        Text(
+            "Tài khoản này không được phép thực hiện thao tác này.",
+            "This account is not allowed to do this.",
+        ),
+    ),
+    404: (
+        "not-found",
+        Text("Không tìm thấy", "Not found"),
+        Text("Đường dẫn không tồn tại. Hãy xem tài liệu API tại /schema.", "No such path. See the API docs at /schema."),
+    ),
+    405: (
+        "method-not-allowed",
+        Text("Phương thức không được hỗ trợ", "Method not allowed"),
+        Text("Đường dẫn này không nhận phương thức này. Xem /schema.", "This path does not take this method. See /schema."),
+    ),
+    429: (
+        "too-many-requests",
+        Text("Quá nhiều yêu cầu", "Too many requests"),
+        Text(
+            "Bạn đã gửi quá nhiều yêu cầu. Hãy thử lại sau số giây ghi trong Retry-After.",
+            "Too many requests. Try again after the number of seconds in Retry-After.",
+        ),
+    ),
+}
+
+
+def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    code, title, detail = _HTTP_TEXTS.get(
+        status,
+        (
+            "http-error",
+            Text("Yêu cầu không thực hiện được", "Request failed"),
+            Text("Yêu cầu không thực hiện được. Hãy kiểm tra lại và thử lại.", "The request failed. Check it and try again."),
+        ),
+    )
+    if status >= 500:
+        log.error("http_error", status=status, error_type=type(exc).__name__)
+    return _to_problem(request, AppError(status, code, title, detail, headers=exc.headers))
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # Only the type and where it was raised are logged: the messages of driver errors carry
+    # the offending values (a duplicate national ID, say), which must never reach the logs.
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    log.error(
+        "unhandled_error",
+        error_type=type(exc).__name__,
+        where=f"{frame.filename}:{frame.lineno}" if frame else None,
+        method=request.method,
+    )
+    return _to_problem(
+        request,
+        AppError(
+            500,
+            "internal-error",
+            Text("Lỗi hệ thống", "Internal error"),
+            Text(
+                "Hệ thống gặp lỗi ngoài dự kiến. Hãy thử lại sau ít phút; gửi lại cùng Idempotency-Key là an toàn.",
+                "Something went wrong on our side. Try again in a few minutes; retrying with the same Idempotency-Key is safe.",
+            ),
+        ),
+    )
+
+
+EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+    AppError: handle_app_error,
+    ValidationException: handle_validation,
+    NotAuthorizedException: handle_http,
+    PermissionDeniedException: handle_http,
+    NotFoundException: handle_http,
+    HTTPException: handle_http,
+    Exception: handle_unexpected,
+}

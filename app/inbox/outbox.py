@@ -1,0 +1,110 @@
+"""Turning outbox entries into notifications, and queueing their push.
+
+A change that owes the citizen a notification writes an outbox entry in the same atomic
+update as the change itself. This module then, for each entry: upserts the notification by
+its key (so a replay creates nothing new), queues the send job, and removes the entry. Each
+step is safe to repeat, so the API calls it right after the change and the sweeper calls it
+again for anything a crash left behind.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from arq import ArqRedis
+from beanie import Document
+from bson import ObjectId
+
+from app.queue import enqueue_notification
+from models.catalogue import Service
+from models.common import utcnow
+from models.document_types import type_names
+from models.dossier import Dossier, OutboxEntry
+from models.notification import Notification
+from models.wallet import WalletDocument
+
+
+async def _dossier_params(raw: dict[str, Any], entry: OutboxEntry) -> tuple[dict[str, str], dict[str, str]]:
+    service = await Service.find_one(Service.code == raw["service_code"])
+    assert entry.status is not None
+    params = {
+        "dossier_code": raw["code"],
+        "status": entry.status.value,
+        "service_name_vi": service.name.vi if service else raw["service_code"],
+        "service_name_en": service.name.en if service else raw["service_code"],
+    }
+    data = {"type": entry.kind, "dossier_code": raw["code"], "status": entry.status.value}
+    return params, data
+
+
+def _document_params(raw: dict[str, Any], entry: OutboxEntry) -> tuple[dict[str, str], dict[str, str]]:
+    name_vi, name_en = type_names(raw["type"])
+    params = {"document_type_name_vi": name_vi, "document_type_name_en": name_en}
+    data = {"type": entry.kind, "document_id": str(raw["_id"])}
+    return params, data
+
+
+async def _upsert_notification(
+    citizen_id: ObjectId, entry: OutboxEntry, params: dict[str, str], data: dict[str, str]
+) -> ObjectId:
+    now = utcnow()
+    collection = Notification.get_pymongo_collection()
+    await collection.update_one(
+        {"key": entry.key},
+        {
+            "$setOnInsert": {
+                "citizen_id": citizen_id,
+                "key": entry.key,
+                "kind": entry.kind,
+                "params": params,
+                "data": data,
+                "created_at": entry.created_at,
+                "read_at": None,
+                "state": "pending",
+                "deliveries": [],
+                "attempts": 0,
+                "updated_at": now,
+                "next_attempt_at": now,
+            }
+        },
+        upsert=True,
+    )
+    found = await collection.find_one({"key": entry.key}, {"_id": 1})
+    assert found is not None
+    return ObjectId(found["_id"])
+
+
+async def flush(model: type[Document], raw: dict[str, Any], pool: ArqRedis) -> list[ObjectId]:
+    """Materialise and queue every outbox entry of one dossier or wallet document."""
+    created: list[ObjectId] = []
+    for entry_raw in raw.get("outbox") or []:
+        entry = OutboxEntry.model_validate(entry_raw)
+        if model is Dossier:
+            params, data = await _dossier_params(raw, entry)
+        else:
+            params, data = _document_params(raw, entry)
+        notification_id = await _upsert_notification(raw["citizen_id"], entry, params, data)
+        await enqueue_notification(pool, str(notification_id))
+        await model.get_pymongo_collection().update_one({"_id": raw["_id"]}, {"$pull": {"outbox": {"key": entry.key}}})
+        created.append(notification_id)
+    return created
+
+
+async def sweep(pool: ArqRedis, *, older_than: timedelta, batch: int = 500) -> dict[str, int]:
+    """Finish what a crash left half-done: outbox entries not yet turned into notifications,
+    and pending notifications whose job has gone missing (Redis lost it, or it was never queued)."""
+    cutoff = utcnow() - older_than
+    counts = {"outbox": 0, "requeued": 0}
+    for model in (Dossier, WalletDocument):
+        cursor = model.get_pymongo_collection().find({"outbox.created_at": {"$lt": cutoff}}).limit(batch)
+        async for raw in cursor:
+            counts["outbox"] += len(await flush(model, raw, pool))
+    pending = Notification.get_pymongo_collection().find(
+        {"state": "pending", "next_attempt_at": {"$lt": cutoff}}, {"_id": 1}
+    ).limit(batch)
+    async for raw in pending:
+        # The job id dedupes: a notification whose job is still queued or deferred is not doubled.
+        if await enqueue_notification(pool, str(raw["_id"])):
+            counts["requeued"] += 1
+    return counts

@@ -1,0 +1,156 @@
+"""Who is calling: JWT bearer tokens (Litestar's JWTAuth), principals and guards.
+
+One signing key and one middleware serve three kinds of caller. The kind is in the token's
+audience and subject, and each route's guard admits one kind only, so a citizen's token is
+useless on agency routes and the reverse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any, Literal
+
+import msgspec
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from beanie import PydanticObjectId
+from bson.errors import InvalidId
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.security.jwt import JWTAuth, Token
+
+from app.config import Settings
+from models.agency import Agency, Staff
+from models.citizen import AuthSession
+
+PrincipalKind = Literal["citizen", "agency", "staff"]
+AUDIENCES: dict[PrincipalKind, str] = {
+    "citizen": "cwallet:citizen",
+    "agency": "cwallet:agency",
+    "staff": "cwallet:staff",
+}
+ISSUER = "cwallet"
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Verifying against this keeps the time of "no such account" equal to "wrong password".
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class Principal(msgspec.Struct, frozen=True, kw_only=True):
+    kind: PrincipalKind
+    id: str
+    session_id: str | None = None
+    agency_code: str | None = None
+    service_codes: tuple[str, ...] = ()
+    document_types: tuple[str, ...] = ()
+    role: str | None = None
+
+    @property
+    def object_id(self) -> PydanticObjectId:
+        return PydanticObjectId(self.id)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def hash_token(token: str) -> str:
+    """Opaque high-entropy tokens (refresh tokens) are looked up by their SHA-256."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _split_subject(token: Token) -> tuple[PrincipalKind, str] | None:
+    kind, _, ident = token.sub.partition(":")
+    if kind not in AUDIENCES or not ident:
+        return None
+    audience = token.aud if isinstance(token.aud, str) else None
+    if audience != AUDIENCES[kind]:  # type: ignore[index]
+        return None
+    return kind, ident  # type: ignore[return-value]
+
+
+async def retrieve_principal(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    split = _split_subject(token)
+    if split is None:
+        return None
+    kind, ident = split
+    try:
+        if kind == "citizen":
+            session_id = token.extras.get("sid")
+            if not isinstance(session_id, str):
+                return None
+            session = await AuthSession.get(PydanticObjectId(session_id))
+            # A revoked session (logout, refresh reuse) ends its access tokens at once.
+            if session is None or session.revoked_at is not None or str(session.citizen_id) != ident:
+                return None
+            return Principal(kind="citizen", id=ident, session_id=session_id)
+        if kind == "agency":
+            agency = await Agency.find_one(Agency.code == ident)
+            if agency is None:
+                return None
+            return Principal(
+                kind="agency",
+                id=ident,
+                agency_code=agency.code,
+                service_codes=tuple(agency.service_codes),
+                document_types=tuple(agency.document_types),
+            )
+        staff = await Staff.get(PydanticObjectId(ident))
+        if staff is None:
+            return None
+        return Principal(kind="staff", id=ident, role=staff.role)
+    except InvalidId:
+        return None
+
+
+def build_jwt_auth(settings: Settings) -> JWTAuth[Principal, Token]:
+    return JWTAuth[Principal, Token](
+        retrieve_user_handler=retrieve_principal,
+        token_secret=settings.jwt_secret,
+        algorithm="HS256",
+        accepted_audiences=list(AUDIENCES.values()),
+        accepted_issuers=[ISSUER],
+        require_claims=["exp", "sub", "aud", "iss"],
+        exclude=[
+            "^/health",
+            "^/schema",
+            "^/metrics",
+            "^/api/v1/citizens$",
+            "^/api/v1/auth/token$",
+            "^/api/v1/auth/refresh$",
+            "^/api/v1/agency/token$",
+            "^/api/v1/staff/token$",
+            "^/api/v1/services",
+        ],
+    )
+
+
+def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    user = connection.scope.get("user")
+    if not isinstance(user, Principal):
+        raise NotAuthorizedException()
+    return user
+
+
+def citizen_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if _principal(connection).kind != "citizen":
+        raise PermissionDeniedException()
+
+
+def agency_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if _principal(connection).kind != "agency":
+        raise PermissionDeniedException()
+
+
+def staff_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if _principal(connection).kind != "staff":
+        raise PermissionDeniedException()

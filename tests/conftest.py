@@ -1,0 +1,146 @@
+"""Real servers for the integration suite: the embedded store, Redis, the FCM emulator and an
+arq worker process, started once per test session and stopped at its end.
+
+Each session uses its own database name and queue name, so runs never see each other's data
+or jobs, even against a shared Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.devstack import ManagedProcess, redis_answers, start_embedded_mongo, start_fcm_emulator, start_process
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+RUN_ID = secrets.token_hex(4)
+FCM_PROJECT_ID = "cwallet-test"
+
+
+@pytest.fixture(scope="session")
+def mongo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    external = os.environ.get("TEST_MONGODB_URL")
+    if external:
+        yield external
+        return
+    proc = start_embedded_mongo(tmp_path_factory.mktemp("mongo"))
+    assert proc.url is not None
+    try:
+        yield proc.url
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    if not redis_answers(url):
+        pytest.exit(f"Redis does not answer at {url}: run the suite with `make test`, which starts one", 2)
+    return url
+
+
+@pytest.fixture(scope="session")
+def fcm_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedProcess]:
+    proc = start_fcm_emulator(project_id=FCM_PROJECT_ID, log_path=tmp_path_factory.mktemp("fcm") / "fcm.log")
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+def stack_env(mongo_url: str, redis_url: str, fcm_emulator: ManagedProcess) -> Iterator[dict[str, str]]:
+    """The environment the API (in-process) and the worker (a child process) share."""
+    env = {
+        "MONGODB_URL": mongo_url,
+        "MONGODB_DB": f"cwallet_test_{RUN_ID}",
+        "REDIS_URL": redis_url,
+        "QUEUE_NAME": f"cwallet:test:{RUN_ID}",
+        "FCM_PROJECT_ID": FCM_PROJECT_ID,
+        "FCM_ENDPOINT": fcm_emulator.url or "",
+        "JWT_SECRET": secrets.token_urlsafe(32),
+        "ENVIRONMENT": "test",
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    from app.config import get_settings
+
+    get_settings.cache_clear()
+    try:
+        yield env
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def worker(stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedProcess]:
+    """A real arq worker process running workers.settings.WorkerSettings."""
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    proc = start_process(
+        "worker",
+        [sys.executable, "-m", "arq", "workers.settings.WorkerSettings"],
+        {**os.environ, **stack_env},
+        log_path,
+    )
+    try:
+        yield proc
+    finally:
+        proc.stop()
+        # The worker's log is part of what the suite logged: the log scan reads it.
+        (REPO_ROOT / ".local" / "test-logs").mkdir(parents=True, exist_ok=True)
+        (REPO_ROOT / ".local" / "test-logs" / "worker.log").write_bytes(log_path.read_bytes())
+
+
+@pytest.fixture(scope="session")
+async def api(stack_env: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
+    """The real Litestar app with its lifespan, spoken to over ASGI on the test's own event loop
+    (PyMongo's async client is bound to the loop it was made on)."""
+    from app.config import get_settings
+    from app.main import create_app
+
+    app = create_app(get_settings())
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    # The lifespan is entered and left in one task of its own: pytest-asyncio sets a fixture
+    # up and tears it down in different tasks, which anyio's task groups do not allow.
+    async def hold_lifespan() -> None:
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    holder = asyncio.create_task(hold_lifespan())
+    await asyncio.wait([holder, asyncio.create_task(started.wait())], return_when=asyncio.FIRST_COMPLETED)
+    if holder.done():
+        holder.result()  # the lifespan failed: raise its error
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://cwallet.test") as client:
+            await _seed_catalogue()
+            yield client
+    finally:
+        stop.set()
+        await holder
+
+
+async def _seed_catalogue() -> None:
+    from app.catalogue.service import load_catalogue
+
+    await load_catalogue()
+
+
+@pytest.fixture
+async def emulator(fcm_emulator: ManagedProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=fcm_emulator.url or "", timeout=10) as client:
+        yield client

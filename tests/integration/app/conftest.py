@@ -1,0 +1,120 @@
+"""Factories for the API tests: citizens, devices and agencies, created through the real API
+(and, for agencies, the same service function the `cwallet` CLI calls)."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+
+@dataclass
+class CitizenHandle:
+    national_id: str
+    phone: str
+    password: str
+    id: str
+    access_token: str
+    refresh_token: str
+    device_tokens: list[str] = field(default_factory=list)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+@dataclass
+class AgencyHandle:
+    code: str
+    client_id: str
+    client_secret: str
+    access_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+def new_national_id() -> str:
+    # Hà Nội (001), a man born in the 1990s (century digit 0, year 90), six random digits.
+    return "001090" + f"{random.randrange(10**6):06d}"
+
+
+def new_phone() -> str:
+    return "09" + f"{random.randrange(10**8):08d}"
+
+
+async def register(api: httpx.AsyncClient, **overrides: Any) -> httpx.Response:
+    body = {
+        "national_id": new_national_id(),
+        "full_name": "Trần Thị Bình",
+        "date_of_birth": "1990-03-04",
+        "phone": new_phone(),
+        "password": "correct horse battery staple",
+        **overrides,
+    }
+    return await api.post("/api/v1/citizens", json=body)
+
+
+@pytest.fixture
+def make_citizen(api: httpx.AsyncClient) -> Callable[..., Awaitable[CitizenHandle]]:
+    async def make(devices: int = 1, locale: str = "vi", eid_level: int | None = None) -> CitizenHandle:
+        password = "correct horse battery staple"
+        national_id, phone = new_national_id(), new_phone()
+        created = await register(api, national_id=national_id, phone=phone, password=password)
+        assert created.status_code == 201, created.text
+        if eid_level is not None:
+            from models.citizen import Citizen
+
+            await Citizen.get_pymongo_collection().update_one({"national_id": national_id}, {"$set": {"eid_level": eid_level}})
+        login = await api.post("/api/v1/auth/token", json={"username": national_id, "password": password})
+        assert login.status_code == 200, login.text
+        tokens = login.json()
+        citizen = CitizenHandle(
+            national_id=national_id,
+            phone=phone,
+            password=password,
+            id=created.json()["id"],
+            access_token=tokens["access_token"],
+            refresh_token=tokens["refresh_token"],
+        )
+        for _ in range(devices):
+            token = f"fcm-{uuid.uuid4().hex}"
+            answer = await api.post(
+                "/api/v1/me/devices",
+                json={"token": token, "platform": "android", "locale": locale},
+                headers=citizen.headers,
+            )
+            assert answer.status_code == 201, answer.text
+            citizen.device_tokens.append(token)
+        return citizen
+
+    return make
+
+
+@pytest.fixture
+def make_agency(api: httpx.AsyncClient) -> Callable[..., Awaitable[AgencyHandle]]:
+    async def make(services: list[str], code: str | None = None) -> AgencyHandle:
+        from app.cli import create_agency
+        from models.agency import Agency
+        from models.catalogue import Service
+
+        code = code or f"AG{secrets.token_hex(3).upper()}"
+        creds = await create_agency(code, f"Test agency {code}", services, [])
+        # Dossiers are routed by the catalogue's agency code; a test agency takes over the
+        # services it is given, like a new agency system would after a catalogue update.
+        await Service.get_pymongo_collection().update_many({"code": {"$in": services}}, {"$set": {"agency_code": code}})
+        assert await Agency.find_one(Agency.code == code) is not None
+        token = await api.post(
+            "/api/v1/agency/token", json={"client_id": creds["client_id"], "client_secret": creds["client_secret"]}
+        )
+        assert token.status_code == 200, token.text
+        return AgencyHandle(code, creds["client_id"], creds["client_secret"], token.json()["access_token"])
+
+    return make
