@@ -138,21 +138,19 @@ def handle_app_error(request: Request[Any, Any, Any], exc: AppError) -> Response
     return _to_problem(request, exc)
 
 
+MALFORMED_JSON = AppError(
+    400,
+    "malformed-json",
+    Text("JSON không hợp lệ", "Malformed JSON"),
+    Text(
+        "Nội dung yêu cầu không phải JSON hợp lệ. Hãy gửi một đối tượng JSON mã hoá UTF-8.",
+        "The request body is not valid JSON. Send a UTF-8 encoded JSON object.",
+    ),
+)
+
+
 def handle_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     problems = _validation_problems(exc)
-    if not problems and "json" in (exc.detail or "").lower():
-        return _to_problem(
-            request,
-            AppError(
-                400,
-                "malformed-json",
-                Text("JSON không hợp lệ", "Malformed JSON"),
-                Text(
-                    "Nội dung yêu cầu không phải JSON hợp lệ. Hãy gửi một đối tượng JSON mã hoá UTF-8.",
-                    "The request body is not valid JSON. Send a UTF-8 encoded JSON object.",
-                ),
-            ),
-        )
     if not problems:
         problems = [FieldProblem("body", Text("{m}", "{m}"), {"m": exc.detail})]
     return _to_problem(request, invalid_input(problems))
@@ -198,6 +196,9 @@ _HTTP_TEXTS: dict[int, tuple[str, Text, Text]] = {
 
 def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
+    if status == 400:
+        # Litestar raises a bare 400 when the body cannot be decoded at all.
+        return _to_problem(request, MALFORMED_JSON)
     code, title, detail = _HTTP_TEXTS.get(
         status,
         (

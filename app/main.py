@@ -82,7 +82,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_app_init=[jwt_auth.on_app_init],
         plugins=[
             StructlogPlugin(structlog_config()),
-            ProblemDetailsPlugin(ProblemDetailsConfig(enable_for_all_http_exceptions=True)),
+            # Our handlers (app/errors.py) turn every error into problem+json in the caller's language.
+            ProblemDetailsPlugin(ProblemDetailsConfig()),
         ],
         middleware=[PrometheusConfig(app_name="cwallet", prefix="cwallet", group_path=True).middleware],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import random
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
@@ -12,6 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from tests.support import new_national_id, new_phone, register
 
 
 @dataclass
@@ -39,27 +40,6 @@ class AgencyHandle:
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.access_token}"}
-
-
-def new_national_id() -> str:
-    # Hà Nội (001), a man born in the 1990s (century digit 0, year 90), six random digits.
-    return "001090" + f"{random.randrange(10**6):06d}"
-
-
-def new_phone() -> str:
-    return "09" + f"{random.randrange(10**8):08d}"
-
-
-async def register(api: httpx.AsyncClient, **overrides: Any) -> httpx.Response:
-    body = {
-        "national_id": new_national_id(),
-        "full_name": "Trần Thị Bình",
-        "date_of_birth": "1990-03-04",
-        "phone": new_phone(),
-        "password": "correct horse battery staple",
-        **overrides,
-    }
-    return await api.post("/api/v1/citizens", json=body)
 
 
 @pytest.fixture
