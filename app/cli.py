@@ -106,7 +106,9 @@ async def seed_demo() -> dict[str, Any]:
             },
             upsert=True,
         )
-        agencies.append({"code": code, "client_id": client_id, "client_secret": DEMO_AGENCY_SECRET, "services": service_codes})
+        agencies.append(
+            {"code": code, "client_id": client_id, "client_secret": DEMO_AGENCY_SECRET, "services": service_codes}
+        )
     citizen = DEMO_CITIZEN
     await Citizen.get_pymongo_collection().update_one(
         {"national_id": citizen["national_id"]},
@@ -151,8 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--code", required=True)
     create.add_argument("--name", required=True)
     create.add_argument("--service", action="append", required=True, dest="services", help="repeatable")
-    create.add_argument("--document-type", action="append", default=[], dest="document_types",
-                        help="document types it may issue (default: its services' result types)")
+    create.add_argument(
+        "--document-type",
+        action="append",
+        default=[],
+        dest="document_types",
+        help="document types it may issue (default: its services' result types)",
+    )
 
     staff = sub.add_parser("staff", help="support staff").add_subparsers(dest="action", required=True)
     staff_create = staff.add_parser("create", help="create a staff account; prints its password once")

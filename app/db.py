@@ -17,9 +17,7 @@ async def connect(settings: Settings) -> AsyncMongoClient[dict[str, object]]:
     if settings.mongodb_url is None:
         # The API never starts a store itself: `make run` and the tests start the embedded
         # one and pass its URL, so a misconfigured production process fails loudly instead.
-        raise MissingStoreError(
-            "MONGODB_URL is not set: start the system with `make run`, or point it at MongoDB"
-        )
+        raise MissingStoreError("MONGODB_URL is not set: start the system with `make run`, or point it at MongoDB")
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
         settings.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=5000
     )

@@ -383,6 +383,14 @@ def _docs_urls(api: str) -> list[str]:
     return [api + p for p in candidates if http_answers(api + p)] or [api + "/schema"]
 
 
+def _redact(url: str) -> str:
+    """The URL with any password replaced by ***, for printing."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)).geturl()
+
+
 def _banner(api: str, fcm: str | None, env: Mapping[str, str], creds: str) -> str:
     rule = "=" * 72
     lines = [
@@ -391,8 +399,8 @@ def _banner(api: str, fcm: str | None, env: Mapping[str, str], creds: str) -> st
         rule,
         f"  API            {api}   (health: {api}/health/live)",
         *[f"  API docs       {u}" for u in _docs_urls(api)],
-        f"  MongoDB        {env['MONGODB_URL']}  (db {env.get('MONGODB_DB', 'cwallet')})",
-        f"  Redis          {env['REDIS_URL']}",
+        f"  MongoDB        {_redact(env['MONGODB_URL'])}  (db {env.get('MONGODB_DB', 'cwallet')})",
+        f"  Redis          {_redact(env['REDIS_URL'])}",
     ]
     if fcm:
         lines += [f"  FCM emulator   {fcm}", f"  Sent pushes    {fcm}/emulator/messages"]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 import structlog
@@ -16,6 +17,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.plugins.problem_details import ProblemDetailsException
+from litestar.types import ExceptionHandlersMap
 
 from app.i18n import Language, negotiate
 
@@ -38,7 +40,7 @@ class Text:
 class FieldProblem:
     field: str
     message: Text
-    params: dict[str, object] = field(default_factory=dict)
+    params: dict[str, object] = dataclass_field(default_factory=dict)
 
 
 class AppError(Exception):
@@ -176,12 +178,17 @@ _HTTP_TEXTS: dict[int, tuple[str, Text, Text]] = {
     404: (
         "not-found",
         Text("Không tìm thấy", "Not found"),
-        Text("Đường dẫn không tồn tại. Hãy xem tài liệu API tại /schema.", "No such path. See the API docs at /schema."),
+        Text(
+            "Đường dẫn không tồn tại. Hãy xem tài liệu API tại /schema.", "No such path. See the API docs at /schema."
+        ),
     ),
     405: (
         "method-not-allowed",
         Text("Phương thức không được hỗ trợ", "Method not allowed"),
-        Text("Đường dẫn này không nhận phương thức này. Xem /schema.", "This path does not take this method. See /schema."),
+        Text(
+            "Đường dẫn này không nhận phương thức này. Xem /schema.",
+            "This path does not take this method. See /schema.",
+        ),
     ),
     429: (
         "too-many-requests",
@@ -204,7 +211,10 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
         (
             "http-error",
             Text("Yêu cầu không thực hiện được", "Request failed"),
-            Text("Yêu cầu không thực hiện được. Hãy kiểm tra lại và thử lại.", "The request failed. Check it and try again."),
+            Text(
+                "Yêu cầu không thực hiện được. Hãy kiểm tra lại và thử lại.",
+                "The request failed. Check it and try again.",
+            ),
         ),
     )
     if status >= 500:
@@ -230,13 +240,14 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
             Text("Lỗi hệ thống", "Internal error"),
             Text(
                 "Hệ thống gặp lỗi ngoài dự kiến. Hãy thử lại sau ít phút; gửi lại cùng Idempotency-Key là an toàn.",
-                "Something went wrong on our side. Try again in a few minutes; retrying with the same Idempotency-Key is safe.",
+                "Something went wrong on our side. Try again in a few minutes; retrying with the same Idempotency-Key "
+                "is safe.",
             ),
         ),
     )
 
 
-EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     AppError: handle_app_error,
     ValidationException: handle_validation,
     NotAuthorizedException: handle_http,

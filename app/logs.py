@@ -12,6 +12,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
+from litestar.data_extractors import RequestExtractorField, ResponseExtractorField
 from litestar.logging.config import StructLoggingConfig, default_json_serializer
 from litestar.middleware.logging import LoggingMiddlewareConfig
 from litestar.plugins.structlog import StructlogConfig
@@ -40,6 +41,10 @@ _PATTERNS = [
     re.compile(r"(?<![\d+])(?:\+?84|0)[35789]\d{8}(?!\d)"),  # Vietnamese mobile numbers
 ]
 REDACTED = "[redacted]"
+# Method, path and status only: bodies, headers, cookies and query strings can carry
+# personal data and tokens.
+REQUEST_LOG_FIELDS: list[RequestExtractorField] = ["method", "path"]
+RESPONSE_LOG_FIELDS: list[ResponseExtractorField] = ["status_code"]
 
 
 def _scrub(value: Any) -> Any:
@@ -91,10 +96,8 @@ def structlog_config() -> StructlogConfig:
             log_exceptions="never",
         ),
         middleware_logging_config=LoggingMiddlewareConfig(
-            # Method, path and status only: bodies, headers, cookies and query strings can
-            # carry personal data and tokens.
-            request_log_fields=("method", "path"),
-            response_log_fields=("status_code",),
+            request_log_fields=REQUEST_LOG_FIELDS,
+            response_log_fields=RESPONSE_LOG_FIELDS,
             exclude=["^/health", "^/metrics"],
         ),
     )

@@ -37,7 +37,15 @@ def cursor_filter(cursor: str | None, *, descending: bool) -> dict[str, Any]:
         last = ObjectId(cursor)
     except (InvalidId, TypeError):
         raise invalid_input(
-            [FieldProblem("cursor", Text("Con trỏ trang không hợp lệ; hãy bỏ nó để đọc từ đầu.", "Invalid cursor; omit it to start from the first page."))]
+            [
+                FieldProblem(
+                    "cursor",
+                    Text(
+                        "Con trỏ trang không hợp lệ; hãy bỏ nó để đọc từ đầu.",
+                        "Invalid cursor; omit it to start from the first page.",
+                    ),
+                )
+            ]
         ) from None
     return {"_id": {"$lt" if descending else "$gt": last}}
 

@@ -16,7 +16,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from beanie import PydanticObjectId
 from bson.errors import InvalidId
+from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.security.jwt import JWTAuth, Token
@@ -50,6 +52,11 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def object_id(self) -> PydanticObjectId:
         return PydanticObjectId(self.id)
+
+
+# A request made with one of our tokens: `request.user` is the Principal.
+PrincipalRequest = Request[Principal, Token, State]
+AnyRequest = Request[Any, Any, State]
 
 
 def hash_password(password: str) -> str:

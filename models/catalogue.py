@@ -37,6 +37,10 @@ class FormField(BaseModel):
     max_length: int | None = None
 
 
+def _online_only() -> list[DeliveryMethod]:
+    return ["online"]
+
+
 class Service(Document):
     code: str
     name: LocalizedText
@@ -46,7 +50,7 @@ class Service(Document):
     result_document_type: str | None = None
     required_eid_level: int = 1
     form_fields: list[FormField] = Field(default_factory=list)
-    delivery_methods: list[DeliveryMethod] = Field(default_factory=lambda: ["online"])
+    delivery_methods: list[DeliveryMethod] = Field(default_factory=_online_only)
     catalogue_version: str = ""
 
     class Settings:
@@ -62,6 +66,4 @@ class CatalogueFile(BaseModel):
 def read_catalogue(path: Path = CATALOGUE_FILE) -> list[Service]:
     """Parse and validate the catalogue file; a bad file fails loudly before anything is stored."""
     raw = CatalogueFile.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    return [
-        Service.model_validate({**entry, "catalogue_version": raw.version}) for entry in raw.services
-    ]
+    return [Service.model_validate({**entry, "catalogue_version": raw.version}) for entry in raw.services]

@@ -65,9 +65,7 @@ class Dossier(Document):
         indexes = [
             IndexModel([("code", pymongo.ASCENDING)], unique=True),
             IndexModel([("citizen_id", pymongo.ASCENDING), ("_id", pymongo.DESCENDING)]),
-            IndexModel(
-                [("agency_code", pymongo.ASCENDING), ("status", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]
-            ),
+            IndexModel([("agency_code", pymongo.ASCENDING), ("status", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]),
             IndexModel([("agency_code", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]),
             # One dossier per (citizen, Idempotency-Key): a retried submission finds the first.
             IndexModel(

@@ -31,7 +31,11 @@ async def register(api: httpx.AsyncClient, **overrides: Any) -> httpx.Response:
 
 
 FORMS: dict[str, dict[str, Any]] = {
-    "DL_RENEWAL": {"current_licence_number": "790123456789", "licence_class": "B2", "health_certificate_date": "2026-11-01"},
+    "DL_RENEWAL": {
+        "current_licence_number": "790123456789",
+        "licence_class": "B2",
+        "health_certificate_date": "2026-11-01",
+    },
     "CRIMINAL_RECORD": {"certificate_type": "1", "purpose": "Xin việc", "copies": 1},
     "RESIDENCE_REGISTRATION": {"new_address": "5 Trần Phú, Nha Trang"},
 }

@@ -79,10 +79,12 @@ async def send_notification(sender: FcmSender, notification_id: str, attempt: in
     if notification is None or notification.state != "pending":
         return notification.state if notification else "missing"
 
-    devices = {d.id: d for d in await Device.find(Device.citizen_id == notification.citizen_id).to_list()}
+    devices = {
+        d.id: d for d in await Device.find(Device.citizen_id == notification.citizen_id).to_list() if d.id is not None
+    }
     deliveries = {d.device_id: d for d in notification.deliveries}
     for device_id in devices:
-        deliveries.setdefault(device_id, DeviceDelivery(device_id=device_id))  # type: ignore[arg-type]
+        deliveries.setdefault(device_id, DeviceDelivery(device_id=device_id))
     targets = [
         (deliveries[device_id], device)
         for device_id, device in devices.items()

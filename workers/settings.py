@@ -10,8 +10,8 @@ from typing import Any, ClassVar
 
 import structlog
 from arq import Retry
-from arq.worker import func
 from arq.cron import CronJob, cron
+from arq.worker import func
 
 from app import db
 from app.config import get_settings

@@ -31,7 +31,10 @@ BAD_REFRESH = AppError(
     401,
     "bad-refresh-token",
     Text("Phiên đăng nhập không còn hiệu lực", "Session no longer valid"),
-    Text("Mã làm mới không hợp lệ hoặc đã dùng. Hãy đăng nhập lại.", "The refresh token is invalid or used. Sign in again."),
+    Text(
+        "Mã làm mới không hợp lệ hoặc đã dùng. Hãy đăng nhập lại.",
+        "The refresh token is invalid or used. Sign in again.",
+    ),
 )
 BAD_CLIENT = AppError(
     401,

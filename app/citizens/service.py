@@ -35,7 +35,9 @@ def _registration_problems(data: CitizenIn, phone: str | None) -> list[FieldProb
         problems.append(
             FieldProblem(
                 "national_id",
-                Text("Số định danh cá nhân phải gồm đúng 12 chữ số.", "The national ID number must be exactly 12 digits."),
+                Text(
+                    "Số định danh cá nhân phải gồm đúng 12 chữ số.", "The national ID number must be exactly 12 digits."
+                ),
             )
         )
     if phone is None:
@@ -58,10 +60,14 @@ def _registration_problems(data: CitizenIn, phone: str | None) -> list[FieldProb
         )
     if data.date_of_birth > date.today():
         problems.append(
-            FieldProblem("date_of_birth", Text("Ngày sinh không thể ở tương lai.", "The date of birth cannot be in the future."))
+            FieldProblem(
+                "date_of_birth", Text("Ngày sinh không thể ở tương lai.", "The date of birth cannot be in the future.")
+            )
         )
     if not data.full_name.strip():
-        problems.append(FieldProblem("full_name", Text("Họ tên không được để trống.", "The full name cannot be empty.")))
+        problems.append(
+            FieldProblem("full_name", Text("Họ tên không được để trống.", "The full name cannot be empty."))
+        )
     return problems
 
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from arq import ArqRedis
-from litestar import Controller, Request, Response, get, post
-from litestar.params import Parameter
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.config import Settings
@@ -12,14 +13,13 @@ from app.dossiers import service
 from app.dossiers.schemas import AgencyDossierOut, DossierIn, DossierOut, EventIn
 from app.inbox.outbox import flush
 from app.pagination import Page, clamp_limit
-from app.security import Principal, agency_only, citizen_only
+from app.security import PrincipalRequest, agency_only, citizen_only
 from models.dossier import Dossier
 
-PrincipalRequest = Request[Principal, object, object]
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         min_length=8,
         max_length=128,
         description="A fresh random key per new dossier (e.g. a UUID); resend the same key when retrying.",
@@ -41,7 +41,11 @@ class CitizenDossierController(Controller):
 
     @post("/", status_code=HTTP_201_CREATED)
     async def submit(
-        self, request: PrincipalRequest, data: DossierIn, queue_pool: ArqRedis, idempotency_key: IdempotencyKey = None
+        self,
+        request: PrincipalRequest,
+        data: JSONBody[DossierIn],
+        queue_pool: NamedDependency[ArqRedis],
+        idempotency_key: IdempotencyKey = None,
     ) -> DossierOut:
         """Apply for a public service. Retrying with the same `Idempotency-Key` returns the first dossier."""
         dossier, _ = await service.submit(request.user.object_id, idempotency_key, data)
@@ -51,13 +55,19 @@ class CitizenDossierController(Controller):
 
     @get("/")
     async def list_dossiers(
-        self, request: PrincipalRequest, settings: Settings, cursor: str | None = None, limit: int | None = None
+        self,
+        request: PrincipalRequest,
+        settings: NamedDependency[Settings],
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
     ) -> Page[DossierOut]:
         """The citizen's dossiers, newest first."""
-        return await service.list_for_citizen(request.user.object_id, cursor, clamp_limit(limit, settings.page_limit_max))
+        return await service.list_for_citizen(
+            request.user.object_id, cursor, clamp_limit(limit, settings.page_limit_max)
+        )
 
     @get("/{code:str}")
-    async def get_dossier(self, request: PrincipalRequest, code: str) -> DossierOut:
+    async def get_dossier(self, request: PrincipalRequest, code: FromPath[str]) -> DossierOut:
         """One dossier with its history."""
         return service.dossier_out(await service.get_for_citizen(request.user.object_id, code))
 
@@ -71,11 +81,11 @@ class AgencyDossierController(Controller):
     async def worklist(
         self,
         request: PrincipalRequest,
-        settings: Settings,
-        status: str | None = None,
-        service_code: str | None = None,
-        cursor: str | None = None,
-        limit: int | None = None,
+        settings: NamedDependency[Settings],
+        status: FromQuery[str | None] = None,
+        service_code: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
     ) -> Page[AgencyDossierOut]:
         """The agency's own dossiers, oldest first. Each read is recorded in the citizen's access log."""
         return await service.worklist(
@@ -84,7 +94,11 @@ class AgencyDossierController(Controller):
 
     @post("/{code:str}/events", status_code=HTTP_200_OK)
     async def post_event(
-        self, request: PrincipalRequest, code: str, data: EventIn, queue_pool: ArqRedis
+        self,
+        request: PrincipalRequest,
+        code: FromPath[str],
+        data: JSONBody[EventIn],
+        queue_pool: NamedDependency[ArqRedis],
     ) -> Response[DossierOut]:
         """Move the dossier to a new status. The same `event_id` again: the same answer, no second effect."""
         dossier, _ = await service.apply_event(request.user, code, data)

@@ -18,7 +18,11 @@ _TYPE_NAMES = {
 
 def _value_ok(spec: FormField, value: Any) -> bool:
     if spec.type == "string":
-        return isinstance(value, str) and bool(value.strip()) and (spec.max_length is None or len(value) <= spec.max_length)
+        return (
+            isinstance(value, str)
+            and bool(value.strip())
+            and (spec.max_length is None or len(value) <= spec.max_length)
+        )
     if spec.type == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
     if spec.type == "boolean":

@@ -93,7 +93,8 @@ IDEMPOTENCY_KEY_REUSED = AppError(
     Text("Idempotency-Key đã dùng cho yêu cầu khác", "Idempotency-Key used for another request"),
     Text(
         "Khoá Idempotency-Key này đã được dùng cho một hồ sơ có nội dung khác. Hãy tạo khoá mới cho mỗi hồ sơ mới.",
-        "This Idempotency-Key was already used for a dossier with different content. Use a new key for each new dossier.",
+        "This Idempotency-Key was already used for a dossier with different content. Use a new key for each new "
+        "dossier.",
     ),
 )
 
@@ -123,8 +124,10 @@ async def submit(citizen_id: PydanticObjectId, idempotency_key: str | None, data
             "eid-level-too-low",
             Text("Cần tài khoản định danh mức 2", "e-ID level 2 needed"),
             Text(
-                "Thủ tục này cần tài khoản định danh điện tử mức {level}. Hãy mang căn cước công dân gắn chíp đến công an xã/phường để nâng mức tài khoản, rồi nộp lại.",
-                "This service needs e-ID level {level}. Take your chip-based ID card to the commune or ward police to upgrade your account, then apply again.",
+                "Thủ tục này cần tài khoản định danh điện tử mức {level}. Hãy mang căn cước công dân gắn chíp đến "
+                "công an xã/phường để nâng mức tài khoản, rồi nộp lại.",
+                "This service needs e-ID level {level}. Take your chip-based ID card to the commune or ward police to "
+                "upgrade your account, then apply again.",
             ),
             params={"level": service.required_eid_level},
         )
@@ -233,7 +236,8 @@ def _as_of(dossier: Dossier, event_id: str) -> Dossier:
     """The dossier as the first answer to `event_id` showed it: a replay gets the same answer."""
     cut = next((i for i, h in enumerate(dossier.history) if h.event_id == event_id), len(dossier.history) - 1)
     history = dossier.history[: cut + 1]
-    return dossier.model_copy(update={"history": history, "status": history[-1].status})
+    replayed: Dossier = dossier.model_copy(update={"history": history, "status": history[-1].status})
+    return replayed
 
 
 def _parse_status(raw: str) -> DossierStatus:
@@ -244,7 +248,10 @@ def _parse_status(raw: str) -> DossierStatus:
             [
                 FieldProblem(
                     "status",
-                    Text("Trạng thái '{s}' không tồn tại. Các trạng thái: {all}.", "Unknown status '{s}'. Statuses: {all}."),
+                    Text(
+                        "Trạng thái '{s}' không tồn tại. Các trạng thái: {all}.",
+                        "Unknown status '{s}'. Statuses: {all}.",
+                    ),
                     {"s": raw, "all": ", ".join(s.value for s in DossierStatus)},
                 )
             ]
@@ -258,7 +265,8 @@ def _move_not_allowed(current: DossierStatus, target: DossierStatus) -> AppError
         "status-move-not-allowed",
         Text("Không thể chuyển trạng thái", "Status move not allowed"),
         Text(
-            "Hồ sơ đang ở trạng thái '{current}', không thể chuyển sang '{target}'. Các trạng thái tiếp theo được phép: {allowed}.",
+            "Hồ sơ đang ở trạng thái '{current}', không thể chuyển sang '{target}'. Các trạng thái tiếp theo được "
+            "phép: {allowed}.",
             "The dossier is '{current}' and cannot move to '{target}'. Allowed next statuses: {allowed}.",
         ),
         params={"current": current.value, "target": target.value, "allowed": ", ".join(allowed) or "-"},
@@ -309,7 +317,9 @@ async def apply_event(principal: Principal, code: str, data: EventIn) -> tuple[D
                 update_set["result_document_id"] = document_id
 
         now = utcnow()
-        entry = HistoryEntry(status=target, at=now, note=data.note, event_id=data.event_id, actor=f"agency:{principal.agency_code}")
+        entry = HistoryEntry(
+            status=target, at=now, note=data.note, event_id=data.event_id, actor=f"agency:{principal.agency_code}"
+        )
         notice = _status_notice(dossier, target, data.event_id)
         # One atomic, conditional update: it applies only if the dossier is still in the status
         # we checked and has not seen this event, so two racing copies change it once.
@@ -331,7 +341,10 @@ async def apply_event(principal: Principal, code: str, data: EventIn) -> tuple[D
         409,
         "concurrent-update",
         Text("Hồ sơ vừa được cập nhật", "Dossier changed meanwhile"),
-        Text("Hồ sơ vừa được cập nhật bởi một sự kiện khác. Hãy đọc lại hồ sơ rồi gửi lại.", "Another event changed the dossier meanwhile. Read it again and resend."),
+        Text(
+            "Hồ sơ vừa được cập nhật bởi một sự kiện khác. Hãy đọc lại hồ sơ rồi gửi lại.",
+            "Another event changed the dossier meanwhile. Read it again and resend.",
+        ),
     )
 
 

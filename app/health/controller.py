@@ -4,6 +4,7 @@ import asyncio
 
 from arq import ArqRedis
 from litestar import Controller, Response, get
+from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from pymongo import AsyncMongoClient
 
@@ -19,7 +20,11 @@ class HealthController(Controller):
         return {"status": "ok"}
 
     @get("/ready", security=[])
-    async def ready(self, mongo_client: AsyncMongoClient[dict[str, object]], queue_pool: ArqRedis) -> Response[dict[str, str]]:
+    async def ready(
+        self,
+        mongo_client: NamedDependency[AsyncMongoClient[dict[str, object]]],
+        queue_pool: NamedDependency[ArqRedis],
+    ) -> Response[dict[str, str]]:
         """The store and Redis both answer: this instance can take traffic."""
         checks: dict[str, str] = {}
         try:
@@ -33,4 +38,7 @@ class HealthController(Controller):
         except Exception as exc:
             checks["redis"] = f"down: {type(exc).__name__}"
         ok = all(v == "ok" for v in checks.values())
-        return Response({"status": "ok" if ok else "unavailable", **checks}, status_code=HTTP_200_OK if ok else HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(
+            {"status": "ok" if ok else "unavailable", **checks},
+            status_code=HTTP_200_OK if ok else HTTP_503_SERVICE_UNAVAILABLE,
+        )

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from litestar import Controller, Request, get
+from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
 
 from app.config import Settings
 from app.i18n import negotiate
 from app.inbox import service
 from app.inbox.schemas import NotificationOut
 from app.pagination import Page, clamp_limit
-from app.security import Principal, citizen_only
+from app.security import PrincipalRequest, citizen_only
 
 
 class InboxController(Controller):
@@ -18,10 +20,10 @@ class InboxController(Controller):
     @get("/")
     async def inbox(
         self,
-        request: Request[Principal, object, object],
-        settings: Settings,
-        cursor: str | None = None,
-        limit: int | None = None,
+        request: PrincipalRequest,
+        settings: NamedDependency[Settings],
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
     ) -> Page[NotificationOut]:
         """The citizen's notifications, newest first."""
         return await service.list_inbox(

@@ -100,9 +100,11 @@ async def sweep(pool: ArqRedis, *, older_than: timedelta, batch: int = 500) -> d
         cursor = model.get_pymongo_collection().find({"outbox.created_at": {"$lt": cutoff}}).limit(batch)
         async for raw in cursor:
             counts["outbox"] += len(await flush(model, raw, pool))
-    pending = Notification.get_pymongo_collection().find(
-        {"state": "pending", "next_attempt_at": {"$lt": cutoff}}, {"_id": 1}
-    ).limit(batch)
+    pending = (
+        Notification.get_pymongo_collection()
+        .find({"state": "pending", "next_attempt_at": {"$lt": cutoff}}, {"_id": 1})
+        .limit(batch)
+    )
     async for raw in pending:
         # The job id dedupes: a notification whose job is still queued or deferred is not doubled.
         if await enqueue_notification(pool, str(raw["_id"])):

@@ -27,7 +27,11 @@ class IssueDocumentIn(msgspec.Struct):
 
     def document(self) -> DocumentIn:
         return DocumentIn(
-            type=self.type, number=self.number, valid_from=self.valid_from, fields=self.fields, valid_until=self.valid_until
+            type=self.type,
+            number=self.number,
+            valid_from=self.valid_from,
+            fields=self.fields,
+            valid_until=self.valid_until,
         )
 
 

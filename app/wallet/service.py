@@ -109,7 +109,12 @@ async def issue(
 async def citizen_by_national_id(national_id: str) -> Citizen:
     if national_id_problem(national_id):
         raise invalid_input(
-            [FieldProblem("national_id", Text("Số định danh phải gồm đúng 12 chữ số.", "The national ID must be exactly 12 digits."))]
+            [
+                FieldProblem(
+                    "national_id",
+                    Text("Số định danh phải gồm đúng 12 chữ số.", "The national ID must be exactly 12 digits."),
+                )
+            ]
         )
     citizen = await Citizen.find_one(Citizen.national_id == national_id)
     if citizen is None:

@@ -7,7 +7,6 @@ import secrets
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 import pytest
@@ -52,7 +51,9 @@ def make_citizen(api: httpx.AsyncClient) -> Callable[..., Awaitable[CitizenHandl
         if eid_level is not None:
             from models.citizen import Citizen
 
-            await Citizen.get_pymongo_collection().update_one({"national_id": national_id}, {"$set": {"eid_level": eid_level}})
+            await Citizen.get_pymongo_collection().update_one(
+                {"national_id": national_id}, {"$set": {"eid_level": eid_level}}
+            )
         login = await api.post("/api/v1/auth/token", json={"username": national_id, "password": password})
         assert login.status_code == 200, login.text
         tokens = login.json()

@@ -24,14 +24,21 @@ def claims_for(citizen: Any, **overrides: Any) -> dict[str, Any]:
     return {**real, **overrides}
 
 
-async def test_another_citizens_things_answer_like_they_do_not_exist(api: httpx.AsyncClient, make_citizen: Any, make_agency: Any) -> None:
+async def test_another_citizens_things_answer_like_they_do_not_exist(
+    api: httpx.AsyncClient, make_citizen: Any, make_agency: Any
+) -> None:
     owner, other = await make_citizen(devices=1), await make_citizen(devices=0)
     agency = await make_agency(["DL_RENEWAL"])
     code = await submit_residence(api, owner, "DL_RENEWAL")
     issued = await api.post(
         "/api/v1/agency/documents",
-        json={"event_id": uuid.uuid4().hex, "national_id": owner.national_id, "type": "driver_licence",
-              "number": "B2-0001", "valid_from": "2026-01-01"},
+        json={
+            "event_id": uuid.uuid4().hex,
+            "national_id": owner.national_id,
+            "type": "driver_licence",
+            "number": "B2-0001",
+            "valid_from": "2026-01-01",
+        },
         headers=agency.headers,
     )
     assert issued.status_code == 201, issued.text
@@ -49,11 +56,16 @@ async def test_another_citizens_things_answer_like_they_do_not_exist(api: httpx.
     assert (await api.get("/api/v1/me/documents", headers=other.headers)).json()["items"] == []
 
 
-async def test_tokens_only_open_their_own_kind_of_route(api: httpx.AsyncClient, make_citizen: Any, make_agency: Any) -> None:
+async def test_tokens_only_open_their_own_kind_of_route(
+    api: httpx.AsyncClient, make_citizen: Any, make_agency: Any
+) -> None:
     citizen = await make_citizen(devices=0)
     agency = await make_agency(["CRIMINAL_RECORD"])
-    for method, path in (("GET", "/api/v1/agency/dossiers"), ("POST", "/api/v1/agency/documents"),
-                         ("POST", "/api/v1/agency/dossiers/HS-X/events")):
+    for method, path in (
+        ("GET", "/api/v1/agency/dossiers"),
+        ("POST", "/api/v1/agency/documents"),
+        ("POST", "/api/v1/agency/dossiers/HS-X/events"),
+    ):
         answer = await api.request(method, path, headers=citizen.headers, json={})
         assert answer.status_code == 403, (path, answer.text)
     for path in ("/api/v1/me", "/api/v1/me/documents", "/api/v1/me/dossiers", "/api/v1/me/notifications"):
@@ -80,8 +92,13 @@ async def test_an_agency_cannot_see_or_touch_another_agencys_dossier(
     # Issuing a document type outside its scope is refused, and says which types it may issue.
     refused = await api.post(
         "/api/v1/agency/documents",
-        json={"event_id": uuid.uuid4().hex, "national_id": citizen.national_id, "type": "passport",
-              "number": "C1234567", "valid_from": "2026-01-01"},
+        json={
+            "event_id": uuid.uuid4().hex,
+            "national_id": citizen.national_id,
+            "type": "passport",
+            "number": "C1234567",
+            "valid_from": "2026-01-01",
+        },
         headers={**intruder.headers, "Accept-Language": "en"},
     )
     assert refused.status_code == 403
@@ -133,11 +150,15 @@ async def test_logout_and_refresh_rotation(api: httpx.AsyncClient, make_citizen:
 
 async def test_login_does_not_say_whether_the_account_exists(api: httpx.AsyncClient, make_citizen: Any) -> None:
     citizen = await make_citizen(devices=0)
-    wrong_password = await api.post("/api/v1/auth/token", json={"username": citizen.national_id, "password": "nope nope nope"})
+    wrong_password = await api.post(
+        "/api/v1/auth/token", json={"username": citizen.national_id, "password": "nope nope nope"}
+    )
     no_account = await api.post("/api/v1/auth/token", json={"username": "001090000000", "password": "nope nope nope"})
     assert wrong_password.status_code == no_account.status_code == 401
     assert wrong_password.json() == no_account.json()
-    by_phone = await api.post("/api/v1/auth/token", json={"username": "+84" + citizen.phone[1:], "password": citizen.password})
+    by_phone = await api.post(
+        "/api/v1/auth/token", json={"username": "+84" + citizen.phone[1:], "password": citizen.password}
+    )
     assert by_phone.status_code == 200
 
 
@@ -146,8 +167,16 @@ async def test_server_owned_fields_cannot_be_set_and_secrets_never_leave(api: ht
     national_id = new_national_id()
     created = await api.post(
         "/api/v1/citizens",
-        json={"national_id": national_id, "full_name": "Phạm D", "date_of_birth": "1990-02-02", "phone": new_phone(),
-              "password": "a long enough password", "eid_level": 2, "id": "000000000000000000000000", "role": "admin"},
+        json={
+            "national_id": national_id,
+            "full_name": "Phạm D",
+            "date_of_birth": "1990-02-02",
+            "phone": new_phone(),
+            "password": "a long enough password",
+            "eid_level": 2,
+            "id": "000000000000000000000000",
+            "role": "admin",
+        },
     )
     assert created.status_code == 201
     assert created.json()["eid_level"] == 1

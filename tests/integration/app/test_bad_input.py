@@ -78,7 +78,13 @@ async def test_every_wrong_field_is_listed_at_once(api: httpx.AsyncClient) -> No
 async def test_wrong_type_in_body_names_the_field(api: httpx.AsyncClient) -> None:
     answer = await api.post(
         "/api/v1/citizens",
-        json={"national_id": 1, "full_name": "x", "date_of_birth": "1990-01-01", "phone": "0912000111", "password": "p"},
+        json={
+            "national_id": 1,
+            "full_name": "x",
+            "date_of_birth": "1990-01-01",
+            "phone": "0912000111",
+            "password": "p",
+        },
     )
     body = assert_problem(answer, 422, "invalid-input")
     assert "national_id" in body["errors"][0]["field"]
@@ -90,13 +96,23 @@ async def test_registering_twice_does_not_reveal_which_field_is_taken(
     citizen = await make_citizen(devices=0)
     same_id = await api.post(
         "/api/v1/citizens",
-        json={"national_id": citizen.national_id, "full_name": "X", "date_of_birth": "1990-01-01",
-              "phone": "0987000111", "password": "a long enough password"},
+        json={
+            "national_id": citizen.national_id,
+            "full_name": "X",
+            "date_of_birth": "1990-01-01",
+            "phone": "0987000111",
+            "password": "a long enough password",
+        },
     )
     same_phone = await api.post(
         "/api/v1/citizens",
-        json={"national_id": "001090999999", "full_name": "X", "date_of_birth": "1990-01-01",
-              "phone": citizen.phone, "password": "a long enough password"},
+        json={
+            "national_id": "001090999999",
+            "full_name": "X",
+            "date_of_birth": "1990-01-01",
+            "phone": citizen.phone,
+            "password": "a long enough password",
+        },
     )
     first = assert_problem(same_id, 409, "already-registered")
     second = assert_problem(same_phone, 409, "already-registered")
@@ -138,8 +154,11 @@ async def test_level_two_service_explains_how_to_get_level_two(api: httpx.AsyncC
     citizen = await make_citizen(devices=0)
     answer = await api.post(
         "/api/v1/me/dossiers",
-        json={"service_code": "PASSPORT", "form": {"reason": "Du lịch"},
-              "delivery": {"method": "postal", "address": "1 Tràng Tiền, Hà Nội"}},
+        json={
+            "service_code": "PASSPORT",
+            "form": {"reason": "Du lịch"},
+            "delivery": {"method": "postal", "address": "1 Tràng Tiền, Hà Nội"},
+        },
         headers={**citizen.headers, "Accept-Language": "en"},
     )
     body = assert_problem(answer, 403, "eid-level-too-low")
@@ -150,8 +169,11 @@ async def new_dossier(api: httpx.AsyncClient, citizen: Any) -> str:
     answer = await submit(
         api,
         citizen,
-        {"service_code": "RESIDENCE_REGISTRATION", "form": {"new_address": "9 Hùng Vương, Huế"},
-         "delivery": {"method": "online"}},
+        {
+            "service_code": "RESIDENCE_REGISTRATION",
+            "form": {"new_address": "9 Hùng Vương, Huế"},
+            "delivery": {"method": "online"},
+        },
     )
     assert answer.status_code == 201, answer.text
     return str(answer.json()["code"])
@@ -217,9 +239,15 @@ async def test_result_ready_online_needs_the_result_document(
     answer = await submit(
         api,
         citizen,
-        {"service_code": "BIRTH_REGISTRATION",
-         "form": {"child_full_name": "Trần An", "child_date_of_birth": "2026-11-01", "place_of_birth": "Bệnh viện Từ Dũ"},
-         "delivery": {"method": "online"}},
+        {
+            "service_code": "BIRTH_REGISTRATION",
+            "form": {
+                "child_full_name": "Trần An",
+                "child_date_of_birth": "2026-11-01",
+                "place_of_birth": "Bệnh viện Từ Dũ",
+            },
+            "delivery": {"method": "online"},
+        },
     )
     code = answer.json()["code"]
     for status in ("received", "processing", "approved"):

@@ -48,7 +48,11 @@ async def test_citizen_applies_agency_processes_and_result_lands_in_wallet(
         "/api/v1/me/dossiers",
         json={
             "service_code": "DL_RENEWAL",
-            "form": {"current_licence_number": "790123456789", "licence_class": "B2", "health_certificate_date": "2026-11-01"},
+            "form": {
+                "current_licence_number": "790123456789",
+                "licence_class": "B2",
+                "health_certificate_date": "2026-11-01",
+            },
             "delivery": {"method": "online"},
         },
         headers={**citizen.headers, "Idempotency-Key": uuid.uuid4().hex},
@@ -70,8 +74,15 @@ async def test_citizen_applies_agency_processes_and_result_lands_in_wallet(
         agency,
         code,
         "result_ready",
-        result={"document": {"type": "driver_licence", "number": "790123456789", "valid_from": "2026-11-22",
-                             "valid_until": "2036-11-22", "fields": {"classes": ["B2"]}}},
+        result={
+            "document": {
+                "type": "driver_licence",
+                "number": "790123456789",
+                "valid_from": "2026-11-22",
+                "valid_until": "2036-11-22",
+                "fields": {"classes": ["B2"]},
+            }
+        },
     )
     assert ready.status_code == 200, ready.text
     document_id = ready.json()["result_document_id"]
@@ -93,7 +104,13 @@ async def test_citizen_applies_agency_processes_and_result_lands_in_wallet(
         assert code in messages[-1]["title"] + messages[-1]["body"]
 
     inbox = (await api.get("/api/v1/me/notifications", headers={**citizen.headers, "Accept-Language": "en"})).json()
-    assert [n["data"]["status"] for n in inbox["items"]] == ["result_ready", "approved", "processing", "received", "submitted"]
+    assert [n["data"]["status"] for n in inbox["items"]] == [
+        "result_ready",
+        "approved",
+        "processing",
+        "received",
+        "submitted",
+    ]
     assert all(n["read_at"] is None and n["title"] for n in inbox["items"])
 
     wallet = (await api.get("/api/v1/me/documents", headers=citizen.headers)).json()["items"]
@@ -104,7 +121,13 @@ async def test_citizen_applies_agency_processes_and_result_lands_in_wallet(
     assert one.json()["fields"] == {"classes": ["B2"]}
 
     history = (await api.get(f"/api/v1/me/dossiers/{code}", headers=citizen.headers)).json()
-    assert [h["status"] for h in history["history"]] == ["submitted", "received", "processing", "approved", "result_ready"]
+    assert [h["status"] for h in history["history"]] == [
+        "submitted",
+        "received",
+        "processing",
+        "approved",
+        "result_ready",
+    ]
     assert history["result_document_id"] == document_id
 
 
@@ -149,8 +172,11 @@ async def test_repeated_agency_event_has_no_second_effect(
     agency = await make_agency(["RESIDENCE_REGISTRATION"])
     submitted = await api.post(
         "/api/v1/me/dossiers",
-        json={"service_code": "RESIDENCE_REGISTRATION", "form": {"new_address": "5 Trần Phú, Nha Trang"},
-              "delivery": {"method": "online"}},
+        json={
+            "service_code": "RESIDENCE_REGISTRATION",
+            "form": {"new_address": "5 Trần Phú, Nha Trang"},
+            "delivery": {"method": "online"},
+        },
         headers=citizen.headers,
     )
     code = submitted.json()["code"]

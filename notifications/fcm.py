@@ -1,0 +1,278 @@
+"""The real FCM sender: firebase-admin's send_each_async, one outcome per push."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import email.utils
+import logging
+import re
+import time
+import weakref
+from collections import Counter
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+import firebase_admin
+import google.auth.credentials
+import httpx
+from firebase_admin import _http_client, credentials, exceptions, messaging
+from firebase_admin._retry import HttpxRetry
+
+from notifications.fcm_wire import FcmErrorInfo, parse_error
+from notifications.push import Push, PushOutcome, build_message
+
+logger = logging.getLogger(__name__)
+
+# FCM's own limit for one send_each call.
+FCM_BATCH_LIMIT = 500
+FCM_BASE_URL = "https://fcm.googleapis.com"
+LOCAL_BEARER_TOKEN = "local-fcm-token"
+DEFAULT_TIMEOUT_SECONDS = 10.0
+
+_RETRY_AFTER_SECONDS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*$")
+
+
+def send_url(endpoint: str | None, project_id: str) -> str:
+    """The FCM v1 send URL, on FCM itself or on the endpoint that replaces it."""
+    base = (endpoint or FCM_BASE_URL).rstrip("/")
+    return f"{base}/v1/projects/{project_id}/messages:send"
+
+
+class _StaticTokenCredentials(google.auth.credentials.Credentials):  # type: ignore[misc,unused-ignore]
+    """A Google credential with a fixed bearer token: refreshing never calls Google."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._static_token = token
+        self.refresh(None)
+
+    def refresh(self, request: object) -> None:
+        self.token = self._static_token
+        # google-auth compares expiry with a naive UTC datetime.
+        now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+        self.expiry = now + datetime.timedelta(days=3650)
+
+
+class LocalCredential(credentials.Base):  # type: ignore[misc,unused-ignore]
+    """Local mode (no FCM_CREDENTIALS): a static bearer token, no Google token fetch."""
+
+    def __init__(self, token: str = LOCAL_BEARER_TOKEN) -> None:
+        self._credential = _StaticTokenCredentials(token)
+
+    def get_credential(self) -> google.auth.credentials.Credentials:
+        return self._credential
+
+
+class FcmSender:
+    """Sends pushes through firebase-admin and says, per push, what came of it.
+
+    One sender owns one named firebase_admin App; `aclose()` deletes that App.
+    """
+
+    def __init__(
+        self,
+        project_id: str,
+        credentials_path: str | None,
+        endpoint: str | None,
+        app_name: str = "cwallet",
+        *,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        batch_size: int = FCM_BATCH_LIMIT,
+    ) -> None:
+        if not 1 <= batch_size <= FCM_BATCH_LIMIT:
+            raise ValueError(f"batch_size must be between 1 and {FCM_BATCH_LIMIT}")
+        self.project_id = project_id
+        # Pushes sent concurrently in one send_each_async call.
+        self.batch_size = batch_size
+        self.url = send_url(endpoint, project_id)
+        self._app = _get_or_init_app(app_name, project_id, credentials_path, timeout_seconds)
+        self._client = install_single_attempt_client(self._app, timeout_seconds)
+        if endpoint:
+            override_send_url(self._app, self.url)
+        self._closed = False
+
+    @property
+    def app(self) -> firebase_admin.App:
+        return self._app
+
+    async def send(self, pushes: Sequence[Push]) -> list[PushOutcome]:
+        """Send each push; the outcomes come back in the order of `pushes`."""
+        outcomes: list[PushOutcome | None] = [None] * len(pushes)
+        ready: list[tuple[int, messaging.Message]] = []
+        for index, push in enumerate(pushes):
+            try:
+                ready.append((index, build_message(push)))
+            except ValueError:
+                # Our own bad payload: fail this push alone, keep the token.
+                outcomes[index] = PushOutcome(push.token, "failed", error_code="INVALID_MESSAGE")
+        for start in range(0, len(ready), self.batch_size):
+            chunk = ready[start : start + self.batch_size]
+            try:
+                batch = await messaging.send_each_async([m for _, m in chunk], app=self._app)
+            except exceptions.FirebaseError as exc:
+                # Raised only when something outside a single request broke.
+                for index, _ in chunk:
+                    outcomes[index] = outcome_from_error(pushes[index].token, exc)
+                continue
+            for (index, _), response in zip(chunk, batch.responses, strict=True):
+                outcomes[index] = outcome_from_response(pushes[index].token, response)
+        result = [o for o in outcomes if o is not None]
+        # Counts only: tokens and texts never reach the logs.
+        logger.info("fcm send: %s", dict(Counter(o.kind for o in result)))
+        return result
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        await self._client.aclose()
+        try:
+            registered = firebase_admin.get_app(self._app.name)
+        except ValueError:
+            return
+        if registered is self._app:
+            # delete_app closes the messaging service with asyncio.run(), which cannot run
+            # inside our event loop; our client is already closed, so that call is a no-op.
+            await asyncio.to_thread(firebase_admin.delete_app, self._app)
+
+    async def __aenter__(self) -> FcmSender:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+def outcome_from_response(token: str, response: messaging.SendResponse) -> PushOutcome:
+    if response.success:
+        return PushOutcome(token, "sent", message_name=response.message_id)
+    exc = response.exception
+    if exc is None:  # FCM answered 2xx without a message name
+        return PushOutcome(token, "failed", error_code="UNKNOWN")
+    return outcome_from_error(token, exc)
+
+
+def outcome_from_error(token: str, exc: BaseException) -> PushOutcome:
+    """Map a firebase-admin error for one push to what the worker should do next."""
+    info = _error_info(exc)
+    code = info.fcm_code or getattr(exc, "code", None) or type(exc).__name__
+    if isinstance(exc, messaging.UnregisteredError):
+        return PushOutcome(token, "unregistered", error_code=info.fcm_code or "UNREGISTERED")
+    if isinstance(exc, exceptions.InvalidArgumentError):
+        # INVALID_ARGUMENT also covers a malformed payload; FCM then names the bad field.
+        # Only blame the token when no other field is named, so our bug never prunes it.
+        if info.fields and not any(f.startswith("message.token") for f in info.fields):
+            return PushOutcome(token, "failed", error_code=code)
+        return PushOutcome(token, "invalid_token", error_code=code)
+    if _is_retryable(exc):
+        return PushOutcome(token, "retryable", error_code=code, retry_after_seconds=_retry_after(exc))
+    return PushOutcome(token, "failed", error_code=code)
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    if isinstance(
+        exc,
+        (
+            exceptions.ResourceExhaustedError,  # QuotaExceededError is one
+            exceptions.UnavailableError,
+            exceptions.InternalError,
+            exceptions.DeadlineExceededError,
+        ),
+    ):
+        return True
+    cause = getattr(exc, "cause", None)
+    return isinstance(exc, httpx.TransportError) or isinstance(cause, httpx.TransportError)
+
+
+def _error_info(exc: BaseException) -> FcmErrorInfo:
+    response = getattr(exc, "http_response", None)
+    content = getattr(response, "content", None)
+    if isinstance(content, bytes | str):
+        return parse_error(content)
+    return FcmErrorInfo()
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    response = getattr(exc, "http_response", None)
+    headers = getattr(response, "headers", None)
+    value = headers.get("Retry-After") if headers is not None else None
+    return parse_retry_after(value) if isinstance(value, str) else None
+
+
+def parse_retry_after(value: str, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After value (delay-seconds or HTTP-date); None if bad."""
+    if match := _RETRY_AFTER_SECONDS.match(value):
+        return float(match.group(1))
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # HTTP dates are GMT
+        when = when.replace(tzinfo=datetime.UTC)
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+def _get_or_init_app(
+    name: str, project_id: str, credentials_path: str | None, timeout_seconds: float
+) -> firebase_admin.App:
+    try:
+        app = firebase_admin.get_app(name)
+    except ValueError:
+        credential = credentials.Certificate(credentials_path) if credentials_path else LocalCredential()
+        options = {"projectId": project_id, "httpTimeout": timeout_seconds}
+        return firebase_admin.initialize_app(credential, options, name=name)
+    if app.project_id != project_id:
+        raise ValueError(f"firebase app {name!r} exists for another project")
+    return app
+
+
+# --- firebase-admin private seams ---------------------------------------------------------
+# firebase-admin 7.7 has no public option for the two settings below, so each reaches into
+# the messaging service in one place. tests/unit/notifications/test_fcm_seams.py fails loudly
+# if an upgrade renames what they touch.
+
+_SINGLE_ATTEMPT_CLIENTS: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _messaging_service(app: firebase_admin.App) -> Any:
+    return messaging._get_messaging_service(app)
+
+
+def override_send_url(app: firebase_admin.App, url: str) -> None:
+    """Send to `url` instead of fcm.googleapis.com (FCM_ENDPOINT: emulator, test server)."""
+    service = _messaging_service(app)
+    if not isinstance(getattr(service, "_fcm_url", None), str):
+        raise RuntimeError("firebase-admin changed: _MessagingService._fcm_url is gone")
+    service._fcm_url = url
+
+
+def install_single_attempt_client(app: firebase_admin.App, timeout_seconds: float) -> Any:
+    """Give the messaging service an HTTP client that tries each request exactly once.
+
+    firebase-admin retries 500/503 up to 4 times with backoff inside send_each_async. Our
+    worker already retries with backoff, counts attempts towards `failed`, and honours
+    Retry-After; hidden retries would stall a whole batch inside one job and make the
+    attempt count lie. So every FCM answer comes straight back to us.
+    """
+    service = _messaging_service(app)
+    current = getattr(service, "_async_client", None)
+    if not isinstance(current, _http_client.HttpxAsyncClient):
+        raise RuntimeError("firebase-admin changed: _MessagingService._async_client is gone")
+    if current in _SINGLE_ATTEMPT_CLIENTS:
+        return current
+    # The replaced client never opened a connection, so dropping it leaks nothing.
+    client = _http_client.HttpxAsyncClient(
+        credential=app.credential.get_credential(),
+        timeout=timeout_seconds,
+        retry_config=HttpxRetry(max_retries=0),
+    )
+    _SINGLE_ATTEMPT_CLIENTS.add(client)
+    service._async_client = client
+    return client
