@@ -1,4 +1,4 @@
-"""Factories for the API tests: citizens, devices and agencies, created through the real API
+"""Factories for the integration tests: citizens, devices and agencies, created through the real API
 (and, for agencies, the same service function the `cwallet` CLI calls)."""
 
 from __future__ import annotations
