@@ -10,6 +10,7 @@ REDIS_URL ?= redis://127.0.0.1:6379/0
 export REDIS_URL
 LOCAL := .local
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 # The uv binary: on PATH, else where `pip install [--user]` put it (~/.local/bin is often
 # not on PATH). On a Debian-managed python3 (PEP 668) uv goes to the user site, which is
@@ -36,7 +37,7 @@ endef
 export REDIS_PROBE
 redis_answers = $(PYTHON) -c "$$REDIS_PROBE" "$(REDIS_URL)" >/dev/null
 
-.PHONY: help install uv-bin redis redis-bin run test pytest lint format bench clean
+.PHONY: help install uv-bin redis redis-bin run test pytest lint format bench bench-tools clean
 
 help: ## Show this list
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -105,8 +106,20 @@ format: install ## Apply ruff's fixes and formatting
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
-bench: install redis ## Run the benchmarks (bench/), which print figures
-	@if [ -d bench ]; then $(RUN) python -m bench; else echo "No bench/ yet."; fi
+bench-tools: # install wrk and h2load (Debian's packages) when missing (root or sudo needed)
+	@command -v wrk >/dev/null && command -v h2load >/dev/null && command -v taskset >/dev/null && exit 0; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else echo "wrk, h2load or taskset is missing and installing them needs root or sudo:" \
+		"apt-get install wrk nghttp2-client util-linux" >&2; exit 1; fi; \
+	command -v apt-get >/dev/null || { echo "wrk, h2load or taskset is missing and there is no apt-get:" \
+		"install wrk 4, h2load (nghttp2) and taskset yourself." >&2; exit 1; }; \
+	echo "Installing wrk and h2load with apt-get ..."; \
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
+		--no-install-recommends wrk nghttp2-client util-linux >/dev/null
+
+bench: install redis bench-tools ## Benchmarks: a table and bench/results/latest.json (BENCH_ARGS=--quick)
+	$(RUN) python -m bench $(BENCH_ARGS)
 
 clean: ## Delete local data (.local/: store, logs, JWT secret) and tool caches
 	@if [ -f $(LOCAL)/redis.pid ] && kill -0 "$$(cat $(LOCAL)/redis.pid)" 2>/dev/null; then \

@@ -7,17 +7,27 @@ import asyncio
 import json
 import secrets
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
+import msgspec
+import structlog
 from pymongo.errors import DuplicateKeyError
 
 from app import db
-from app.catalogue.service import load_catalogue
+from app.audit.service import VerifyResult, seal, verify
+from app.auth import agencies
+from app.auth.totp import provisioning_uri
+from app.catalogue.service import load_catalogue, loaded_version
 from app.config import get_settings
+from app.postal.service import create_operator as create_postal_operator
+from app.postal.service import seed_demo_operator
 from app.security import hash_password
-from models.agency import Agency, Staff
-from models.catalogue import Service
+from app.staff import service as staff_service
+from app.wallet.admin import KEY_ACTIONS, add_key_commands
+from models.agency import AGENCY_SCOPES, Agency, AgencyScope, Staff
+from models.catalogue import CATALOGUE_FILE, Service
 from models.citizen import Citizen
 from models.common import utcnow
 
@@ -31,6 +41,10 @@ DEMO_CITIZEN = {
     "password": "demo-password-2026",
 }
 DEMO_STAFF = {"username": "demo.support", "password": "demo-support-pass-2026", "role": "support"}
+# Fixed so `make run` can print it; add it to an authenticator app (or `pyotp`) to sign in.
+DEMO_STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPDEMOSTAFFSECRETQ"
+# The demo agency that may verify identity (e-ID level 2, unlock, takeover codes).
+DEMO_IDENTITY_AGENCY = "CA_XA"
 DEMO_AGENCY_SECRET = "demo-agency-secret-2026"
 
 
@@ -47,7 +61,9 @@ async def _document_types_for(service_codes: list[str]) -> list[str]:
     return sorted({s.result_document_type for s in services if s.result_document_type})
 
 
-async def create_agency(code: str, name: str, service_codes: list[str], document_types: list[str]) -> dict[str, str]:
+async def create_agency(
+    code: str, name: str, service_codes: list[str], document_types: list[str], scopes: Sequence[AgencyScope] = ()
+) -> dict[str, str]:
     known = {s.code for s in await Service.find({"code": {"$in": service_codes}}).to_list()}
     unknown = sorted(set(service_codes) - known)
     if unknown:
@@ -61,6 +77,7 @@ async def create_agency(code: str, name: str, service_codes: list[str], document
         client_secret_hash=hash_password(client_secret),
         service_codes=service_codes,
         document_types=document_types or await _document_types_for(service_codes),
+        scopes=sorted(set(scopes)),
     )
     try:
         await agency.insert()
@@ -70,12 +87,18 @@ async def create_agency(code: str, name: str, service_codes: list[str], document
 
 
 async def create_staff(username: str, role: str) -> dict[str, str]:
-    password = secrets.token_urlsafe(18)
-    try:
-        await Staff(username=username, password_hash=hash_password(password), role=role).insert()  # type: ignore[arg-type]
-    except DuplicateKeyError:
-        raise SystemExit(f"a staff member named {username} already exists") from None
-    return {"username": username, "password": password, "role": role}
+    """Prints the password and the TOTP secret (and its otpauth:// URI for a QR code) once."""
+    return await staff_service.create(username, role)  # type: ignore[arg-type]
+
+
+async def rotate_agency_secret(code: str, overlap_hours: int | None) -> dict[str, str]:
+    hours = get_settings().agency_secret_overlap_hours if overlap_hours is None else overlap_hours
+    rotated = await agencies.rotate_secret(code, hours)
+    return {
+        "client_id": rotated.client_id,
+        "client_secret": rotated.client_secret,
+        "previous_secret_valid_until": rotated.previous_secret_valid_until.isoformat(),
+    }
 
 
 async def seed_demo() -> dict[str, Any]:
@@ -96,11 +119,12 @@ async def seed_demo() -> dict[str, Any]:
             {"code": code},
             {
                 "$set": {
-                    "name": f"Demo agency {code}",
+                    "name": owned[0].agency_name.vi if owned[0].agency_name else f"Demo agency {code}",
                     "client_id": client_id,
                     "client_secret_hash": hash_password(DEMO_AGENCY_SECRET),
                     "service_codes": service_codes,
                     "document_types": sorted({s.result_document_type for s in owned if s.result_document_type}),
+                    "scopes": ["verify_identity"] if code == DEMO_IDENTITY_AGENCY else [],
                 },
                 "$setOnInsert": {"code": code},
             },
@@ -113,7 +137,7 @@ async def seed_demo() -> dict[str, Any]:
     await Citizen.get_pymongo_collection().update_one(
         {"national_id": citizen["national_id"]},
         {
-            "$set": {"password_hash": hash_password(citizen["password"]), "eid_level": 2},
+            "$set": {"password_hash": hash_password(citizen["password"]), "eid_level": 2, "locked_at": None},
             "$setOnInsert": {
                 "national_id": citizen["national_id"],
                 "full_name": citizen["full_name"],
@@ -126,14 +150,37 @@ async def seed_demo() -> dict[str, Any]:
     )
     await Staff.get_pymongo_collection().update_one(
         {"username": DEMO_STAFF["username"]},
-        {"$set": {"password_hash": hash_password(DEMO_STAFF["password"]), "role": DEMO_STAFF["role"]}},
+        {
+            "$set": {
+                "password_hash": hash_password(DEMO_STAFF["password"]),
+                "role": DEMO_STAFF["role"],
+                "totp_secret": DEMO_STAFF_TOTP_SECRET,
+                "totp_last_step": 0,
+            }
+        },
         upsert=True,
     )
+    postal = await seed_demo_operator()
     return {
         "citizen": {"username": citizen["national_id"], "password": citizen["password"], "phone": citizen["phone"]},
         "agencies": agencies,
-        "staff": {"username": DEMO_STAFF["username"], "password": DEMO_STAFF["password"], "role": DEMO_STAFF["role"]},
+        "postal_operator": postal,
+        "staff": {
+            "username": DEMO_STAFF["username"],
+            "password": DEMO_STAFF["password"],
+            "role": DEMO_STAFF["role"],
+            "totp_secret": DEMO_STAFF_TOTP_SECRET,
+            "totp_uri": provisioning_uri(DEMO_STAFF_TOTP_SECRET, DEMO_STAFF["username"]),
+        },
     }
+
+
+async def verify_audit_trail() -> VerifyResult:
+    _progress("sealing pending audit records…")
+    while sealed := await seal():
+        _progress(f"  sealed {sealed}")
+    _progress("verifying the chain…")
+    return await verify()
 
 
 async def _with_store(action: Callable[[], Awaitable[Any]]) -> Any:
@@ -154,12 +201,26 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True)
     create.add_argument("--service", action="append", required=True, dest="services", help="repeatable")
     create.add_argument(
+        "--scope",
+        action="append",
+        default=[],
+        dest="scopes",
+        choices=AGENCY_SCOPES,
+        help="extra powers, repeatable: verify_identity (e-ID level 2, unlock, takeover codes)",
+    )
+    create.add_argument(
         "--document-type",
         action="append",
         default=[],
         dest="document_types",
         help="document types it may issue (default: its services' result types)",
     )
+
+    rotate = agency.add_parser(
+        "rotate-secret", help="a new client secret; the old one keeps working for an overlap window"
+    )
+    rotate.add_argument("--code", required=True)
+    rotate.add_argument("--overlap-hours", type=int, default=None, help="default: AGENCY_SECRET_OVERLAP_HOURS (24)")
 
     staff = sub.add_parser("staff", help="support staff").add_subparsers(dest="action", required=True)
     staff_create = staff.add_parser("create", help="create a staff account; prints its password once")
@@ -168,18 +229,50 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("seed-demo", help="load the service catalogue and demo accounts")
     sub.add_parser("load-catalogue", help="load or update the service catalogue from its data file")
+    catalogue = sub.add_parser("catalogue", help="the service catalogue").add_subparsers(dest="action", required=True)
+    catalogue_load = catalogue.add_parser("load", help="load or update the catalogue from its (versioned) data file")
+    catalogue_load.add_argument("--file", type=Path, default=CATALOGUE_FILE)
+    postal = sub.add_parser("postal", help="postal operator clients").add_subparsers(dest="action", required=True)
+    postal_create = postal.add_parser("create", help="create a postal operator client; prints its credentials once")
+    postal_create.add_argument("--code", required=True)
+    postal_create.add_argument("--name", required=True)
+
+    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="action", required=True)
+    audit.add_parser(
+        "verify", help="seal pending records, then prove the hash chain intact or name the first broken record"
+    )
+    add_key_commands(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    # Stdout carries only the command's JSON answer; what services log goes to stderr.
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=sys.stderr))
     action: Callable[[], Awaitable[Any]]
     if args.command == "agency":
-        action = lambda: create_agency(args.code, args.name, args.services, args.document_types)  # noqa: E731
+        if args.action == "rotate-secret":
+            action = lambda: rotate_agency_secret(args.code, args.overlap_hours)  # noqa: E731
+        else:
+            action = lambda: create_agency(args.code, args.name, args.services, args.document_types, args.scopes)  # noqa: E731
     elif args.command == "staff":
         action = lambda: create_staff(args.username, args.role)  # noqa: E731
     elif args.command == "seed-demo":
         action = seed_demo
+    elif args.command == "catalogue":
+
+        async def action() -> dict[str, Any]:
+            count = await load_catalogue(args.file)
+            return {"version": await loaded_version(), "services": count}
+
+    elif args.command == "postal":
+        action = lambda: create_postal_operator(args.code, args.name)  # noqa: E731
+    elif args.command == "keys":
+        action = KEY_ACTIONS[args.action]
+    elif args.command == "audit":
+        result = asyncio.run(_with_store(verify_audit_trail))
+        _emit(msgspec.to_builtins(result))
+        raise SystemExit(0 if result.ok else 1)
     else:
 
         async def action() -> dict[str, int]:

@@ -26,13 +26,56 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     refresh_token_days: int = 30
     agency_token_minutes: int = 60
     staff_token_minutes: int = 30
+    # Failed sign-ins (citizen, staff, agency, account claim) before 429: per account in an
+    # hour, per client address in a minute (an address may be a whole carrier's NAT).
+    failed_sign_ins_per_account_hour: int = 10
+    failed_sign_ins_per_address_minute: int = 30
+    # How long an agency's previous secret keeps working after a rotation.
+    agency_secret_overlap_hours: int = 24
+    # How long the one-time code with which a child of 14 takes over the account lasts.
+    claim_code_hours: int = 72
 
     environment: str = "development"
     log_level: str = "INFO"
+    # Where the API's JSON logs go; unset → standard output (what containers collect).
+    log_file: str | None = None
     # Max items a list endpoint returns in one page, whatever `limit` asks for.
     page_limit_max: int = 100
 
     notification_max_attempts: int = 8
+    # Push pipeline (workers/, notifications/; docs/decisions/0014-push-pipeline.md).
+    # FCM's per-project quota, shared by every worker through Redis; the bucket holds one
+    # second's worth (at least one full FCM batch of 500), so a burst slows down, never fails.
+    fcm_quota_per_minute: int = 600_000
+    # HTTP/2 without TLS (prior knowledge) for an http:// FCM_ENDPOINT, as the local emulator
+    # speaks; false for a test server that only speaks HTTP/1.1.
+    fcm_endpoint_h2c: bool = True
+    # How long the inbox keeps a notification before the purge cron deletes it.
+    inbox_retention_days: int = 180
+    # The sweeper: how often it runs and how old work must be before it takes it over.
+    sweep_every_seconds: int = 15
+    sweep_grace_seconds: int = 30
+    # Longest run of one job; a killed worker's jobs are picked up again this long + 10 s later.
+    worker_job_timeout_seconds: int = 60
+    # Announcement batches (≤500 devices each) being sent at once, across all workers: about
+    # twice the number of worker processes.
+    announcement_batches_in_flight: int = 4
+
+    # Payments (app/payments): the provider (the local simulator in dev and tests), the secret
+    # shared with it for the HMAC of pay links and callbacks, where it calls us back, and how
+    # old a signed callback may be.
+    payment_provider_url: str = "http://127.0.0.1:8788"
+    payment_secret: str = "dev-only-payment-secret-change-me-0123456789"
+    payment_notify_url: str = "http://127.0.0.1:8000/api/v1/payments/callback"
+    payment_callback_max_age_seconds: int = 300
+    # The largest paper a citizen may upload to a dossier (PDF, JPEG or PNG).
+    attachment_max_bytes: int = 5 * 1024 * 1024
+
+    # Support desk: how long a citizen's consent code and the session it opens last, and how
+    # many lookups one staff member may make a minute.
+    consent_code_minutes: int = 5
+    assisted_session_minutes: int = 15
+    support_lookups_per_minute: int = 20
 
 
 def _env(name: str) -> str | None:

@@ -308,6 +308,30 @@ def start_fcm_emulator(
     return _start_and_wait("fcm-emulator", argv, log, url, lambda: http_answers(health), "health answering", timeout)
 
 
+def start_payment_simulator(
+    secret: str,
+    port: int | None = None,
+    *,
+    log_path: Path | None = None,
+    timeout: float = 30.0,
+) -> ManagedProcess:
+    """Start the local payment provider (`python -m app.payments.simulator`); wait for health.
+
+    The shared secret goes through the environment, not the command line.
+    """
+    chosen = port or free_port()
+    url = f"http://127.0.0.1:{chosen}"
+    argv = [sys.executable, "-m", "app.payments.simulator", "--host", "127.0.0.1", "--port", str(chosen)]
+    log = log_path or Path(tempfile.mkdtemp(prefix="cwallet-pay-")) / "payments.log"
+    proc = start_process("payment-simulator", argv, {**os.environ, "PAYMENT_SECRET": secret}, log, url=url)
+    try:
+        wait_until(proc, lambda: http_answers(f"{url}/simulator/health"), "health answering", timeout)
+    except BaseException:
+        proc.stop()
+        raise
+    return proc
+
+
 # --- `python -m app.devstack` -------------------------------------------------------------
 
 
@@ -404,6 +428,8 @@ def _banner(api: str, fcm: str | None, env: Mapping[str, str], creds: str) -> st
     ]
     if fcm:
         lines += [f"  FCM emulator   {fcm}", f"  Sent pushes    {fcm}/emulator/messages"]
+    if env.get("PAYMENT_PROVIDER_URL"):
+        lines.append(f"  Payments       {env['PAYMENT_PROVIDER_URL']}  (callbacks: /simulator/callbacks)")
     else:
         lines.append("  FCM            real Firebase (FCM_CREDENTIALS is set)")
     lines += [
@@ -455,6 +481,13 @@ def _run(args: argparse.Namespace, started: list[ManagedProcess]) -> int:
             fcm_url = env["FCM_ENDPOINT"] = fcm.url or ""
     if not env.get("JWT_SECRET"):
         env["JWT_SECRET"] = _jwt_secret()
+    if not env.get("PAYMENT_PROVIDER_URL"):
+        _out("Starting the local payment simulator ...")
+        env.setdefault("PAYMENT_SECRET", secrets.token_urlsafe(32))
+        pay = start_payment_simulator(env["PAYMENT_SECRET"], log_path=LOG_DIR / "payments.log")
+        started.append(pay)
+        env["PAYMENT_PROVIDER_URL"] = pay.url or ""
+        env.setdefault("PAYMENT_NOTIFY_URL", f"http://127.0.0.1:{args.api_port}/api/v1/payments/callback")
 
     _out("Seeding demo data (cwallet seed-demo) ...")
     creds = _seed(env)

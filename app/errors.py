@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import traceback
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -125,14 +126,34 @@ def _to_problem(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]
     ).to_response(request)
 
 
+_MISSING = re.compile(r"missing required field `(?P<name>[^`]+)`(?: - at `\$\.?(?P<path>[^`]*)`)?")
+_AT_PATH = re.compile(r" - at `\$\.?(?P<path>[^`]*)`")
+
+
+def _field_path(key: str, message: str) -> str:
+    """Where msgspec says the problem is, as a dotted field path (`delivery.method`)."""
+    if missing := _MISSING.search(message):
+        prefix = missing.group("path") or ""
+        return f"{prefix}.{missing.group('name')}" if prefix else missing.group("name")
+    if at := _AT_PATH.search(message):
+        return at.group("path").replace("[", ".").replace("]", "") or key
+    return key
+
+
 def _validation_problems(exc: ValidationException) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if not isinstance(item, dict):
             continue
-        key = str(item.get("key") or "body")
         message = str(item.get("message") or "invalid")
-        problems.append(FieldProblem(key, Text("Giá trị không hợp lệ: {m}", "Invalid value: {m}"), {"m": message}))
+        field_path = _field_path(str(item.get("key") or "body"), message)
+        if _MISSING.search(message):
+            problems.append(FieldProblem(field_path, Text("Thiếu trường bắt buộc này.", "This field is required.")))
+        else:
+            detail = _AT_PATH.sub("", message)
+            problems.append(
+                FieldProblem(field_path, Text("Giá trị không hợp lệ: {m}", "Invalid value: {m}"), {"m": detail})
+            )
     return problems
 
 
@@ -219,7 +240,11 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     )
     if status >= 500:
         log.error("http_error", status=status, error_type=type(exc).__name__)
-    return _to_problem(request, AppError(status, code, title, detail, headers=exc.headers))
+    headers = dict(exc.headers or {})
+    if status == 429 and "RateLimit-Reset" in headers:
+        # Litestar's limiter says when the window resets; clients and proxies read Retry-After.
+        headers.setdefault("Retry-After", str(max(1, int(headers["RateLimit-Reset"]))))
+    return _to_problem(request, AppError(status, code, title, detail, headers=headers or None))
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

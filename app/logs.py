@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, BinaryIO
 
 import structlog
 from litestar.data_extractors import RequestExtractorField, ResponseExtractorField
@@ -89,10 +90,19 @@ def configure_worker_logging() -> None:
     structlog.configure(processors=processors(structlog.processors.JSONRenderer()))
 
 
-def structlog_config() -> StructlogConfig:
+def _log_sink(log_file: str | None) -> BinaryIO:
+    if log_file:
+        return open(log_file, "ab", buffering=0)
+    # The process's real stdout, not whatever object sys.stdout is when the first logger is
+    # made (test runners swap it), so every line lands on file descriptor 1.
+    return sys.__stdout__.buffer  # type: ignore[union-attr,return-value]
+
+
+def structlog_config(log_file: str | None = None) -> StructlogConfig:
     return StructlogConfig(
         structlog_logging_config=StructLoggingConfig(
             processors=processors(structlog.processors.JSONRenderer(serializer=default_json_serializer)),
+            logger_factory=structlog.BytesLoggerFactory(file=_log_sink(log_file)),
             log_exceptions="never",
         ),
         middleware_logging_config=LoggingMiddlewareConfig(

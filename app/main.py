@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from arq import ArqRedis
@@ -13,24 +13,52 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsPlugin
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusConfig
 from litestar.plugins.structlog import StructlogPlugin
+from litestar.stores.redis import RedisStore
+from litestar.stores.registry import StoreRegistry
 from pymongo import AsyncMongoClient
 
 from app import db
-from app.auth.controller import AuthController
+from app.announcements.controller import AnnouncementController
+from app.audit.controller import AccessLogController
+from app.audit.middleware import CitizenChangeAudit
+from app.auth.controller import AuthController, SessionController
 from app.auth.service import AuthService
+from app.auth.throttle import sign_in_throttle
 from app.catalogue.controller import CatalogueController
-from app.citizens.controller import CitizenController
+from app.citizens.controller import AgencyIdentityController, CitizenController
 from app.config import Settings, get_settings
-from app.dossiers.controller import AgencyDossierController, CitizenDossierController
+from app.dossiers.controller import (
+    AgencyDossierController,
+    CitizenAttachmentController,
+    CitizenDossierController,
+    TimelineController,
+)
 from app.errors import EXCEPTION_HANDLERS
+from app.guardians.controller import GuardianController
 from app.health.controller import HealthController
-from app.inbox.controller import InboxController
+from app.inbox.controller import InboxController, NotificationPreferencesController
 from app.logs import quiet_chatty_loggers, structlog_config
+from app.metrics.controller import MetricsController, PushFiguresController
+from app.payments.controller import CitizenPaymentController, PaymentCallbackController
+from app.postal.controller import PostalController
+from app.presentations.controller import JwksController, PresentationController, VerifyController
+from app.privacy.controller import PrivacyController
 from app.queue import open_pool
 from app.security import build_jwt_auth
-from app.wallet.controller import AgencyDocumentController, WalletController
+from app.staff.controller import AdminController, StaffController
+from app.support.controller import ConsentCodeController, SupportController
+from app.wallet.controller import AgencyDocumentController, DocumentTypesController, WalletController
+
+
+def redis_store_factory(redis_url: str) -> Callable[[str], RedisStore]:
+    root = RedisStore.with_client(url=redis_url, namespace="cwallet")
+
+    def store_named(name: str) -> RedisStore:
+        return root.with_namespace(name)
+
+    return store_named
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -63,14 +91,35 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             HealthController,
             AuthController,
+            SessionController,
             CitizenController,
+            AgencyIdentityController,
+            GuardianController,
+            StaffController,
+            AdminController,
             CatalogueController,
             CitizenDossierController,
             AgencyDossierController,
+            CitizenAttachmentController,
+            TimelineController,
+            PaymentCallbackController,
+            CitizenPaymentController,
+            PostalController,
             WalletController,
             AgencyDocumentController,
+            DocumentTypesController,
+            PresentationController,
+            VerifyController,
+            JwksController,
             InboxController,
-            PrometheusController,
+            NotificationPreferencesController,
+            AnnouncementController,
+            PushFiguresController,
+            SupportController,
+            ConsentCodeController,
+            AccessLogController,
+            PrivacyController,
+            MetricsController,
         ],
         lifespan=[lifespan],
         dependencies={
@@ -81,11 +130,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         on_app_init=[jwt_auth.on_app_init],
         plugins=[
-            StructlogPlugin(structlog_config()),
+            StructlogPlugin(structlog_config(settings.log_file)),
             # Our handlers (app/errors.py) turn every error into problem+json in the caller's language.
             ProblemDetailsPlugin(ProblemDetailsConfig()),
         ],
-        middleware=[PrometheusConfig(app_name="cwallet", prefix="cwallet", group_path=True).middleware],
+        middleware=[
+            PrometheusConfig(app_name="cwallet", prefix="cwallet", group_path=True).middleware,
+            CitizenChangeAudit(),
+            # Failed sign-ins per account and per address, counted in the Redis store.
+            sign_in_throttle(settings).middleware,
+        ],
+        # Rate limits and other stores live in Redis, shared by every API process.
+        stores=StoreRegistry(default_factory=redis_store_factory(settings.redis_url)),
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=CORSConfig(allow_origins=[]),
         openapi_config=OpenAPIConfig(

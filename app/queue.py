@@ -12,6 +12,8 @@ from app.config import Settings
 log = structlog.get_logger(__name__)
 
 SEND_NOTIFICATION = "send_notification"
+PLAN_ANNOUNCEMENT = "plan_announcement"
+SEND_ANNOUNCEMENT_BATCH = "send_announcement_batch"
 
 
 def redis_settings(settings: Settings) -> RedisSettings:
@@ -26,15 +28,30 @@ def notification_job_id(notification_id: str) -> str:
     return f"notify:{notification_id}"
 
 
-async def enqueue_notification(pool: ArqRedis, notification_id: str) -> bool:
-    """Queue the push for one notification. Safe to call twice: the job id dedupes.
+async def enqueue(pool: ArqRedis, job: str, *args: str, job_id: str) -> bool:
+    """Queue a job by name; False when Redis is unreachable, or the job id is queued already.
 
-    A Redis failure is not the caller's failure: the notification is already stored as
-    pending and the sweeper queues it once Redis is back.
+    A Redis failure is not the caller's failure: what the job does is stored first, and the
+    sweeper queues it again once Redis is back.
     """
     try:
-        await pool.enqueue_job(SEND_NOTIFICATION, notification_id, _job_id=notification_job_id(notification_id))
+        queued = await pool.enqueue_job(job, *args, _job_id=job_id)
     except (RedisError, OSError) as exc:
-        log.warning("enqueue_failed", job=SEND_NOTIFICATION, error_type=type(exc).__name__)
+        log.warning("enqueue_failed", job=job, error_type=type(exc).__name__)
         return False
-    return True
+    return queued is not None
+
+
+async def enqueue_notification(pool: ArqRedis, notification_id: str) -> bool:
+    """Queue the push for one notification. Safe to call twice: the job id dedupes."""
+    return await enqueue(pool, SEND_NOTIFICATION, notification_id, job_id=notification_job_id(notification_id))
+
+
+async def enqueue_announcement_plan(pool: ArqRedis, announcement_id: str, batches_planned: int) -> bool:
+    """Queue (a further round of) the planning of an announcement's batches."""
+    job_id = f"announce-plan:{announcement_id}:{batches_planned}"
+    return await enqueue(pool, PLAN_ANNOUNCEMENT, announcement_id, job_id=job_id)
+
+
+async def enqueue_announcement_batch(pool: ArqRedis, batch_id: str) -> bool:
+    return await enqueue(pool, SEND_ANNOUNCEMENT_BATCH, batch_id, job_id=f"announce:{batch_id}")

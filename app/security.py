@@ -26,12 +26,14 @@ from litestar.security.jwt import JWTAuth, Token
 from app.config import Settings
 from models.agency import Agency, Staff
 from models.citizen import AuthSession
+from models.postal import PostalOperator
 
-PrincipalKind = Literal["citizen", "agency", "staff"]
+PrincipalKind = Literal["citizen", "agency", "staff", "postal"]
 AUDIENCES: dict[PrincipalKind, str] = {
     "citizen": "cwallet:citizen",
     "agency": "cwallet:agency",
     "staff": "cwallet:staff",
+    "postal": "cwallet:postal",
 }
 ISSUER = "cwallet"
 
@@ -47,6 +49,8 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     agency_code: str | None = None
     service_codes: tuple[str, ...] = ()
     document_types: tuple[str, ...] = ()
+    # Agency powers beyond its services, e.g. "verify_identity" (models/agency.py).
+    scopes: tuple[str, ...] = ()
     role: str | None = None
 
     @property
@@ -110,7 +114,11 @@ async def retrieve_principal(token: Token, connection: ASGIConnection[Any, Any, 
                 agency_code=agency.code,
                 service_codes=tuple(agency.service_codes),
                 document_types=tuple(agency.document_types),
+                scopes=tuple(agency.scopes),
             )
+        if kind == "postal":
+            operator = await PostalOperator.find_one(PostalOperator.code == ident)
+            return None if operator is None else Principal(kind="postal", id=ident)
         staff = await Staff.get(PydanticObjectId(ident))
         if staff is None:
             return None
@@ -132,11 +140,21 @@ def build_jwt_auth(settings: Settings) -> JWTAuth[Principal, Token]:
             "^/schema",
             "^/metrics",
             "^/api/v1/citizens$",
+            "^/api/v1/citizens/claim$",
             "^/api/v1/auth/token$",
             "^/api/v1/auth/refresh$",
             "^/api/v1/agency/token$",
             "^/api/v1/staff/token$",
-            "^/api/v1/services",
+            # The catalogue is public; a procedure's prefill reads the caller's wallet.
+            "^/api/v1/services/?$",
+            "^/api/v1/services/[^/]+/?$",
+            "^/api/v1/postal/token$",
+            # The payment provider signs its callback (HMAC), it has no token.
+            "^/api/v1/payments/callback$",
+            # Verifiers have no account: the signing keys, the online check and the type registry.
+            "^/\\.well-known/jwks\\.json$",
+            "^/api/v1/verify/?$",
+            "^/api/v1/document-types/?$",
         ],
     )
 
@@ -160,4 +178,15 @@ def agency_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHand
 
 def staff_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if _principal(connection).kind != "staff":
+        raise PermissionDeniedException()
+
+
+def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    principal = _principal(connection)
+    if principal.kind != "staff" or principal.role != "admin":
+        raise PermissionDeniedException()
+
+
+def postal_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if _principal(connection).kind != "postal":
         raise PermissionDeniedException()

@@ -5,22 +5,44 @@ from __future__ import annotations
 from beanie import Document
 
 from models.agency import Agency, Staff
-from models.audit import AccessRecord
+from models.announcement import Announcement, AnnouncementBatch, BatchDevices
+from models.audit import AccessRecord, AuditChainHead
 from models.catalogue import Service
 from models.citizen import AuthSession, Citizen, Device
+from models.consent import Consent
 from models.dossier import Dossier
 from models.notification import Notification
+from models.payment import CallbackNonce, Payment
+from models.postal import PostalOperator
+from models.preferences import NotificationPreferences
+from models.presentation import Presentation
+from models.signing_key import SigningKey
+from models.support import AssistedSession, ConsentCode, SupportLookup
 from models.wallet import WalletDocument
 
 ALL_DOCUMENTS: list[type[Document]] = [
     AccessRecord,
+    AssistedSession,
+    AuditChainHead,
+    ConsentCode,
     Agency,
+    Announcement,
+    AnnouncementBatch,
+    BatchDevices,
     AuthSession,
     Citizen,
+    Consent,
     Device,
     Dossier,
     Notification,
+    NotificationPreferences,
+    CallbackNonce,
+    Payment,
+    PostalOperator,
+    Presentation,
     Service,
+    SigningKey,
     Staff,
+    SupportLookup,
     WalletDocument,
 ]

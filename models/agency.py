@@ -13,6 +13,9 @@ from pymongo import IndexModel
 from models.common import utcnow
 
 StaffRole = Literal["support", "admin"]
+# Powers beyond handling dossiers and issuing documents, granted one by one.
+AgencyScope = Literal["verify_identity"]
+AGENCY_SCOPES: tuple[AgencyScope, ...] = ("verify_identity",)
 
 
 class Agency(Document):
@@ -24,6 +27,12 @@ class Agency(Document):
     service_codes: list[str] = Field(default_factory=list)
     # Document types it may issue into wallets.
     document_types: list[str] = Field(default_factory=list)
+    # e.g. "verify_identity": may raise a citizen to e-ID level 2 and unlock a locked account.
+    scopes: list[AgencyScope] = Field(default_factory=list)
+    # After a rotation the old secret keeps working until this moment, so the agency can
+    # roll the new one out to all its servers without an outage.
+    previous_secret_hash: str | None = None
+    previous_secret_expires_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:
@@ -38,6 +47,13 @@ class Staff(Document):
     username: str
     password_hash: str
     role: StaffRole
+    # Base32 TOTP secret (RFC 6238): no token without the current code. None: not enrolled,
+    # so no token at all until an admin re-creates the account.
+    totp_secret: str | None = None
+    # The last 30-second step a code was accepted for: a code is good for one sign-in only.
+    totp_last_step: int = 0
+    # Where they work (e.g. "Bưu điện Trung tâm 3, Hà Nội"): shown to citizens they look up.
+    office: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:

@@ -21,16 +21,39 @@ class Citizen(Document):
     full_name: str
     # ISO date (YYYY-MM-DD): BSON has no date-only type and ISO strings sort correctly.
     date_of_birth: str
-    phone: str
-    password_hash: str
+    # Canonical `+84…`; "" while the person has no account of their own (a child under 14
+    # managed by a guardian), which the partial unique index below leaves out.
+    phone: str = ""
+    # None: no account of its own, so nobody can sign in as this person.
+    password_hash: str | None = None
     eid_level: int = 1
     created_at: datetime = Field(default_factory=utcnow)
+    # Self-lock (lost phone): while set, every session is revoked and sign-in is refused,
+    # until an identity-verifying agency unlocks the account.
+    locked_at: datetime | None = None
+    # The parents managing a child with no account of its own; emptied when the child,
+    # from 14, claims the account.
+    guardian_ids: list[PydanticObjectId] = Field(default_factory=list)
+    # One-time code (SHA-256) with which a child of 14 or more takes over the account.
+    claim_code_hash: str | None = None
+    claim_code_expires_at: datetime | None = None
+    claimed_at: datetime | None = None
+
+    @property
+    def has_own_account(self) -> bool:
+        return self.password_hash is not None
 
     class Settings:
         name = "citizens"
         indexes = [
             IndexModel([("national_id", pymongo.ASCENDING)], unique=True),
-            IndexModel([("phone", pymongo.ASCENDING)], unique=True),
+            IndexModel(
+                [("phone", pymongo.ASCENDING)],
+                unique=True,
+                name="phone_unique_when_set",
+                partialFilterExpression={"phone": {"$gt": ""}},
+            ),
+            IndexModel([("guardian_ids", pymongo.ASCENDING)]),
         ]
 
 
@@ -39,17 +62,23 @@ class AuthSession(Document):
 
     citizen_id: PydanticObjectId
     refresh_token_hash: str
+    # Hashes of the refresh tokens this session already rotated away (the newest last, a
+    # bounded number): one of them coming back means a copy was stolen, and the whole
+    # session (the token family) is revoked.
+    rotated_token_hashes: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     revoked_at: datetime | None = None
+    revoked_reason: str | None = None  # logout, signed-out-remotely, refresh-reuse, self-lock
     user_agent: str | None = None
 
     class Settings:
         name = "auth_sessions"
         indexes = [
             IndexModel([("refresh_token_hash", pymongo.ASCENDING)], unique=True),
-            IndexModel([("citizen_id", pymongo.ASCENDING)]),
+            IndexModel([("rotated_token_hashes", pymongo.ASCENDING)]),
+            IndexModel([("citizen_id", pymongo.ASCENDING), ("_id", pymongo.DESCENDING)]),
             # Sessions past their end are of no use to anyone: let the store drop them.
             IndexModel([("expires_at", pymongo.ASCENDING)], expireAfterSeconds=0),
         ]

@@ -1,4 +1,9 @@
-"""Dossiers: a citizen's application for one public service."""
+"""Dossiers: a citizen's application for one public service.
+
+Everything that happens to a dossier lives inside it (status history, the deadline clock,
+the supplement checklist, the payment summary, the postal shipment, apologies, the rating),
+so every change is one atomic single-document update that can carry its own outbox entry.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,17 @@ from pymongo import IndexModel
 from models.common import utcnow
 from models.dossier_status import DossierStatus
 
+ClockState = Literal["not_started", "running", "paused", "stopped"]
+PauseReason = Literal["supplement", "payment"]
+PaymentState = Literal["pending", "paid", "cancelled", "refund_due"]
+ShipmentStatus = Literal["awaiting_pickup", "accepted", "in_transit", "delivered", "returned"]
+ChecklistKind = Literal["attachment", "wallet_document", "field", "other"]
+
 
 class Delivery(BaseModel):
     method: Literal["online", "postal"]
     address: str | None = None
+    postage_fee_vnd: int = 0
 
 
 class HistoryEntry(BaseModel):
@@ -38,7 +50,114 @@ class OutboxEntry(BaseModel):
     key: str
     kind: str
     status: DossierStatus | None = None
+    # Extra template parameters of kinds other than a status change (amounts, dates, ...).
+    params: dict[str, str] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Clock(BaseModel):
+    """The legal processing time: it runs from receipt in working days and pauses while the
+    dossier waits for the citizen (a supplement, a payment due before processing)."""
+
+    state: ClockState = "not_started"
+    received_at: datetime | None = None
+    paused_at: datetime | None = None
+    # What the dossier waits for; the clock runs again when nothing is left.
+    waiting_for: list[PauseReason] = Field(default_factory=list)
+    paused_working_days: int = 0
+    stopped_at: datetime | None = None
+
+
+class Pause(BaseModel):
+    reasons: list[PauseReason]
+    start: datetime
+    end: datetime
+    working_days: int
+
+
+class AttachmentRef(BaseModel):
+    """A paper attached to the dossier: an upload (GridFS) or a document of the wallet."""
+
+    name: str
+    source: Literal["upload", "wallet"]
+    upload_id: PydanticObjectId | None = None
+    document_id: PydanticObjectId | None = None
+    content_type: str | None = None
+    size: int | None = None
+    document_type: str | None = None
+    added_at: datetime = Field(default_factory=utcnow)
+    # The supplement round that brought it; None for the submission.
+    supplement_round: int | None = None
+
+
+class SupplementAnswer(BaseModel):
+    upload_id: PydanticObjectId | None = None
+    document_id: PydanticObjectId | None = None
+    value: Any = None
+    text: str | None = None
+
+
+class ChecklistItem(BaseModel):
+    id: str
+    kind: ChecklistKind
+    # The attachment name, wallet document type or form field the item is about.
+    target: str | None = None
+    reason: str
+    action: str
+    answered_at: datetime | None = None
+    answer: SupplementAnswer | None = None
+
+
+class Supplement(BaseModel):
+    round: int
+    requested_at: datetime
+    event_id: str | None = None
+    items: list[ChecklistItem]
+    completed_at: datetime | None = None
+
+
+class PaymentSummary(BaseModel):
+    """The dossier's side of its payment request (the ledger is models/payment.py)."""
+
+    reference: str
+    state: PaymentState = "pending"
+    amount_vnd: int
+    fee_vnd: int
+    postage_vnd: int = 0
+    timing: Literal["before_processing", "before_completion"]
+    requested_at: datetime
+    paid_at: datetime | None = None
+
+
+class TrackingUpdate(BaseModel):
+    event_id: str
+    status: ShipmentStatus
+    at: datetime
+    location: str | None = None
+    note: str | None = None
+
+
+class Shipment(BaseModel):
+    status: ShipmentStatus = "awaiting_pickup"
+    created_at: datetime
+    operator: str | None = None
+    tracking_number: str | None = None
+    updates: list[TrackingUpdate] = Field(default_factory=list)
+
+
+class Apology(BaseModel):
+    """The agency's apology for a missed deadline, with the new date it commits to."""
+
+    number: int
+    at: datetime
+    missed_due_at: datetime
+    new_expected_at: datetime
+
+
+class Rating(BaseModel):
+    score: int
+    comment: str | None = None
+    at: datetime
 
 
 class Dossier(Document):
@@ -50,23 +169,60 @@ class Dossier(Document):
     form: dict[str, Any] = Field(default_factory=dict)
     delivery: Delivery
     submitted_at: datetime = Field(default_factory=utcnow)
+    # An estimate until the agency receives the dossier; from then on the legal deadline,
+    # moved later by the working days the dossier waited for the citizen.
     due_at: datetime
+    clock: Clock = Field(default_factory=Clock)
+    pauses: list[Pause] = Field(default_factory=list)
+    # When the sweeper next owes the citizen an apology: due_at, then each new expected date.
+    late_after: datetime | None = None
+    apologies: list[Apology] = Field(default_factory=list)
     history: list[HistoryEntry] = Field(default_factory=list)
+    attachments: list[AttachmentRef] = Field(default_factory=list)
+    supplement: Supplement | None = None
+    payment: PaymentSummary | None = None
+    shipment: Shipment | None = None
+    rating: Rating | None = None
     result_document_id: PydanticObjectId | None = None
-    # Every agency event id applied, so a repeated event is recognised in the same atomic
-    # filter that applies it.
+    # Every agency / postal event id applied, so a repeated event is recognised in the same
+    # atomic filter that applies it.
     event_ids: list[str] = Field(default_factory=list)
     outbox: list[OutboxEntry] = Field(default_factory=list)
     idempotency_key: str | None = None
     request_fingerprint: str | None = None
+    # Bumped by every change; each change is conditional on the revision it read, so two
+    # changes racing on the same dossier never overwrite each other (the loser re-reads).
+    rev: int = 0
 
     class Settings:
         name = "dossiers"
         indexes = [
             IndexModel([("code", pymongo.ASCENDING)], unique=True),
             IndexModel([("citizen_id", pymongo.ASCENDING), ("_id", pymongo.DESCENDING)]),
-            IndexModel([("agency_code", pymongo.ASCENDING), ("status", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]),
-            IndexModel([("agency_code", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]),
+            # The agency worklist, sorted by deadline: with a status filter, with a deadline
+            # filter (the clock state), or neither. The query names the index it needs.
+            IndexModel(
+                [
+                    ("agency_code", pymongo.ASCENDING),
+                    ("status", pymongo.ASCENDING),
+                    ("due_at", pymongo.ASCENDING),
+                    ("_id", pymongo.ASCENDING),
+                ],
+                name="worklist_status_due",
+            ),
+            IndexModel(
+                [
+                    ("agency_code", pymongo.ASCENDING),
+                    ("clock.state", pymongo.ASCENDING),
+                    ("due_at", pymongo.ASCENDING),
+                    ("_id", pymongo.ASCENDING),
+                ],
+                name="worklist_clock_due",
+            ),
+            IndexModel(
+                [("agency_code", pymongo.ASCENDING), ("due_at", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)],
+                name="worklist_due",
+            ),
             # One dossier per (citizen, Idempotency-Key): a retried submission finds the first.
             IndexModel(
                 [("citizen_id", pymongo.ASCENDING), ("idempotency_key", pymongo.ASCENDING)],
@@ -74,4 +230,13 @@ class Dossier(Document):
                 partialFilterExpression={"idempotency_key": {"$type": "string"}},
             ),
             IndexModel([("outbox.created_at", pymongo.ASCENDING)], sparse=True),
+            # The overdue sweeper: running clocks whose (new) date has passed.
+            IndexModel([("clock.state", pymongo.ASCENDING), ("late_after", pymongo.ASCENDING)], name="overdue"),
+            # The payment callback finds the dossier by its payment reference.
+            IndexModel([("payment.reference", pymongo.ASCENDING)], sparse=True),
+            # The postal operator's list of parcels to carry.
+            IndexModel(
+                [("shipment.status", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)],
+                name="shipments",
+            ),
         ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-Actor = Literal["agency", "citizen"]
+Actor = Literal["agency", "citizen", "postal"]
 
 
 class DossierStatus(StrEnum):
@@ -37,6 +37,12 @@ TRANSITIONS: dict[Actor, dict[DossierStatus, frozenset[DossierStatus]]] = {
     },
     "citizen": {
         S.SUBMITTED: frozenset({S.WITHDRAWN}),
+        # Answering the last item of the supplement checklist sends the dossier back.
+        S.SUPPLEMENT_REQUIRED: frozenset({S.PROCESSING}),
+    },
+    "postal": {
+        # The post delivered the result to the citizen's door.
+        S.RESULT_READY: frozenset({S.COMPLETED}),
     },
 }
 
@@ -44,6 +50,12 @@ TRANSITIONS: dict[Actor, dict[DossierStatus, frozenset[DossierStatus]]] = {
 NOTE_REQUIRED: frozenset[DossierStatus] = frozenset({S.REJECTED, S.SUPPLEMENT_REQUIRED})
 
 FINAL: frozenset[DossierStatus] = frozenset({S.REJECTED, S.COMPLETED, S.WITHDRAWN})
+
+# The legal processing time runs from receipt until the agency has a result or a refusal.
+CLOCK_STOPS: frozenset[DossierStatus] = frozenset({S.RESULT_READY, S.REJECTED, S.COMPLETED, S.WITHDRAWN})
+
+# Moves that process the dossier: not allowed while a fee due before processing is unpaid.
+PROCESSING_MOVES: frozenset[DossierStatus] = frozenset({S.PROCESSING, S.APPROVED, S.RESULT_READY})
 
 
 def allowed_next(actor: Actor, current: DossierStatus) -> frozenset[DossierStatus]:

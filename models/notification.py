@@ -12,12 +12,13 @@ from pymongo import IndexModel
 
 from models.common import utcnow
 
-DeliveryState = Literal["pending", "sent", "failed", "dropped"]
+DeliveryState = Literal["pending", "sent", "failed", "dropped", "muted"]
 NotificationState = Literal["pending", "sent", "failed"]
 
 
 class DeviceDelivery(BaseModel):
     device_id: PydanticObjectId
+    # `muted`: the citizen turned this category off; the inbox has it, the phone does not.
     state: DeliveryState = "pending"
     attempts: int = 0
     message_name: str | None = None
@@ -31,6 +32,11 @@ class Notification(Document):
     # notification, however often the outbox is replayed.
     key: str
     kind: str
+    # The preference category of the kind (notifications/templates.py), fixed when made.
+    category: str = "general"
+    # About a sensitive matter (health, criminal record): neutral text on the lock screen,
+    # the detail only in the inbox, behind login.
+    sensitive: bool = False
     # Template parameters; title and body are rendered per device locale / reader language.
     params: dict[str, str] = Field(default_factory=dict)
     data: dict[str, str] = Field(default_factory=dict)
@@ -43,11 +49,18 @@ class Notification(Document):
     # When the next send attempt is due; a pending notification well past it has lost its
     # job (Redis restarted, worker killed) and the sweeper queues it again.
     next_attempt_at: datetime = Field(default_factory=utcnow)
+    # Set while the push waits for the end of the citizen's quiet hours.
+    held_until: datetime | None = None
 
     class Settings:
         name = "notifications"
         indexes = [
             IndexModel([("key", pymongo.ASCENDING)], unique=True),
             IndexModel([("citizen_id", pymongo.ASCENDING), ("_id", pymongo.DESCENDING)]),
+            # The unread count and "mark all read".
+            IndexModel([("citizen_id", pymongo.ASCENDING), ("read_at", pymongo.ASCENDING)]),
             IndexModel([("state", pymongo.ASCENDING), ("next_attempt_at", pymongo.ASCENDING)]),
+            # The oldest pending notification (an operator figure) and the retention purge.
+            IndexModel([("state", pymongo.ASCENDING), ("created_at", pymongo.ASCENDING)]),
+            IndexModel([("created_at", pymongo.ASCENDING)]),
         ]

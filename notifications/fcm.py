@@ -10,7 +10,7 @@ import re
 import time
 import weakref
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -18,15 +18,15 @@ import firebase_admin
 import google.auth.credentials
 import httpx
 from firebase_admin import _http_client, credentials, exceptions, messaging
-from firebase_admin._retry import HttpxRetry
+from firebase_admin._retry import HttpxRetry, HttpxRetryTransport
+from google.auth.transport import requests as google_auth_requests
 
 from notifications.fcm_wire import FcmErrorInfo, parse_error
 from notifications.push import Push, PushOutcome, build_message
+from notifications.quota import FCM_BATCH_LIMIT, FcmQuota
 
 logger = logging.getLogger(__name__)
 
-# FCM's own limit for one send_each call.
-FCM_BATCH_LIMIT = 500
 FCM_BASE_URL = "https://fcm.googleapis.com"
 LOCAL_BEARER_TOKEN = "local-fcm-token"
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -68,7 +68,10 @@ class LocalCredential(credentials.Base):  # type: ignore[misc,unused-ignore]
 class FcmSender:
     """Sends pushes through firebase-admin and says, per push, what came of it.
 
-    One sender owns one named firebase_admin App; `aclose()` deletes that App.
+    One sender owns one named firebase_admin App; `aclose()` deletes that App. With a
+    `quota`, each send_each_async call first reserves its messages from the project-wide
+    quota (and waits its turn). `h2c` sends to an http:// endpoint over HTTP/2 with prior
+    knowledge, as to FCM itself (which speaks HTTP/2 over TLS).
     """
 
     def __init__(
@@ -80,15 +83,25 @@ class FcmSender:
         *,
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         batch_size: int = FCM_BATCH_LIMIT,
+        quota: FcmQuota | None = None,
+        h2c: bool = False,
+        max_concurrent_calls: int | None = None,
     ) -> None:
         if not 1 <= batch_size <= FCM_BATCH_LIMIT:
             raise ValueError(f"batch_size must be between 1 and {FCM_BATCH_LIMIT}")
         self.project_id = project_id
         # Pushes sent concurrently in one send_each_async call.
         self.batch_size = batch_size
+        self.quota = quota
+        # send_each_async calls in flight at once in this process (None: no limit). A bulk
+        # sender keeps it small: thousands of concurrent streams on one connection cost more
+        # CPU per message than they gain, and would stretch one batch past its job timeout.
+        self._calls = asyncio.Semaphore(max_concurrent_calls) if max_concurrent_calls else None
         self.url = send_url(endpoint, project_id)
         self._app = _get_or_init_app(app_name, project_id, credentials_path, timeout_seconds)
-        self._client = install_single_attempt_client(self._app, timeout_seconds)
+        self._client = install_single_attempt_client(
+            self._app, timeout_seconds, h2c=h2c and self.url.startswith("http://")
+        )
         if endpoint:
             override_send_url(self._app, self.url)
         self._closed = False
@@ -110,7 +123,7 @@ class FcmSender:
         for start in range(0, len(ready), self.batch_size):
             chunk = ready[start : start + self.batch_size]
             try:
-                batch = await messaging.send_each_async([m for _, m in chunk], app=self._app)
+                batch = await self._send_each([m for _, m in chunk])
             except exceptions.FirebaseError as exc:
                 # Raised only when something outside a single request broke.
                 for index, _ in chunk:
@@ -122,6 +135,17 @@ class FcmSender:
         # Counts only: tokens and texts never reach the logs.
         logger.info("fcm send: %s", dict(Counter(o.kind for o in result)))
         return result
+
+    async def _send_each(self, messages: list[messaging.Message]) -> messaging.BatchResponse:
+        if self._calls is None:
+            return await self._reserve_and_send(messages)
+        async with self._calls:
+            return await self._reserve_and_send(messages)
+
+    async def _reserve_and_send(self, messages: list[messaging.Message]) -> messaging.BatchResponse:
+        if self.quota is not None:
+            await self.quota.acquire(len(messages))
+        return await messaging.send_each_async(messages, app=self._app)
 
     async def aclose(self) -> None:
         if self._closed:
@@ -253,13 +277,16 @@ def override_send_url(app: firebase_admin.App, url: str) -> None:
     service._fcm_url = url
 
 
-def install_single_attempt_client(app: firebase_admin.App, timeout_seconds: float) -> Any:
+def install_single_attempt_client(app: firebase_admin.App, timeout_seconds: float, *, h2c: bool = False) -> Any:
     """Give the messaging service an HTTP client that tries each request exactly once.
 
     firebase-admin retries 500/503 up to 4 times with backoff inside send_each_async. Our
     worker already retries with backoff, counts attempts towards `failed`, and honours
     Retry-After; hidden retries would stall a whole batch inside one job and make the
     attempt count lie. So every FCM answer comes straight back to us.
+
+    `h2c`: http:// URLs go over HTTP/2 with prior knowledge (httpx would otherwise fall back
+    to HTTP/1.1 there, a connection per in-flight request); https:// keeps ALPN.
     """
     service = _messaging_service(app)
     current = getattr(service, "_async_client", None)
@@ -268,11 +295,64 @@ def install_single_attempt_client(app: firebase_admin.App, timeout_seconds: floa
     if current in _SINGLE_ATTEMPT_CLIENTS:
         return current
     # The replaced client never opened a connection, so dropping it leaks nothing.
+    credential = app.credential.get_credential()
     client = _http_client.HttpxAsyncClient(
-        credential=app.credential.get_credential(),
-        timeout=timeout_seconds,
-        retry_config=HttpxRetry(max_retries=0),
+        credential=credential, timeout=timeout_seconds, retry_config=HttpxRetry(max_retries=0)
     )
+    _rebuild_httpx_client(client, credential, h2c=h2c)
     _SINGLE_ATTEMPT_CLIENTS.add(client)
     service._async_client = client
     return client
+
+
+def _rebuild_httpx_client(client: Any, credential: Any, *, h2c: bool) -> None:
+    """Rebuild the wrapper's httpx client: single-attempt transports, HTTP/2 with prior
+    knowledge to an http:// endpoint when `h2c`, and an auth flow that keeps one transport
+    for token refreshes."""
+    inner = client._async_client
+    if not isinstance(inner, httpx.AsyncClient):
+        raise RuntimeError("firebase-admin changed: HttpxAsyncClient._async_client is gone")
+    single = SingleAttempt()
+    client._async_client = httpx.AsyncClient(
+        http2=True,
+        timeout=inner.timeout,
+        headers=inner.headers,
+        auth=ReusedTransportAuthFlow(credential),
+        mounts={
+            "http://": HttpxRetryTransport(retry=single, http1=not h2c),
+            "https://": HttpxRetryTransport(retry=single),
+        },
+    )
+
+
+class SingleAttempt(HttpxRetry):  # type: ignore[misc,unused-ignore]
+    """No retries, and no deep copy of this policy for every request (firebase-admin copies it
+    so that retries can count down; with none to count there is nothing to protect)."""
+
+    def __init__(self) -> None:
+        super().__init__(max_retries=0)
+
+    def copy(self) -> SingleAttempt:
+        return SingleAttempt()
+
+
+class ReusedTransportAuthFlow(_http_client.GoogleAuthCredentialFlow):  # type: ignore[misc,unused-ignore]
+    """firebase-admin's auth flow (bearer header, one forced refresh on a 401), except that it
+    builds the google-auth transport used for refreshes once, not a new requests.Session for
+    every message: that alone was a tenth of a broadcast's CPU (docs/decisions/0014)."""
+
+    def __init__(self, credential: Any) -> None:
+        super().__init__(credential)
+        self._auth_request = google_auth_requests.Request()
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        original = request.headers.copy()
+        refreshes = 0
+        while True:
+            request.headers = original.copy()
+            self._credential.before_request(self._auth_request, request.method, str(request.url), request.headers)
+            response = yield request
+            if response.status_code not in self._refresh_status_codes or refreshes >= self._max_refresh_attempts:
+                return
+            self._credential.refresh(self._auth_request)
+            refreshes += 1

@@ -2,7 +2,7 @@
 
 Lock-screen text: it names the dossier and the service, never a national ID, a note from
 the agency or health detail; "open the app" leads to the rest behind login. Adding a kind is
-one entry in KINDS.
+one entry in KINDS (give it a `category`: "general" when none fits).
 """
 
 from __future__ import annotations
@@ -31,7 +31,17 @@ class KindSpec(NamedTuple):
     texts: Mapping[str, Mapping[str, Text]]
     # Always neutral on the lock screen, whatever the params.
     sensitive: bool = False
+    # The preference category (CATEGORIES below): what a citizen can mute, and whether quiet
+    # hours hold the push back.
+    category: str = "general"
 
+
+# Preference categories. A citizen may mute any of MUTABLE_CATEGORIES (the inbox still gets
+# what is muted); `general` is always pushed; `critical` (a revoked or suspended document) is
+# always pushed at once, even in quiet hours.
+MUTABLE_CATEGORIES = ("dossier_updates", "documents", "document_expiry", "announcements")
+CRITICAL = "critical"
+CATEGORIES = (*MUTABLE_CATEGORIES, "general", CRITICAL)
 
 NEUTRAL: Mapping[str, Text] = {
     "vi": Text("Thông báo mới", "Bạn có cập nhật mới. Mở ứng dụng để xem chi tiết."),
@@ -145,11 +155,162 @@ _DOSSIER_TEXTS: Mapping[str, Mapping[str, Text]] = {
 
 KINDS: Mapping[str, KindSpec] = {
     "dossier_status": KindSpec(
+        category="dossier_updates",
         params=frozenset({"dossier_code", "status", "service_name"}),
         variant_param="status",
         texts=_DOSSIER_TEXTS,
     ),
+    # Dossier fees, the result's journey by post, and a missed deadline (app/payments,
+    # app/postal, app/dossiers/deadlines.py). `amount` is formatted per language.
+    "payment_requested": KindSpec(
+        category="dossier_updates",
+        params=frozenset({"dossier_code", "service_name", "amount"}),
+        variant_param=None,
+        texts={
+            FALLBACK: {
+                "vi": Text(
+                    "Cần thanh toán cho hồ sơ {dossier_code}",
+                    "Hãy thanh toán {amount} đồng cho hồ sơ {service_name} để cơ quan bắt đầu xử lý.",
+                ),
+                "en": Text(
+                    "Payment needed for dossier {dossier_code}",
+                    "Pay {amount} VND for your application for {service_name} so the agency can process it.",
+                ),
+            },
+        },
+    ),
+    "payment_confirmed": KindSpec(
+        category="dossier_updates",
+        params=frozenset({"dossier_code", "service_name", "amount"}),
+        variant_param=None,
+        texts={
+            FALLBACK: {
+                "vi": Text(
+                    "Đã nhận thanh toán hồ sơ {dossier_code}",
+                    "Khoản thanh toán {amount} đồng cho hồ sơ {service_name} đã được xác nhận.",
+                ),
+                "en": Text(
+                    "Payment received for dossier {dossier_code}",
+                    "Your payment of {amount} VND for {service_name} has been confirmed.",
+                ),
+            },
+        },
+    ),
+    "payment_failed": KindSpec(
+        category="dossier_updates",
+        params=frozenset({"dossier_code", "service_name"}),
+        variant_param=None,
+        texts={
+            FALLBACK: {
+                "vi": Text(
+                    "Thanh toán hồ sơ {dossier_code} chưa thành công",
+                    "Thanh toán cho hồ sơ {service_name} chưa thành công. Mở ứng dụng để thử lại hoặc chọn cách "
+                    "thanh toán khác.",
+                ),
+                "en": Text(
+                    "Payment for dossier {dossier_code} did not go through",
+                    "Your payment for {service_name} did not go through. Open the app to try again or pay another way.",
+                ),
+            },
+        },
+    ),
+    "delivery_update": KindSpec(
+        category="dossier_updates",
+        params=frozenset({"dossier_code", "service_name", "delivery_status"}),
+        variant_param="delivery_status",
+        texts={
+            "accepted": {
+                "vi": Text(
+                    "Bưu điện đã nhận kết quả hồ sơ {dossier_code}",
+                    "Bưu điện đã nhận kết quả hồ sơ {service_name} để chuyển đến bạn.",
+                ),
+                "en": Text(
+                    "The post has the result of dossier {dossier_code}",
+                    "The post has picked up the result of your application for {service_name}.",
+                ),
+            },
+            "in_transit": {
+                "vi": Text(
+                    "Kết quả hồ sơ {dossier_code} đang trên đường đến",
+                    "Kết quả hồ sơ {service_name} đang được chuyển đến địa chỉ của bạn.",
+                ),
+                "en": Text(
+                    "Result of dossier {dossier_code} on its way",
+                    "The result of your application for {service_name} is on its way to your address.",
+                ),
+            },
+            "delivered": {
+                "vi": Text(
+                    "Đã giao kết quả hồ sơ {dossier_code}",
+                    "Kết quả hồ sơ {service_name} đã được giao đến bạn.",
+                ),
+                "en": Text(
+                    "Result of dossier {dossier_code} delivered",
+                    "The result of your application for {service_name} has been delivered.",
+                ),
+            },
+            "returned": {
+                "vi": Text(
+                    "Chưa giao được kết quả hồ sơ {dossier_code}",
+                    "Bưu điện chưa giao được kết quả hồ sơ {service_name} và đã chuyển trả cơ quan. Mở ứng dụng "
+                    "để xem lý do và cách nhận lại.",
+                ),
+                "en": Text(
+                    "Result of dossier {dossier_code} could not be delivered",
+                    "The post could not deliver the result of your application for {service_name} and returned "
+                    "it to the agency. Open the app to see why and how to get it.",
+                ),
+            },
+            FALLBACK: {
+                "vi": Text(
+                    "Cập nhật bưu gửi hồ sơ {dossier_code}",
+                    "Có cập nhật về việc chuyển kết quả hồ sơ {service_name}. Mở ứng dụng để xem chi tiết.",
+                ),
+                "en": Text(
+                    "Delivery update for dossier {dossier_code}",
+                    "There is news about the delivery of your result for {service_name}. Open the app to see it.",
+                ),
+            },
+        },
+    ),
+    "dossier_overdue": KindSpec(
+        category="dossier_updates",
+        params=frozenset({"dossier_code", "service_name", "new_date"}),
+        variant_param=None,
+        texts={
+            FALLBACK: {
+                "vi": Text(
+                    "Xin lỗi: hồ sơ {dossier_code} bị chậm",
+                    "Cơ quan xin lỗi vì hồ sơ {service_name} chưa được giải quyết đúng hạn. Ngày hẹn trả kết quả "
+                    "mới: {new_date}.",
+                ),
+                "en": Text(
+                    "Sorry: dossier {dossier_code} is late",
+                    "The agency apologises: your application for {service_name} was not settled on time. New "
+                    "expected date: {new_date}.",
+                ),
+            },
+        },
+    ),
+    "support_lookup": KindSpec(
+        category="general",
+        params=frozenset({"staff", "office", "reason"}),
+        variant_param=None,
+        texts={
+            FALLBACK: {
+                "vi": Text(
+                    "Nhân viên hỗ trợ đã xem thông tin của bạn",
+                    "{staff} tại {office} đã xem thông tin của bạn. Lý do: {reason}.",
+                ),
+                "en": Text(
+                    "Support staff viewed your data",
+                    "{staff} at {office} viewed your data. Reason: {reason}.",
+                ),
+            },
+        },
+    ),
     "document_issued": KindSpec(
+        category="documents",
         params=frozenset({"document_type_name"}),
         variant_param=None,
         texts={
@@ -161,6 +322,106 @@ KINDS: Mapping[str, KindSpec] = {
                 "en": Text(
                     "New document in your wallet",
                     "{document_type_name} has been added to your wallet.",
+                ),
+            },
+        },
+    ),
+    # Document events. The reason an agency gives is never shown here, only in the app.
+    "document_revoked": KindSpec(
+        category="critical",
+        params=frozenset({"document_type_name"}),
+        variant_param=None,
+        texts={
+            FALLBACK: {
+                "vi": Text(
+                    "Giấy tờ đã bị thu hồi",
+                    "{document_type_name} trong ví của bạn đã bị thu hồi. Mở ứng dụng để xem lý do và hướng dẫn.",
+                ),
+                "en": Text(
+                    "Document revoked",
+                    "{document_type_name} in your wallet has been revoked. Open the app to see why and what to do.",
+                ),
+            },
+        },
+    ),
+    "document_suspended": KindSpec(
+        category="critical",
+        params=frozenset({"document_type_name"}),
+        variant_param=None,
+        texts={
+            FALLBACK: {
+                "vi": Text(
+                    "Giấy tờ bị tạm đình chỉ",
+                    "{document_type_name} trong ví của bạn đang bị tạm đình chỉ. Mở ứng dụng để xem lý do và "
+                    "hướng dẫn.",
+                ),
+                "en": Text(
+                    "Document suspended",
+                    "{document_type_name} in your wallet has been suspended. Open the app to see why and what to do.",
+                ),
+            },
+        },
+    ),
+    "document_reinstated": KindSpec(
+        category="documents",
+        params=frozenset({"document_type_name"}),
+        variant_param=None,
+        texts={
+            FALLBACK: {
+                "vi": Text(
+                    "Giấy tờ có hiệu lực trở lại",
+                    "{document_type_name} trong ví của bạn đã có hiệu lực trở lại.",
+                ),
+                "en": Text(
+                    "Document valid again",
+                    "{document_type_name} in your wallet is valid again.",
+                ),
+            },
+        },
+    ),
+    "document_renewed": KindSpec(
+        category="documents",
+        params=frozenset({"document_type_name"}),
+        variant_param=None,
+        texts={
+            FALLBACK: {
+                "vi": Text(
+                    "Giấy tờ đã được gia hạn",
+                    "{document_type_name} đã được gia hạn. Phiên bản mới đã có trong ví của bạn.",
+                ),
+                "en": Text(
+                    "Document renewed",
+                    "{document_type_name} has been renewed. The new version is in your wallet.",
+                ),
+            },
+        },
+    ),
+    "document_expiring": KindSpec(
+        category="document_expiry",
+        params=frozenset({"document_type_name", "valid_until", "renewal", "service_name"}),
+        # "online" when the catalogue has a service that renews this type.
+        variant_param="renewal",
+        texts={
+            "online": {
+                "vi": Text(
+                    "Giấy tờ sắp hết hạn",
+                    "{document_type_name} của bạn hết hạn ngày {valid_until}. Bạn có thể làm thủ tục "
+                    "{service_name} trực tuyến ngay trong ứng dụng.",
+                ),
+                "en": Text(
+                    "Document expiring soon",
+                    "{document_type_name} expires on {valid_until}. You can apply for {service_name} online "
+                    "in the app.",
+                ),
+            },
+            FALLBACK: {
+                "vi": Text(
+                    "Giấy tờ sắp hết hạn",
+                    "{document_type_name} của bạn hết hạn ngày {valid_until}. Mở ứng dụng để xem cách gia hạn.",
+                ),
+                "en": Text(
+                    "Document expiring soon",
+                    "{document_type_name} expires on {valid_until}. Open the app to see how to renew it.",
                 ),
             },
         },
@@ -185,6 +446,12 @@ def normalize_locale(locale: str | None) -> str:
     """'en', 'en-US', 'EN_gb' → 'en'; anything unknown → the default, 'vi'."""
     primary = (locale or "").replace("_", "-").split("-")[0].strip().lower()
     return primary if primary in LOCALES else DEFAULT_LOCALE
+
+
+def category_of(kind: str) -> str:
+    """The preference category of a kind; `general` for a kind this table does not know."""
+    spec = KINDS.get(kind)
+    return spec.category if spec is not None else "general"
 
 
 def render(kind: str, locale: str, params: Mapping[str, str], *, neutral: bool = False) -> tuple[str, str]:

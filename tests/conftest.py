@@ -17,11 +17,21 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.devstack import ManagedProcess, redis_answers, start_embedded_mongo, start_fcm_emulator, start_process
+from app.devstack import (
+    ManagedProcess,
+    free_port,
+    redis_answers,
+    start_embedded_mongo,
+    start_fcm_emulator,
+    start_payment_simulator,
+    start_process,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RUN_ID = secrets.token_hex(4)
 FCM_PROJECT_ID = "cwallet-test"
+PAYMENT_SECRET = secrets.token_urlsafe(32)
+CALLBACK_API_PORT = free_port()
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +66,19 @@ def fcm_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedPr
 
 
 @pytest.fixture(scope="session")
-def stack_env(mongo_url: str, redis_url: str, fcm_emulator: ManagedProcess) -> Iterator[dict[str, str]]:
+def payment_simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedProcess]:
+    """The local payment provider; it calls back the API served by the `callback_api` fixture."""
+    proc = start_payment_simulator(PAYMENT_SECRET, log_path=tmp_path_factory.mktemp("payments") / "payments.log")
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+def stack_env(
+    mongo_url: str, redis_url: str, fcm_emulator: ManagedProcess, payment_simulator: ManagedProcess
+) -> Iterator[dict[str, str]]:
     """The environment the API (in-process) and the worker (a child process) share."""
     env = {
         "MONGODB_URL": mongo_url,
@@ -67,6 +89,10 @@ def stack_env(mongo_url: str, redis_url: str, fcm_emulator: ManagedProcess) -> I
         "FCM_ENDPOINT": fcm_emulator.url or "",
         "JWT_SECRET": secrets.token_urlsafe(32),
         "ENVIRONMENT": "test",
+        "PAYMENT_PROVIDER_URL": payment_simulator.url or "",
+        "PAYMENT_SECRET": PAYMENT_SECRET,
+        # The simulator calls back an API process on this port (tests/integration/dossiers/conftest.py).
+        "PAYMENT_NOTIFY_URL": f"http://127.0.0.1:{CALLBACK_API_PORT}/api/v1/payments/callback",
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)

@@ -10,8 +10,11 @@ import httpx
 
 
 def new_national_id() -> str:
-    # Hà Nội (001), a man born in the 1990s (century digit 0, year 90), six random digits.
-    return "001090" + f"{random.randrange(10**6):06d}"
+    """A valid ID number for the default date of birth below (1990): a random real province
+    code, a man born in the 20th century (digit 0), year 90, then six random digits."""
+    from app.citizens.identity import PROVINCE_CODES
+
+    return random.choice(sorted(PROVINCE_CODES)) + "090" + f"{random.randrange(10**6):06d}"
 
 
 def new_phone() -> str:
@@ -38,6 +41,60 @@ FORMS: dict[str, dict[str, Any]] = {
     },
     "CRIMINAL_RECORD": {"certificate_type": "1", "purpose": "Xin việc", "copies": 1},
     "RESIDENCE_REGISTRATION": {"new_address": "5 Trần Phú, Nha Trang"},
+    # Valid forms of the other procedures (papers to attach are listed by the catalogue).
+    "CITIZEN_ID_CARD": {"reason": "expired", "full_name": "Trần Thị Bình", "date_of_birth": "1990-03-04"},
+    "TEMPORARY_RESIDENCE": {
+        "temporary_address": "12 Nguyễn Trãi, Thanh Xuân, Hà Nội",
+        "from_date": "2026-12-01",
+        "months": 12,
+        "reason": "Đi làm",
+    },
+    "TEMPORARY_ABSENCE": {
+        "destination_address": "45 Lê Lợi, Huế",
+        "from_date": "2026-12-01",
+        "until_date": "2027-03-01",
+        "reason": "Công tác",
+    },
+    "PASSPORT": {"reason": "Du lịch"},
+    "VEHICLE_REGISTRATION": {
+        "plate_number": "29A-123.45",
+        "vehicle_type": "car",
+        "frame_number": "RL4BT9F32N5012345",
+        "engine_number": "2NR1234567",
+        "reason": "damaged",
+    },
+    "BIRTH_REGISTRATION": {
+        "child_full_name": "Trần An",
+        "child_date_of_birth": "2026-11-01",
+        "place_of_birth": "Bệnh viện Từ Dũ",
+    },
+    "DEATH_REGISTRATION": {
+        "deceased_full_name": "Trần Văn Cả",
+        "deceased_national_id": "001040000001",
+        "date_of_death": "2026-11-15",
+        "place_of_death": "Bệnh viện Bạch Mai",
+        "relationship": "Con",
+    },
+    "MARITAL_STATUS_CERT": {
+        "full_name": "Trần Thị Bình",
+        "date_of_birth": "1990-03-04",
+        "current_status": "single",
+        "purpose": "Kết hôn",
+    },
+    "SECURITY_ORDER_BUSINESS": {
+        "business_name": "Khách sạn Biển Xanh",
+        "business_registration_number": "4201234567",
+        "business_line": "hotel",
+        "business_address": "10 Trần Phú, Nha Trang",
+        "legal_representative": "Trần Thị Bình",
+    },
+    "LAND_USE_CHANGE": {
+        "certificate_serial": "CS 123456",
+        "parcel_number": "125",
+        "map_sheet_number": "18",
+        "change_type": "address",
+        "new_value": "Số 7 ngõ 15 Hoàng Hoa Thám, Ba Đình, Hà Nội",
+    },
 }
 
 

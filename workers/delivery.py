@@ -2,34 +2,41 @@
 
 The job is safe to run twice (arq delivers at least once): devices already sent to are
 skipped, and a repeat that does reach FCM carries the same collapse key, so the phone shows
-it once.
+it once. Attempts are counted per device, so a job re-run after a crash, or held back by
+quiet hours, spends nobody's retry budget.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Literal
 
 import structlog
 from beanie import PydanticObjectId
 from bson.errors import InvalidId
 
 from app.inbox.service import localized_params
+from app.metrics.figures import Tally
 from models.citizen import Device
 from models.common import utcnow
 from models.notification import DeviceDelivery, Notification
+from models.preferences import NotificationPreferences
 from notifications.fcm import FcmSender
 from notifications.push import Push, PushOutcome
-from notifications.templates import render
+from notifications.templates import CRITICAL, MUTABLE_CATEGORIES, render
 
 log = structlog.get_logger(__name__)
 
 BASE_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 300.0
 
+PushState = Literal["sent", "dropped", "pending", "failed"]
+
 
 class RetryLater(Exception):
-    """Some devices got a retryable answer; try again after `defer` seconds."""
+    """Some devices got a retryable answer, or quiet hours hold the push; try again after
+    `defer` seconds."""
 
     def __init__(self, defer: float) -> None:
         super().__init__(defer)
@@ -43,8 +50,25 @@ def backoff_seconds(attempt: int, retry_after: float | None) -> float:
     return max(delay, retry_after or 0.0)
 
 
+def state_after(outcome: PushOutcome, final_attempt: bool) -> PushState:
+    """Where one device stands after FCM's answer to one push."""
+    if outcome.kind == "sent":
+        return "sent"
+    if outcome.kind in ("unregistered", "invalid_token"):
+        return "dropped"
+    if outcome.kind == "retryable" and not final_attempt:
+        return "pending"
+    return "failed"
+
+
+async def drop_device(device_id: PydanticObjectId, token: str) -> None:
+    # Only this token: if the phone re-registered meanwhile under a new one, the device stays.
+    await Device.get_pymongo_collection().delete_one({"_id": device_id, "token": token})
+
+
 def _push_for(notification: Notification, device: Device) -> Push:
-    title, body = render(notification.kind, device.locale, localized_params(notification.params, device.locale))
+    params = localized_params(notification.params, device.locale)
+    title, body = render(notification.kind, device.locale, params, neutral=notification.sensitive)
     return Push(
         token=device.token,
         title=title,
@@ -54,24 +78,33 @@ def _push_for(notification: Notification, device: Device) -> Push:
     )
 
 
-def _apply(delivery: DeviceDelivery, outcome: PushOutcome, final_attempt: bool) -> None:
-    delivery.attempts += 1
-    delivery.updated_at = utcnow()
-    delivery.error_code = outcome.error_code
-    if outcome.kind == "sent":
-        delivery.state = "sent"
-        delivery.message_name = outcome.message_name
-    elif outcome.kind in ("unregistered", "invalid_token"):
-        delivery.state = "dropped"
-    elif outcome.kind == "retryable" and not final_attempt:
-        delivery.state = "pending"
-    else:
-        delivery.state = "failed"
+def _overall(deliveries: list[DeviceDelivery]) -> Literal["pending", "sent", "failed"]:
+    states = [d.state for d in deliveries]
+    if "pending" in states:
+        return "pending"
+    if "failed" in states and "sent" not in states:
+        return "failed"
+    return "sent"  # sent somewhere, or nowhere left to send (no device, dropped, muted)
 
 
-async def send_notification(sender: FcmSender, notification_id: str, attempt: int, max_attempts: int) -> str:
+async def _hold(notification: Notification, until: datetime, tally: Tally) -> None:
+    now = utcnow()
+    await Notification.get_pymongo_collection().update_one(
+        {"_id": notification.id},
+        {"$set": {"held_until": until, "next_attempt_at": until, "updated_at": now}},
+    )
+    if notification.held_until is None:
+        tally.add("held")
+    log.info("notification_held", notification_id=str(notification.id), seconds=round((until - now).total_seconds()))
+    raise RetryLater((until - now).total_seconds())
+
+
+async def send_notification(
+    sender: FcmSender, notification_id: str, *, max_attempts: int, tally: Tally | None = None
+) -> str:
     """One attempt at delivering a notification. Raises RetryLater when some devices should be
-    tried again; returns the notification's state otherwise."""
+    tried again (or quiet hours hold it); returns the notification's state otherwise."""
+    tally = tally if tally is not None else Tally()
     try:
         notification = await Notification.get(PydanticObjectId(notification_id))
     except InvalidId:
@@ -79,64 +112,76 @@ async def send_notification(sender: FcmSender, notification_id: str, attempt: in
     if notification is None or notification.state != "pending":
         return notification.state if notification else "missing"
 
+    preferences = await NotificationPreferences.find_one(NotificationPreferences.citizen_id == notification.citizen_id)
+    muted = (
+        preferences is not None
+        and notification.category in MUTABLE_CATEGORIES
+        and notification.category in preferences.muted
+    )
+    if not muted and notification.category != CRITICAL and preferences and preferences.quiet_hours:
+        until = preferences.quiet_hours.held_until(utcnow())
+        if until is not None:
+            await _hold(notification, until, tally)
+
     devices = {
         d.id: d for d in await Device.find(Device.citizen_id == notification.citizen_id).to_list() if d.id is not None
     }
     deliveries = {d.device_id: d for d in notification.deliveries}
     for device_id in devices:
         deliveries.setdefault(device_id, DeviceDelivery(device_id=device_id))
-    targets = [
-        (deliveries[device_id], device)
-        for device_id, device in devices.items()
-        if deliveries[device_id].state == "pending"
-    ]
     for delivery in deliveries.values():
         # A device removed since the notification was made cannot be reached any more.
         if delivery.state == "pending" and delivery.device_id not in devices:
             delivery.state = "dropped"
+        elif delivery.state == "pending" and muted:
+            delivery.state = "muted"
+            tally.add("muted")
+    targets = [(deliveries[i], device) for i, device in devices.items() if deliveries[i].state == "pending"]
 
-    final_attempt = attempt >= max_attempts
     outcomes = await sender.send([_push_for(notification, device) for _, device in targets]) if targets else []
+    now = utcnow()
     retry_after: float | None = None
     for (delivery, device), outcome in zip(targets, outcomes, strict=True):
-        _apply(delivery, outcome, final_attempt)
+        delivery.attempts += 1
+        delivery.updated_at = now
+        delivery.error_code = outcome.error_code
+        delivery.state = state_after(outcome, final_attempt=delivery.attempts >= max_attempts)
+        if outcome.kind == "sent":
+            delivery.message_name = outcome.message_name
+        tally.outcome(delivery.state, outcome.error_code)
         if delivery.state == "dropped":
-            # Only this token: if the phone re-registered meanwhile under a new id, it stays.
-            await Device.get_pymongo_collection().delete_one({"_id": device.id, "token": device.token})
+            await drop_device(device.id, device.token)  # type: ignore[arg-type]
         if outcome.kind == "retryable" and outcome.retry_after_seconds:
             retry_after = max(retry_after or 0.0, outcome.retry_after_seconds)
 
-    states = [d.state for d in deliveries.values()]
-    if "pending" in states:
-        state = "pending"
-    elif "sent" in states or not states or all(s == "dropped" for s in states):
-        state = "sent"
-    else:
-        state = "failed"
-    now = utcnow()
+    listed = list(deliveries.values())
+    state = _overall(listed)
+    attempt = max((d.attempts for d in listed if d.state == "pending"), default=0)
     defer = backoff_seconds(attempt, retry_after) if state == "pending" else 0.0
     # Only the delivery fields are written: the citizen may mark the notification read meanwhile.
     await Notification.get_pymongo_collection().update_one(
         {"_id": notification.id},
         {
             "$set": {
-                "deliveries": [d.model_dump() for d in deliveries.values()],
+                "deliveries": [d.model_dump() for d in listed],
                 "state": state,
-                "attempts": attempt,
+                "attempts": max((d.attempts for d in listed), default=0),
                 "updated_at": now,
                 "next_attempt_at": now + timedelta(seconds=defer),
+                "held_until": None,
             }
         },
     )
+    states = [d.state for d in listed]
     log.info(
         "notification_attempt",
         notification_id=notification_id,
-        attempt=attempt,
         state=state,
         sent=states.count("sent"),
         dropped=states.count("dropped"),
         failed=states.count("failed"),
         pending=states.count("pending"),
+        muted=states.count("muted"),
         errors=sorted({o.error_code for o in outcomes if o.error_code}),
     )
     if state == "pending":

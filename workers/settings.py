@@ -1,69 +1,69 @@
-"""arq WorkerSettings: the push job and the sweeper cron.
+"""arq WorkerSettings: the jobs and the cron jobs of every area. A new cron job is one line.
 
 Run with `arq workers.settings.WorkerSettings`.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any, ClassVar
 
 import structlog
-from arq import Retry
 from arq.cron import CronJob, cron
 from arq.worker import func
 
 from app import db
 from app.config import get_settings
-from app.inbox.outbox import sweep
+from app.dossiers.deadlines import overdue_job
 from app.logs import configure_worker_logging
-from app.queue import SEND_NOTIFICATION, redis_settings
-from notifications.fcm import FcmSender
-from workers.delivery import RetryLater, send_notification
+from app.queue import PLAN_ANNOUNCEMENT, SEND_ANNOUNCEMENT_BATCH, SEND_NOTIFICATION, redis_settings
+from workers.audit import seal_audit_job
+from workers.event_loop import use_uvloop_when_run_by_arq
+from workers.push_jobs import (
+    close_senders,
+    make_senders,
+    plan_announcement_job,
+    purge_inbox_job,
+    send_announcement_batch_job,
+    send_notification_job,
+    sweep_job,
+)
+from workers.reminders import wallet_upkeep_job
 
 log = structlog.get_logger(__name__)
 settings = get_settings()
-# Leave arq one more try than we use, so our last attempt always runs and records `failed`
-# instead of arq dropping the job silently.
-MAX_TRIES = settings.notification_max_attempts + 1
-# A crash between steps leaves work behind for at most about this long.
-SWEEP_GRACE = timedelta(seconds=30)
+use_uvloop_when_run_by_arq()
+# Attempts are counted per device (workers/delivery.py), so arq's count only has to leave
+# room for them plus a few quiet-hour holds; a job that runs out anyway is queued again by the
+# sweeper, since its notification is still pending.
+MAX_TRIES = settings.notification_max_attempts + 4
+# The sweeper's schedule: every `sweep_every_seconds` of each minute.
+SWEEP_SECONDS = set(range(0, 60, max(1, settings.sweep_every_seconds)))
 
 
 async def startup(ctx: dict[str, Any]) -> None:
     configure_worker_logging()
     ctx["mongo"] = await db.connect(settings)
-    ctx["sender"] = FcmSender(settings.fcm_project_id, settings.fcm_credentials, settings.fcm_endpoint)
+    make_senders(ctx)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    await ctx["sender"].aclose()
+    await close_senders(ctx)
     await ctx["mongo"].close()
-
-
-async def send_notification_job(ctx: dict[str, Any], notification_id: str) -> str:
-    try:
-        return await send_notification(
-            ctx["sender"], notification_id, attempt=ctx["job_try"], max_attempts=settings.notification_max_attempts
-        )
-    except RetryLater as later:
-        raise Retry(defer=later.defer) from None
-
-
-async def sweep_job(ctx: dict[str, Any]) -> dict[str, int]:
-    counts = await sweep(ctx["redis"], older_than=SWEEP_GRACE)
-    if any(counts.values()):
-        log.info("sweep", **counts)
-    return counts
 
 
 class WorkerSettings:
     functions: ClassVar[list[Any]] = [
         # Registered under the name app/queue.py enqueues, so app/ never imports workers/.
         func(send_notification_job, name=SEND_NOTIFICATION, max_tries=MAX_TRIES),
+        func(plan_announcement_job, name=PLAN_ANNOUNCEMENT, max_tries=MAX_TRIES),
+        func(send_announcement_batch_job, name=SEND_ANNOUNCEMENT_BATCH, max_tries=MAX_TRIES),
     ]
     cron_jobs: ClassVar[list[CronJob]] = [
-        cron(sweep_job, second={0, 15, 30, 45}, run_at_startup=True, unique=True),  # type: ignore[arg-type]
+        cron(sweep_job, second=SWEEP_SECONDS, run_at_startup=True, unique=True),  # type: ignore[arg-type]
+        cron(purge_inbox_job, hour={19}, minute={41}, second={0}, unique=True),  # type: ignore[arg-type]  # 02:41 VN
+        cron(seal_audit_job, second=set(range(0, 60, 5)), unique=True),  # type: ignore[arg-type]
+        cron(wallet_upkeep_job, minute={7}, second={0}, unique=True),  # type: ignore[arg-type]
+        cron(overdue_job, minute=set(range(0, 60, 5)), second={20}, unique=True),  # type: ignore[arg-type]
     ]
     on_startup = startup
     on_shutdown = shutdown
@@ -73,7 +73,7 @@ class WorkerSettings:
     # sweeper can queue a notification again once its job is gone.
     keep_result = 0
     max_jobs = 50
-    job_timeout = 60
+    job_timeout = settings.worker_job_timeout_seconds
     poll_delay = 0.1
     allow_abort_jobs = False
     health_check_interval = 30

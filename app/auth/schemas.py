@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -37,3 +38,23 @@ class AccessToken(msgspec.Struct):
 class StaffLoginIn(msgspec.Struct):
     username: NonEmpty
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+    # The current 6-digit code of the staff member's authenticator app (TOTP).
+    otp: Annotated[str, msgspec.Meta(max_length=16)] | None = None
+
+
+class SessionOut(msgspec.Struct):
+    """One signed-in device."""
+
+    id: str
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    user_agent: str | None
+    current: bool
+
+
+class RotatedSecretOut(msgspec.Struct):
+    client_id: str
+    client_secret: str
+    # Until then the previous secret also works, so every server can switch over.
+    previous_secret_valid_until: datetime

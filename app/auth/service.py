@@ -1,15 +1,17 @@
-"""Signing in: citizens (password, rotating refresh tokens), agencies and staff."""
+"""Signing in: citizens (password, rotating refresh tokens), agencies and staff (TOTP)."""
 
 from __future__ import annotations
 
 import secrets
 from datetime import timedelta
 
+import structlog
 from beanie import PydanticObjectId
 from litestar.security.jwt import JWTAuth, Token
 from pymongo import ReturnDocument
 
 from app.auth.schemas import AccessToken, TokenPair
+from app.auth.totp import accepted_step
 from app.citizens.identity import canonical_phone
 from app.config import Settings
 from app.errors import AppError, Text
@@ -17,6 +19,12 @@ from app.security import AUDIENCES, ISSUER, Principal, hash_token, verify_passwo
 from models.agency import Agency, Staff
 from models.citizen import AuthSession, Citizen
 from models.common import utcnow
+
+log = structlog.get_logger(__name__)
+
+# Rotated-away refresh hashes kept per session to recognise a replay (~12 days of
+# refreshing every 15 minutes); an older copy coming back is refused without more ado.
+ROTATED_HASHES_KEPT = 1000
 
 BAD_CREDENTIALS = AppError(
     401,
@@ -41,6 +49,46 @@ BAD_CLIENT = AppError(
     "bad-client-credentials",
     Text("Sai thông tin ứng dụng", "Bad client credentials"),
     Text("client_id hoặc client_secret không đúng.", "The client_id or client_secret is wrong."),
+)
+ACCOUNT_LOCKED = AppError(
+    403,
+    "account-locked",
+    Text("Tài khoản định danh đang bị khoá", "e-ID locked"),
+    Text(
+        "Tài khoản đang bị khoá theo yêu cầu của bạn. Để mở khoá, hãy mang căn cước công dân gắn chíp đến công an "
+        "xã/phường (cơ quan được phép xác thực danh tính).",
+        "This account is locked at your request. To unlock it, take your chip-based ID card to the commune or ward "
+        "police (an agency allowed to verify identity).",
+    ),
+)
+OTP_REQUIRED = AppError(
+    401,
+    "otp-required",
+    Text("Cần mã xác thực hai lớp", "One-time code needed"),
+    Text(
+        "Nhân viên phải nhập mã 6 chữ số từ ứng dụng xác thực (trường 'otp') cùng mật khẩu.",
+        "Staff must send the 6-digit code from their authenticator app (field 'otp') with the password.",
+    ),
+)
+BAD_STAFF_CREDENTIALS = AppError(
+    401,
+    "bad-credentials",
+    Text("Đăng nhập không thành công", "Sign-in failed"),
+    Text(
+        "Tên đăng nhập, mật khẩu hoặc mã xác thực không đúng. Mỗi mã chỉ dùng được một lần: hãy chờ mã mới.",
+        "The username, password or one-time code is wrong. Each code works once: wait for the next one.",
+    ),
+)
+TOTP_NOT_ENROLLED = AppError(
+    403,
+    "otp-not-set-up",
+    Text("Chưa thiết lập xác thực hai lớp", "Second factor not set up"),
+    Text(
+        "Tài khoản nhân viên này chưa có mã xác thực hai lớp. Hãy nhờ quản trị viên tạo lại tài khoản bằng "
+        "`cwallet staff create`.",
+        "This staff account has no second factor yet. Ask an administrator to re-create it with "
+        "`cwallet staff create`.",
+    ),
 )
 
 
@@ -72,9 +120,13 @@ class AuthService:
         else:
             phone = canonical_phone(username)
             citizen = await Citizen.find_one(Citizen.phone == phone) if phone else None
-        # verify_password runs the hash even with no citizen, so timing does not tell.
+        # verify_password runs the hash even with no citizen (or a child with no account of
+        # its own), so timing does not tell.
         if not verify_password(citizen.password_hash if citizen else None, password) or citizen is None:
             raise BAD_CREDENTIALS
+        # Only someone who knows the password learns that the account is locked.
+        if citizen.locked_at is not None:
+            raise ACCOUNT_LOCKED
         assert citizen.id is not None
         refresh = secrets.token_urlsafe(32)
         session = AuthSession(
@@ -85,41 +137,98 @@ class AuthService:
         )
         await session.insert()
         assert session.id is not None
+        # A self-lock that landed between the check above and the insert revoked every
+        # session but could not see this one: look again, after the insert.
+        if await Citizen.find_one({"_id": citizen.id, "locked_at": {"$ne": None}}) is not None:
+            await revoke_session(session.id, "self-lock")
+            raise ACCOUNT_LOCKED
         return self._citizen_pair(citizen.id, session.id, refresh)
 
     async def refresh_citizen(self, refresh_token: str) -> TokenPair:
+        presented = hash_token(refresh_token)
         new_refresh = secrets.token_urlsafe(32)
         now = utcnow()
         # Rotation is one atomic compare-and-set on the token hash: of two racing refreshes
         # with the same token only one wins, and the old token stops working.
         collection = AuthSession.get_pymongo_collection()
         raw = await collection.find_one_and_update(
-            {"refresh_token_hash": hash_token(refresh_token), "revoked_at": None, "expires_at": {"$gt": now}},
-            {"$set": {"refresh_token_hash": hash_token(new_refresh), "last_used_at": now}},
+            {"refresh_token_hash": presented, "revoked_at": None, "expires_at": {"$gt": now}},
+            {
+                "$set": {"refresh_token_hash": hash_token(new_refresh), "last_used_at": now},
+                "$push": {"rotated_token_hashes": {"$each": [presented], "$slice": -ROTATED_HASHES_KEPT}},
+            },
             return_document=ReturnDocument.AFTER,
         )
-        if raw is None:
-            raise BAD_REFRESH
-        return self._citizen_pair(raw["citizen_id"], raw["_id"], new_refresh)
+        if raw is not None:
+            return self._citizen_pair(raw["citizen_id"], raw["_id"], new_refresh)
+        # An already-rotated token came back: one of the two holders is a thief, and we cannot
+        # tell which, so the whole family (the session) ends for both.
+        reused = await collection.find_one_and_update(
+            {"rotated_token_hashes": presented, "revoked_at": None},
+            {"$set": {"revoked_at": now, "revoked_reason": "refresh-reuse"}},
+        )
+        if reused is not None:
+            log.warning("refresh_token_reuse", session_id=str(reused["_id"]))
+        raise BAD_REFRESH
 
     async def logout(self, principal: Principal) -> None:
-        if principal.session_id is None:
-            return
-        await AuthSession.get_pymongo_collection().update_one(
-            {"_id": PydanticObjectId(principal.session_id), "revoked_at": None},
-            {"$set": {"revoked_at": utcnow()}},
-        )
+        if principal.session_id is not None:
+            await revoke_session(PydanticObjectId(principal.session_id), "logout")
 
     async def agency_token(self, client_id: str, client_secret: str) -> AccessToken:
         agency = await Agency.find_one(Agency.client_id == client_id)
-        if not verify_password(agency.client_secret_hash if agency else None, client_secret) or agency is None:
+        if agency is None or not _agency_secret_matches(agency, client_secret):
             raise BAD_CLIENT
         minutes = self.settings.agency_token_minutes
         return AccessToken(access_token=self._access_token("agency", agency.code, minutes), expires_in=minutes * 60)
 
-    async def staff_token(self, username: str, password: str) -> AccessToken:
+    async def staff_token(self, username: str, password: str, otp: str | None) -> AccessToken:
+        if not otp:
+            raise OTP_REQUIRED
         staff = await Staff.find_one(Staff.username == username)
         if not verify_password(staff.password_hash if staff else None, password) or staff is None:
-            raise BAD_CREDENTIALS
+            raise BAD_STAFF_CREDENTIALS
+        if staff.totp_secret is None:
+            raise TOTP_NOT_ENROLLED
+        step = accepted_step(staff.totp_secret, otp)
+        # The step moves forward by compare-and-set: a code seen once (or an older one) is
+        # refused, even when two sign-ins race with the same code.
+        if step is None or not await _claim_totp_step(staff, step):
+            raise BAD_STAFF_CREDENTIALS
         minutes = self.settings.staff_token_minutes
         return AccessToken(access_token=self._access_token("staff", str(staff.id), minutes), expires_in=minutes * 60)
+
+
+def _agency_secret_matches(agency: Agency, client_secret: str) -> bool:
+    if verify_password(agency.client_secret_hash, client_secret):
+        return True
+    expires = agency.previous_secret_expires_at
+    return (
+        agency.previous_secret_hash is not None
+        and expires is not None
+        and expires > utcnow()
+        and (verify_password(agency.previous_secret_hash, client_secret))
+    )
+
+
+async def _claim_totp_step(staff: Staff, step: int) -> bool:
+    result = await Staff.get_pymongo_collection().update_one(
+        {"_id": staff.id, "$or": [{"totp_last_step": {"$lt": step}}, {"totp_last_step": {"$exists": False}}]},
+        {"$set": {"totp_last_step": step}},
+    )
+    return result.modified_count == 1
+
+
+async def revoke_session(session_id: PydanticObjectId, reason: str) -> bool:
+    """End one session (its access and refresh tokens) at once. False if it had already ended."""
+    result = await AuthSession.get_pymongo_collection().update_one(
+        {"_id": session_id, "revoked_at": None}, {"$set": {"revoked_at": utcnow(), "revoked_reason": reason}}
+    )
+    return result.modified_count == 1
+
+
+async def revoke_all_sessions(citizen_id: PydanticObjectId, reason: str) -> int:
+    result = await AuthSession.get_pymongo_collection().update_many(
+        {"citizen_id": citizen_id, "revoked_at": None}, {"$set": {"revoked_at": utcnow(), "revoked_reason": reason}}
+    )
+    return result.modified_count

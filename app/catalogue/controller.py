@@ -4,11 +4,11 @@ from litestar import Controller, get
 from litestar.params import FromPath
 
 from app.catalogue import service
-from app.catalogue.schemas import ServiceOut
+from app.catalogue.schemas import PrefillOut, ServiceOut
 from app.errors import Text, not_found
 from app.i18n import negotiate
 from app.pagination import Page
-from app.security import AnyRequest
+from app.security import AnyRequest, PrincipalRequest, citizen_only
 
 
 class CatalogueController(Controller):
@@ -23,9 +23,14 @@ class CatalogueController(Controller):
 
     @get("/{code:str}", security=[])
     async def get_service(self, request: AnyRequest, code: FromPath[str]) -> ServiceOut:
-        """One service, with the form fields its dossier needs."""
+        """One service, with the form fields, papers and status steps of its dossier."""
         language = negotiate(request.headers.get("accept-language"))
         found = await service.find_service(code)
         if found is None:
             raise not_found(Text("thủ tục", "service"))
         return service.service_out(found, language)
+
+    @get("/{code:str}/prefill", guards=[citizen_only])
+    async def prefill(self, request: PrincipalRequest, code: FromPath[str]) -> PrefillOut:
+        """The form as far as the citizen's profile and wallet can fill it, and which wallet papers fit."""
+        return await service.prefill(request.user.object_id, code)

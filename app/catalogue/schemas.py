@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 
@@ -9,6 +11,23 @@ class FormFieldOut(msgspec.Struct):
     required: bool
     label: str
     max_length: int | None = None
+    choices: list[str] | None = None
+    # Where the wallet can fill it in from (see GET /api/v1/services/{code}/prefill).
+    prefill: str | None = None
+
+
+class AttachmentSpecOut(msgspec.Struct):
+    name: str
+    label: str
+    required: bool
+    upload: bool
+    wallet_types: list[str]
+
+
+class StepOut(msgspec.Struct):
+    status: str
+    text: str
+    notify: bool
 
 
 class ServiceOut(msgspec.Struct):
@@ -21,3 +40,26 @@ class ServiceOut(msgspec.Struct):
     required_eid_level: int
     delivery_methods: list[str]
     form_fields: list[FormFieldOut]
+    agency_name: str | None = None
+    payment_timing: str = "before_processing"
+    postage_fee_vnd: int = 0
+    attachments: list[AttachmentSpecOut] = []
+    steps: list[StepOut] = []
+    catalogue_version: str = ""
+
+
+class PrefilledAttachment(msgspec.Struct):
+    name: str
+    document_id: str
+    document_type: str
+
+
+class PrefillOut(msgspec.Struct):
+    """What the wallet already knows for this procedure's form; the citizen checks it and submits."""
+
+    service_code: str
+    form: dict[str, Any]
+    # field name → where the value came from ("profile" or "wallet:<type>")
+    sources: dict[str, str]
+    attachments: list[PrefilledAttachment]
+    missing_required: list[str]

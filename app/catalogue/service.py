@@ -1,11 +1,29 @@
-"""The service catalogue as citizens read it."""
+"""The service catalogue as citizens read it, and loading it from its data file."""
 
 from __future__ import annotations
 
-from app.catalogue.schemas import FormFieldOut, ServiceOut
-from app.errors import AppError, Text
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from beanie import PydanticObjectId
+
+from app.catalogue.schemas import (
+    AttachmentSpecOut,
+    FormFieldOut,
+    PrefilledAttachment,
+    PrefillOut,
+    ServiceOut,
+    StepOut,
+)
+from app.errors import AppError, Text, not_found
 from app.i18n import Language
-from models.catalogue import Service, read_catalogue
+from models.catalogue import CATALOGUE_FILE, Service, read_catalogue_file
+from models.citizen import Citizen
+from models.dossier_status import DossierStatus
+from models.wallet import WalletDocument
+
+SERVICE = Text("thủ tục", "service")
 
 
 def service_out(service: Service, language: Language) -> ServiceOut:
@@ -13,17 +31,42 @@ def service_out(service: Service, language: Language) -> ServiceOut:
         code=service.code,
         name=service.name.pick(language),
         agency_code=service.agency_code,
+        agency_name=service.agency_name.pick(language) if service.agency_name else None,
         fee_vnd=service.fee_vnd,
+        payment_timing=service.payment_timing,
+        postage_fee_vnd=service.postage_fee_vnd,
         processing_days=service.processing_days,
         result_document_type=service.result_document_type,
         required_eid_level=service.required_eid_level,
         delivery_methods=list(service.delivery_methods),
         form_fields=[
             FormFieldOut(
-                name=f.name, type=f.type, required=f.required, label=f.label.pick(language), max_length=f.max_length
+                name=f.name,
+                type=f.type,
+                required=f.required,
+                label=f.label.pick(language),
+                max_length=f.max_length,
+                choices=f.choices,
+                prefill=f.prefill,
             )
             for f in service.form_fields
         ],
+        attachments=[
+            AttachmentSpecOut(
+                name=a.name,
+                label=a.label.pick(language),
+                required=a.required,
+                upload=a.upload,
+                wallet_types=list(a.wallet_types),
+            )
+            for a in service.attachments
+        ],
+        steps=[
+            StepOut(status=status.value, text=step.text.pick(language), notify=step.notify)
+            for status in DossierStatus
+            if (step := service.step(status)) is not None
+        ],
+        catalogue_version=service.catalogue_version,
     )
 
 
@@ -40,12 +83,16 @@ def unknown_service(code: str) -> AppError:
     )
 
 
+# A service without the field (stored before `active` existed) counts as active.
+_ACTIVE = {"active": {"$ne": False}}
+
+
 async def list_services() -> list[Service]:
-    return await Service.find_all().sort("code").to_list()
+    return await Service.find(_ACTIVE).sort("code").to_list()
 
 
 async def find_service(code: str) -> Service | None:
-    return await Service.find_one(Service.code == code)
+    return await Service.find_one({"code": code, **_ACTIVE})
 
 
 async def get_service(code: str) -> Service:
@@ -56,11 +103,105 @@ async def get_service(code: str) -> Service:
     return service
 
 
-async def load_catalogue() -> int:
-    """Insert or update every procedure of the catalogue file; returns how many."""
-    services = read_catalogue()
+async def service_of(code: str) -> Service:
+    """The procedure of an existing dossier, closed or not."""
+    service = await Service.find_one(Service.code == code)
+    if service is None:
+        raise not_found(SERVICE)
+    return service
+
+
+# What the catalogue owns in a stored procedure. `agency_code` is not in it when the
+# procedure already exists: routing a procedure to another agency is an operator's
+# decision (`cwallet agency create`), which a catalogue update must not undo.
+_ROUTING = {"agency_code", "agency_name"}
+
+
+async def load_catalogue(path: Path = CATALOGUE_FILE) -> int:
+    """Insert or update every procedure of the catalogue file; close those it no longer lists.
+
+    Returns how many procedures the file holds. Loading the same file twice changes nothing.
+    """
+    version, services = read_catalogue_file(path)
     collection = Service.get_pymongo_collection()
     for service in services:
-        body = service.model_dump(exclude={"id", "revision_id"})
-        await collection.update_one({"code": service.code}, {"$set": body}, upsert=True)
+        body: dict[str, Any] = {**service.model_dump(), "active": True, "catalogue_version": version}
+        content = {k: v for k, v in body.items() if k not in _ROUTING}
+        routing = {k: v for k, v in body.items() if k in _ROUTING}
+        await collection.update_one({"code": service.code}, {"$set": content, "$setOnInsert": routing}, upsert=True)
+    await collection.update_many({"code": {"$nin": [s.code for s in services]}, **_ACTIVE}, {"$set": {"active": False}})
     return len(services)
+
+
+async def loaded_version() -> str | None:
+    found = await Service.find_one(_ACTIVE)
+    return found.catalogue_version if found else None
+
+
+# --- prefill ------------------------------------------------------------------------------
+
+
+def _from_document(document: WalletDocument, path: str) -> Any:
+    if path == "number":
+        return document.number
+    if path in ("valid_from", "valid_until"):
+        return getattr(document, path)
+    if path.startswith("fields."):
+        value: Any = document.fields
+        for part in path.removeprefix("fields.").split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return value
+    return None
+
+
+async def _newest_valid_documents(citizen_id: PydanticObjectId) -> dict[str, WalletDocument]:
+    """The citizen's newest valid document of each type."""
+    newest: dict[str, WalletDocument] = {}
+    for document in await WalletDocument.find({"citizen_id": citizen_id, "status": "valid"}).sort("-_id").to_list():
+        if document.type not in newest and document.shown_status(date.today()) == "valid":
+            newest[document.type] = document
+    return newest
+
+
+async def prefill(citizen_id: PydanticObjectId, code: str) -> PrefillOut:
+    """Fill the procedure's form from the citizen's profile and wallet. Reads only the caller's own data."""
+    service = await find_service(code)
+    if service is None:
+        raise not_found(SERVICE)
+    citizen = await Citizen.get(citizen_id)
+    if citizen is None:
+        raise not_found(Text("tài khoản", "account"))
+    documents = await _newest_valid_documents(citizen_id)
+    profile = {
+        "full_name": citizen.full_name,
+        "date_of_birth": citizen.date_of_birth,
+        "national_id": citizen.national_id,
+        "phone": citizen.phone,
+    }
+    form: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for spec in service.form_fields:
+        if not spec.prefill:
+            continue
+        value: Any = None
+        source = spec.prefill.split(".", 1)[0]
+        if spec.prefill.startswith("profile."):
+            value = profile.get(spec.prefill.removeprefix("profile."))
+        elif spec.prefill.startswith("wallet:"):
+            document_type, _, path = spec.prefill.removeprefix("wallet:").partition(".")
+            document = documents.get(document_type)
+            value = _from_document(document, path) if document else None
+        if value is not None and value != "":
+            form[spec.name] = value
+            sources[spec.name] = source
+    attachments = [
+        PrefilledAttachment(name=spec.name, document_id=str(documents[t].id), document_type=t)
+        for spec in service.attachments
+        if (t := next((t for t in spec.wallet_types if t in documents), None)) is not None
+    ]
+    attached = {a.name for a in attachments}
+    missing = [f.name for f in service.form_fields if f.required and f.name not in form]
+    missing += [a.name for a in service.attachments if a.required and a.name not in attached]
+    return PrefillOut(
+        service_code=service.code, form=form, sources=sources, attachments=attachments, missing_required=missing
+    )

@@ -2,44 +2,88 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from app.citizens.identity import canonical_phone, national_id_problem
-from app.citizens.schemas import CitizenIn, CitizenOut, DeviceIn, DeviceOut, ProfileOut
+from app.auth.service import revoke_all_sessions
+from app.citizens.identity import age_on, canonical_phone, national_id_mismatch
+from app.citizens.passwords import password_problem
+from app.citizens.schemas import CitizenIn, CitizenOut, DeviceIn, DeviceOut, LockOut, ProfileOut
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
+from app.i18n import Language
 from app.security import hash_password
 from models.citizen import Citizen, Device
 from models.common import utcnow
 
-MIN_PASSWORD_LENGTH = 12
+# Younger than this, a person has no account of their own: a parent manages it.
+OWN_ACCOUNT_AGE = 14
 ALREADY_REGISTERED = AppError(
     409,
     "already-registered",
     Text("Đã có tài khoản", "Already registered"),
     # Deliberately the same answer for a taken ID and a taken phone: it reveals nothing.
     Text(
-        "Số định danh hoặc số điện thoại này đã được đăng ký. Hãy đăng nhập, hoặc dùng chức năng quên mật khẩu.",
-        "This ID number or phone number is already registered. Sign in, or use password recovery.",
+        "Số định danh hoặc số điện thoại này đã được đăng ký. Hãy đăng nhập, hoặc dùng chức năng quên mật khẩu. "
+        "Nếu cha mẹ đang quản lý tài khoản của bạn, hãy xin họ (hoặc công an xã/phường) mã nhận tài khoản.",
+        "This ID number or phone number is already registered. Sign in, or use password recovery. If a parent "
+        "manages your account, ask them (or the ward police) for a takeover code.",
     ),
+)
+UNLOCK_HOW = Text(
+    "Mọi phiên đăng nhập đã bị đăng xuất. Để mở khoá, hãy mang căn cước công dân gắn chíp đến công an xã/phường.",
+    "Every session was signed out. To unlock, take your chip-based ID card to the commune or ward police.",
 )
 DEVICE = Text("thiết bị", "device")
 
 
-def _registration_problems(data: CitizenIn, phone: str | None) -> list[FieldProblem]:
+def today_in_vietnam() -> date:
+    """Ages and birthdays count in Vietnam's time (UTC+7, no daylight saving)."""
+    return (utcnow() + timedelta(hours=7)).date()
+
+
+def person_problems(national_id: str, full_name: str, date_of_birth: date) -> list[FieldProblem]:
+    """What is wrong with the identity facts of anyone registered, adult or child."""
     problems: list[FieldProblem] = []
-    if national_id_problem(data.national_id):
+    mismatch = national_id_mismatch(national_id, date_of_birth)
+    if mismatch is not None:
+        problems.append(FieldProblem("national_id", mismatch))
+    if date_of_birth > today_in_vietnam():
         problems.append(
             FieldProblem(
-                "national_id",
-                Text(
-                    "Số định danh cá nhân phải gồm đúng 12 chữ số.", "The national ID number must be exactly 12 digits."
-                ),
+                "date_of_birth", Text("Ngày sinh không thể ở tương lai.", "The date of birth cannot be in the future.")
             )
         )
+    if not full_name.strip():
+        problems.append(
+            FieldProblem("full_name", Text("Họ tên không được để trống.", "The full name cannot be empty."))
+        )
+    return problems
+
+
+def _registration_problems(data: CitizenIn, phone: str | None) -> list[FieldProblem]:
+    problems = person_problems(data.national_id, data.full_name, data.date_of_birth)
+    if age_on(data.date_of_birth, today_in_vietnam()) < OWN_ACCOUNT_AGE and data.date_of_birth <= today_in_vietnam():
+        problems.append(
+            FieldProblem(
+                "date_of_birth",
+                Text(
+                    "Người dưới {age} tuổi chưa có tài khoản riêng: cha mẹ thêm con từ tài khoản của mình (mục Con).",
+                    "People under {age} have no account of their own: a parent adds the child from their own "
+                    "account (Children).",
+                ),
+                {"age": OWN_ACCOUNT_AGE},
+            )
+        )
+    problems.extend(contact_problems(data.national_id, data.phone, phone, data.password))
+    return problems
+
+
+def contact_problems(national_id: str, raw_phone: str, phone: str | None, password: str) -> list[FieldProblem]:
+    """The phone and password of someone getting an account of their own."""
+    problems: list[FieldProblem] = []
     if phone is None:
         problems.append(
             FieldProblem(
@@ -50,24 +94,9 @@ def _registration_problems(data: CitizenIn, phone: str | None) -> list[FieldProb
                 ),
             )
         )
-    if len(data.password) < MIN_PASSWORD_LENGTH:
-        problems.append(
-            FieldProblem(
-                "password",
-                Text("Mật khẩu phải có ít nhất {n} ký tự.", "The password must have at least {n} characters."),
-                {"n": MIN_PASSWORD_LENGTH},
-            )
-        )
-    if data.date_of_birth > date.today():
-        problems.append(
-            FieldProblem(
-                "date_of_birth", Text("Ngày sinh không thể ở tương lai.", "The date of birth cannot be in the future.")
-            )
-        )
-    if not data.full_name.strip():
-        problems.append(
-            FieldProblem("full_name", Text("Họ tên không được để trống.", "The full name cannot be empty."))
-        )
+    weak = password_problem(password, national_id, phone or raw_phone)
+    if weak is not None:
+        problems.append(weak)
     return problems
 
 
@@ -95,6 +124,22 @@ async def register(data: CitizenIn) -> CitizenOut:
     except DuplicateKeyError:
         raise ALREADY_REGISTERED from None
     return citizen_out(citizen)
+
+
+async def lock(citizen_id: PydanticObjectId, language: Language) -> LockOut:
+    """Self-lock (a lost phone): every session ends now, and sign-in is refused until an
+    identity-verifying agency unlocks the account."""
+    now = utcnow()
+    # The mark first, then the sessions: a sign-in racing with the lock either sees the mark
+    # or has its new session revoked here (app/auth/service.py looks again after inserting).
+    await Citizen.get_pymongo_collection().update_one(
+        {"_id": citizen_id, "locked_at": None}, {"$set": {"locked_at": now}}
+    )
+    await revoke_all_sessions(citizen_id, "self-lock")
+    citizen = await Citizen.get(citizen_id)
+    return LockOut(
+        locked_at=citizen.locked_at if citizen and citizen.locked_at else now, detail=UNLOCK_HOW.render(language)
+    )
 
 
 async def profile(citizen_id: PydanticObjectId) -> ProfileOut:

@@ -4,13 +4,30 @@ from typing import Annotated
 
 from arq import ArqRedis
 from litestar import Controller, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery, HeaderParameter, JSONBody
+from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from app.catalogue.service import service_of
 from app.config import Settings
-from app.dossiers import service
-from app.dossiers.schemas import AgencyDossierOut, DossierIn, DossierOut, EventIn
+from app.dossiers import attachments, events, service, supplement, timeline
+from app.dossiers.schemas import (
+    AgencyDossierOut,
+    DossierIn,
+    DossierOut,
+    EventIn,
+    RatingIn,
+    SupplementAnswerIn,
+    TimelineItemOut,
+    UploadOut,
+    WithdrawIn,
+)
+from app.dossiers.views import dossier_out
+from app.errors import not_found
+from app.i18n import Language, negotiate
 from app.inbox.outbox import flush
 from app.pagination import Page, clamp_limit
 from app.security import PrincipalRequest, agency_only, citizen_only
@@ -25,13 +42,24 @@ IdempotencyKey = Annotated[
         description="A fresh random key per new dossier (e.g. a UUID); resend the same key when retrying.",
     ),
 ]
+# Litestar refuses bodies above this before our handler reads them; the configured cap
+# (Settings.attachment_max_bytes) is checked while reading.
+UPLOAD_BODY_LIMIT = 20 * 1024 * 1024
 
 
-async def _flush(dossier: Dossier, pool: ArqRedis) -> None:
-    if dossier.outbox:
-        raw = await Dossier.get_pymongo_collection().find_one({"_id": dossier.id})
-        if raw is not None:
-            await flush(Dossier, raw, pool)
+async def flush_outbox(code: str, pool: ArqRedis) -> None:
+    """Turn the dossier's pending outbox entries into notifications and queue their pushes."""
+    raw = await Dossier.get_pymongo_collection().find_one({"code": code, "outbox.0": {"$exists": True}})
+    if raw is not None:
+        await flush(Dossier, raw, pool)
+
+
+def _language(request: PrincipalRequest) -> Language:
+    return negotiate(request.headers.get("accept-language"))
+
+
+async def _out(request: PrincipalRequest, dossier: Dossier) -> DossierOut:
+    return dossier_out(dossier, await service_of(dossier.service_code), _language(request))
 
 
 class CitizenDossierController(Controller):
@@ -50,8 +78,8 @@ class CitizenDossierController(Controller):
         """Apply for a public service. Retrying with the same `Idempotency-Key` returns the first dossier."""
         dossier, _ = await service.submit(request.user.object_id, idempotency_key, data)
         # Also on a retry: if the first call died before queueing the push, this finishes it.
-        await _flush(dossier, queue_pool)
-        return service.dossier_out(dossier)
+        await flush_outbox(dossier.code, queue_pool)
+        return await _out(request, dossier)
 
     @get("/")
     async def list_dossiers(
@@ -63,13 +91,85 @@ class CitizenDossierController(Controller):
     ) -> Page[DossierOut]:
         """The citizen's dossiers, newest first."""
         return await service.list_for_citizen(
-            request.user.object_id, cursor, clamp_limit(limit, settings.page_limit_max)
+            request.user.object_id, cursor, clamp_limit(limit, settings.page_limit_max), _language(request)
         )
 
     @get("/{code:str}")
     async def get_dossier(self, request: PrincipalRequest, code: FromPath[str]) -> DossierOut:
-        """One dossier with its history."""
-        return service.dossier_out(await service.get_for_citizen(request.user.object_id, code))
+        """One dossier with its history, deadline, payment, checklist and parcel."""
+        return await service.view_for_citizen(request.user.object_id, code, _language(request))
+
+    @post("/{code:str}/withdraw", status_code=HTTP_200_OK)
+    async def withdraw(
+        self,
+        request: PrincipalRequest,
+        code: FromPath[str],
+        queue_pool: NamedDependency[ArqRedis],
+        data: JSONBody[WithdrawIn | None] = None,
+    ) -> DossierOut:
+        """Take the dossier back, only before the agency has received it. Doing it twice is harmless."""
+        dossier = await service.withdraw(request.user.object_id, code, data or WithdrawIn())
+        await flush_outbox(code, queue_pool)
+        return await _out(request, dossier)
+
+    @post("/{code:str}/supplement/answers", status_code=HTTP_200_OK)
+    async def answer_supplement(
+        self,
+        request: PrincipalRequest,
+        code: FromPath[str],
+        data: JSONBody[SupplementAnswerIn],
+        queue_pool: NamedDependency[ArqRedis],
+    ) -> DossierOut:
+        """Answer one item of the supplement checklist; the last answer sends the dossier back to processing."""
+        dossier = await supplement.answer(request.user.object_id, code, data)
+        await flush_outbox(code, queue_pool)
+        return await _out(request, dossier)
+
+    @post("/{code:str}/rating", status_code=HTTP_201_CREATED)
+    async def rate(self, request: PrincipalRequest, code: FromPath[str], data: JSONBody[RatingIn]) -> DossierOut:
+        """Rate the service (1 to 5, and a comment) once the dossier is completed; once per dossier."""
+        return await _out(request, await service.rate(request.user.object_id, code, data))
+
+
+class CitizenAttachmentController(Controller):
+    path = "/api/v1/me/attachments"
+    tags = ["dossiers"]
+    guards = [citizen_only]
+
+    @post("/", status_code=HTTP_201_CREATED, request_max_body_size=UPLOAD_BODY_LIMIT)
+    async def upload(
+        self,
+        request: PrincipalRequest,
+        settings: NamedDependency[Settings],
+        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> UploadOut:
+        """Upload a paper for a dossier (multipart field `data`): PDF, JPEG or PNG by content, within the size cap."""
+        return await attachments.upload(request.user.object_id, data, settings.attachment_max_bytes)
+
+    @get("/{upload_id:str}")
+    async def download(self, request: PrincipalRequest, upload_id: FromPath[str]) -> Stream:
+        """One of the citizen's own uploads."""
+        stored = await attachments.open_upload(request.user.object_id, upload_id)
+        return Stream(stored.chunks, media_type=stored.content_type, headers={"content-length": str(stored.size)})
+
+
+class TimelineController(Controller):
+    path = "/api/v1/me/timeline"
+    tags = ["dossiers"]
+    guards = [citizen_only]
+
+    @get("/")
+    async def timeline(
+        self,
+        request: PrincipalRequest,
+        settings: NamedDependency[Settings],
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
+    ) -> Page[TimelineItemOut]:
+        """Everything that happened to the citizen's dossiers, payments, deliveries and wallet, newest first."""
+        return await timeline.timeline(
+            request.user.object_id, _language(request), cursor, clamp_limit(limit, settings.page_limit_max)
+        )
 
 
 class AgencyDossierController(Controller):
@@ -84,13 +184,30 @@ class AgencyDossierController(Controller):
         settings: NamedDependency[Settings],
         status: FromQuery[str | None] = None,
         service_code: FromQuery[str | None] = None,
+        deadline: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
         limit: FromQuery[int | None] = None,
     ) -> Page[AgencyDossierOut]:
-        """The agency's own dossiers, oldest first. Each read is recorded in the citizen's access log."""
-        return await service.worklist(
-            request.user, status, service_code, cursor, clamp_limit(limit, settings.page_limit_max)
+        """The agency's own dossiers, the nearest deadline first. `deadline`: on_track, at_risk, overdue (running
+        clocks) or paused (waiting for the citizen). Each read is recorded in the citizen's access log."""
+        return await events.worklist(
+            request.user, status, service_code, deadline, cursor, clamp_limit(limit, settings.page_limit_max)
         )
+
+    @get("/{code:str}")
+    async def get_dossier(self, request: PrincipalRequest, code: FromPath[str]) -> AgencyDossierOut:
+        """One of the agency's dossiers; the read is recorded in the citizen's access log."""
+        return await events.agency_view(request.user, await events.agency_dossier(request.user, code))
+
+    @get("/{code:str}/attachments/{upload_id:str}")
+    async def attachment(self, request: PrincipalRequest, code: FromPath[str], upload_id: FromPath[str]) -> Stream:
+        """A paper uploaded with one of the agency's dossiers; the read is recorded in the citizen's access log."""
+        dossier = await events.agency_dossier(request.user, code)
+        if upload_id not in {str(i) for i in attachments.attached_upload_ids(dossier)}:
+            raise not_found(attachments.ATTACHMENT)
+        stored = await attachments.open_upload(dossier.citizen_id, upload_id)
+        await events.record_agency_reads(request.user, [dossier], action="attachment.read")
+        return Stream(stored.chunks, media_type=stored.content_type, headers={"content-length": str(stored.size)})
 
     @post("/{code:str}/events", status_code=HTTP_200_OK)
     async def post_event(
@@ -101,6 +218,6 @@ class AgencyDossierController(Controller):
         queue_pool: NamedDependency[ArqRedis],
     ) -> Response[DossierOut]:
         """Move the dossier to a new status. The same `event_id` again: the same answer, no second effect."""
-        dossier, _ = await service.apply_event(request.user, code, data)
-        await _flush(dossier, queue_pool)
-        return Response(service.dossier_out(dossier), status_code=HTTP_200_OK)
+        dossier, _ = await events.apply_event(request.user, code, data)
+        await flush_outbox(code, queue_pool)
+        return Response(dossier_out(dossier, await service_of(dossier.service_code), "vi"), status_code=HTTP_200_OK)

@@ -36,10 +36,22 @@ def _value_ok(spec: FormField, value: Any) -> bool:
     return False
 
 
+def field_problem(spec: FormField, value: Any, path: str) -> FieldProblem | None:
+    """What is wrong with one value of a form field (a corrected field in a supplement)."""
+    problems = form_problems_for([spec], {spec.name: value})
+    if not problems:
+        return None
+    return FieldProblem(path, problems[0].message, problems[0].params)
+
+
 def form_problems(service: Service, form: dict[str, Any]) -> list[FieldProblem]:
+    return form_problems_for(service.form_fields, form)
+
+
+def form_problems_for(fields: list[FormField], form: dict[str, Any]) -> list[FieldProblem]:
     """Every problem at once, so the citizen can fix the whole form in one go."""
     problems: list[FieldProblem] = []
-    specs = {spec.name: spec for spec in service.form_fields}
+    specs = {spec.name: spec for spec in fields}
     for name in form:
         if name not in specs:
             problems.append(
@@ -52,7 +64,7 @@ def form_problems(service: Service, form: dict[str, Any]) -> list[FieldProblem]:
                     {"name": name, "known": ", ".join(specs) or "-"},
                 )
             )
-    for spec in service.form_fields:
+    for spec in fields:
         value = form.get(spec.name)
         if value is None:
             if spec.required:
@@ -63,6 +75,15 @@ def form_problems(service: Service, form: dict[str, Any]) -> list[FieldProblem]:
                         {"label": Text(spec.label.vi, spec.label.en)},
                     )
                 )
+            continue
+        if spec.choices is not None and _value_ok(spec, value) and value not in spec.choices:
+            problems.append(
+                FieldProblem(
+                    f"form.{spec.name}",
+                    Text("'{label}' phải là một trong: {choices}.", "'{label}' must be one of: {choices}."),
+                    {"label": Text(spec.label.vi, spec.label.en), "choices": ", ".join(spec.choices)},
+                )
+            )
             continue
         if not _value_ok(spec, value):
             limit = f" (≤ {spec.max_length})" if spec.max_length and spec.type == "string" else ""

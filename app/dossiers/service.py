@@ -1,42 +1,32 @@
-"""The life of a dossier: submission by the citizen, status events from the agency."""
+"""The citizen's side of a dossier: submitting, reading, withdrawing and rating."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Any
+from datetime import datetime
 
 import msgspec
 from beanie import PydanticObjectId
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from app.catalogue.service import get_service
+from app.catalogue.service import get_service, service_of
+from app.dossiers import attachments, deadlines, store, views
 from app.dossiers.forms import form_problems
-from app.dossiers.schemas import (
-    AgencyDossierOut,
-    ApplicantOut,
-    DeliveryOut,
-    DossierIn,
-    DossierOut,
-    EventIn,
-    HistoryOut,
-)
+from app.dossiers.schemas import DossierIn, DossierOut, RatingIn, WithdrawIn
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
+from app.i18n import Language
 from app.pagination import Page, cursor_filter, next_cursor
-from app.security import Principal
-from app.wallet import service as wallet
-from models.audit import AccessRecord
+from app.payments import service as payments
+from models.catalogue import Service
 from models.citizen import Citizen
 from models.common import utcnow
-from models.dossier import Delivery, Dossier, HistoryEntry, OutboxEntry
-from models.dossier_status import NOTE_REQUIRED, DossierStatus, allowed_next
+from models.dossier import Delivery, Dossier, HistoryEntry, OutboxEntry, PaymentSummary, Rating
+from models.dossier_status import DossierStatus, allowed_next
 from models.working_days import add_working_days
 
 DOSSIER = Text("hồ sơ", "dossier")
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are read aloud at counters
-# How often an agency event is re-tried when another event moved the dossier in between.
-_EVENT_RACE_RETRIES = 3
 
 
 def new_code() -> str:
@@ -47,44 +37,13 @@ def fingerprint(data: msgspec.Struct) -> str:
     return hashlib.sha256(msgspec.json.encode(data, order="sorted")).hexdigest()
 
 
-def _history(dossier: Dossier) -> list[HistoryOut]:
-    return [HistoryOut(status=h.status.value, at=h.at, note=h.note) for h in dossier.history]
-
-
-def dossier_out(dossier: Dossier) -> DossierOut:
-    return DossierOut(
-        code=dossier.code,
-        service_code=dossier.service_code,
-        status=dossier.status.value,
-        submitted_at=dossier.submitted_at,
-        due_at=dossier.due_at,
-        delivery=DeliveryOut(method=dossier.delivery.method, address=dossier.delivery.address),
-        history=_history(dossier),
-        form=dossier.form,
-        result_document_id=str(dossier.result_document_id) if dossier.result_document_id else None,
-    )
-
-
-def agency_dossier_out(dossier: Dossier, citizen: Citizen | None) -> AgencyDossierOut:
-    base = dossier_out(dossier)
-    return AgencyDossierOut(
-        code=base.code,
-        service_code=base.service_code,
-        status=base.status,
-        submitted_at=base.submitted_at,
-        due_at=base.due_at,
-        delivery=base.delivery,
-        history=base.history,
-        form=base.form,
-        applicant=ApplicantOut(
-            national_id=citizen.national_id if citizen else "", full_name=citizen.full_name if citizen else ""
-        ),
-        result_document_id=base.result_document_id,
-    )
-
-
-def _status_notice(dossier: Dossier, status: DossierStatus, event_key: str) -> OutboxEntry:
-    return OutboxEntry(key=f"dossier:{dossier.code}:{event_key}", kind="dossier_status", status=status)
+def status_notice(
+    dossier: Dossier, service: Service | None, status: DossierStatus, event_key: str
+) -> list[OutboxEntry]:
+    """The push owed for a move, if the procedure tells the citizen about this status."""
+    if service is not None and not service.notifies(status):
+        return []
+    return [OutboxEntry(key=f"dossier:{dossier.code}:{event_key}", kind="dossier_status", status=status)]
 
 
 IDEMPOTENCY_KEY_REUSED = AppError(
@@ -99,6 +58,21 @@ IDEMPOTENCY_KEY_REUSED = AppError(
 )
 
 
+def eid_level_too_low(level: int) -> AppError:
+    return AppError(
+        403,
+        "eid-level-too-low",
+        Text("Cần tài khoản định danh mức 2", "e-ID level 2 needed"),
+        Text(
+            "Thủ tục này cần tài khoản định danh điện tử mức {level}. Hãy mang căn cước công dân gắn chíp đến "
+            "công an xã/phường để nâng mức tài khoản, rồi nộp lại.",
+            "This service needs e-ID level {level}. Take your chip-based ID card to the commune or ward police to "
+            "upgrade your account, then apply again.",
+        ),
+        params={"level": level},
+    )
+
+
 async def _existing_submission(citizen_id: PydanticObjectId, key: str, request_fingerprint: str) -> Dossier | None:
     existing = await Dossier.find_one({"citizen_id": citizen_id, "idempotency_key": key})
     if existing is not None and existing.request_fingerprint != request_fingerprint:
@@ -106,32 +80,8 @@ async def _existing_submission(citizen_id: PydanticObjectId, key: str, request_f
     return existing
 
 
-async def submit(citizen_id: PydanticObjectId, idempotency_key: str | None, data: DossierIn) -> tuple[Dossier, bool]:
-    """Create a dossier. Returns it and whether this call created it (False for a retry)."""
-    request_fingerprint = fingerprint(data)
-    if idempotency_key:
-        existing = await _existing_submission(citizen_id, idempotency_key, request_fingerprint)
-        if existing is not None:
-            return existing, False
-
-    service = await get_service(data.service_code)
-    citizen = await Citizen.get(citizen_id)
-    if citizen is None:
-        raise not_found(Text("tài khoản", "account"))
-    if citizen.eid_level < service.required_eid_level:
-        raise AppError(
-            403,
-            "eid-level-too-low",
-            Text("Cần tài khoản định danh mức 2", "e-ID level 2 needed"),
-            Text(
-                "Thủ tục này cần tài khoản định danh điện tử mức {level}. Hãy mang căn cước công dân gắn chíp đến "
-                "công an xã/phường để nâng mức tài khoản, rồi nộp lại.",
-                "This service needs e-ID level {level}. Take your chip-based ID card to the commune or ward police to "
-                "upgrade your account, then apply again.",
-            ),
-            params={"level": service.required_eid_level},
-        )
-    problems = form_problems(service, data.form)
+def _delivery_problems(service: Service, data: DossierIn) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
     if data.delivery.method not in service.delivery_methods:
         problems.append(
             FieldProblem(
@@ -144,27 +94,75 @@ async def submit(citizen_id: PydanticObjectId, idempotency_key: str | None, data
         problems.append(
             FieldProblem(
                 "delivery.address",
-                Text("Nhận qua bưu điện cần địa chỉ nhận.", "Postal delivery needs an address."),
+                Text(
+                    "Nhận qua bưu điện cần địa chỉ nhận đầy đủ (số nhà, đường, phường/xã, tỉnh/thành phố).",
+                    "Postal delivery needs a full address (number, street, ward or commune, province or city).",
+                ),
             )
         )
+    return problems
+
+
+def _payment_summary(service: Service, code: str, method: str, now: datetime) -> PaymentSummary | None:
+    amount = service.fee_for(method)
+    if amount <= 0:
+        return None
+    return PaymentSummary(
+        reference=payments.reference_for(code),
+        amount_vnd=amount,
+        fee_vnd=service.fee_vnd,
+        postage_vnd=amount - service.fee_vnd,
+        timing=service.payment_timing,
+        requested_at=now,
+    )
+
+
+async def submit(citizen_id: PydanticObjectId, idempotency_key: str | None, data: DossierIn) -> tuple[Dossier, bool]:
+    """Create a dossier. Returns it and whether this call created it (False for a retry)."""
+    request_fingerprint = fingerprint(data)
+    if idempotency_key:
+        existing = await _existing_submission(citizen_id, idempotency_key, request_fingerprint)
+        if existing is not None:
+            await payments.ensure_request(existing)
+            return existing, False
+
+    service = await get_service(data.service_code)
+    citizen = await Citizen.get(citizen_id)
+    if citizen is None:
+        raise not_found(Text("tài khoản", "account"))
+    if citizen.eid_level < service.required_eid_level:
+        raise eid_level_too_low(service.required_eid_level)
+    problems = form_problems(service, data.form)
+    problems += _delivery_problems(service, data)
+    refs, attachment_problems = await attachments.resolve(citizen_id, service, data.attachments)
+    problems += attachment_problems
     if problems:
         raise invalid_input(problems)
 
     now = utcnow()
+    code = new_code()
+    postal = data.delivery.method == "postal"
     dossier = Dossier(
-        code=new_code(),
+        code=code,
         citizen_id=citizen_id,
         service_code=service.code,
         agency_code=service.agency_code,
         form=data.form,
-        delivery=Delivery(method=data.delivery.method, address=data.delivery.address),
+        delivery=Delivery(
+            method=data.delivery.method,
+            address=data.delivery.address.strip() if postal and data.delivery.address else None,
+            postage_fee_vnd=service.postage_fee_vnd if postal else 0,
+        ),
         submitted_at=now,
+        # An estimate: the legal deadline is set when the agency receives the dossier.
         due_at=add_working_days(now, service.processing_days),
         history=[HistoryEntry(status=DossierStatus.SUBMITTED, at=now, actor="citizen")],
+        attachments=refs,
+        payment=_payment_summary(service, code, data.delivery.method, now),
         idempotency_key=idempotency_key,
         request_fingerprint=request_fingerprint,
     )
-    dossier.outbox = [_status_notice(dossier, DossierStatus.SUBMITTED, "submitted")]
+    dossier.outbox = status_notice(dossier, service, DossierStatus.SUBMITTED, "submitted")
     try:
         await dossier.insert()
     except DuplicateKeyError:
@@ -174,13 +172,24 @@ async def submit(citizen_id: PydanticObjectId, idempotency_key: str | None, data
             if existing is not None:
                 return existing, False
         raise
+    # The payment ledger entry is derived from the dossier, so a crash here loses nothing:
+    # the next read of the payment (or a retried submission) creates it.
+    await payments.ensure_request(dossier)
     return dossier, True
 
 
-async def list_for_citizen(citizen_id: PydanticObjectId, cursor: str | None, limit: int) -> Page[DossierOut]:
+async def list_for_citizen(
+    citizen_id: PydanticObjectId, cursor: str | None, limit: int, language: Language
+) -> Page[DossierOut]:
     query = {"citizen_id": citizen_id, **cursor_filter(cursor, descending=True)}
     found = await Dossier.find(query).sort("-_id").limit(limit).to_list()
-    return Page(items=[dossier_out(d) for d in found], next_cursor=next_cursor([d.id for d in found], limit))
+    services = {
+        s.code: s for s in await Service.find({"code": {"$in": list({d.service_code for d in found})}}).to_list()
+    }
+    return Page(
+        items=[views.dossier_out(d, services.get(d.service_code), language) for d in found],
+        next_cursor=next_cursor([d.id for d in found], limit),
+    )
 
 
 async def get_for_citizen(citizen_id: PydanticObjectId, code: str) -> Dossier:
@@ -191,186 +200,97 @@ async def get_for_citizen(citizen_id: PydanticObjectId, code: str) -> Dossier:
     return dossier
 
 
-def _agency_scope(principal: Principal) -> dict[str, Any]:
-    return {"agency_code": principal.agency_code, "service_code": {"$in": list(principal.service_codes)}}
+async def view_for_citizen(citizen_id: PydanticObjectId, code: str, language: Language) -> DossierOut:
+    dossier = await get_for_citizen(citizen_id, code)
+    return views.dossier_out(dossier, await Service.find_one(Service.code == dossier.service_code), language)
 
 
-async def _record_agency_reads(principal: Principal, dossiers: list[Dossier]) -> None:
-    if not dossiers:
-        return
-    assert principal.agency_code is not None
-    await AccessRecord.insert_many(
-        [
-            AccessRecord(
-                citizen_id=d.citizen_id,
-                actor_kind="agency",
-                actor_id=principal.agency_code,
-                action="dossier.read",
-                target=d.code,
-                reason="processing",
-            )
-            for d in dossiers
-        ]
-    )
+def dossier_out(dossier: Dossier, service: Service | None = None, language: Language = "vi") -> DossierOut:
+    """A dossier as its citizen sees it (for other areas that submit on a citizen's behalf)."""
+    return views.dossier_out(dossier, service, language)
 
 
-async def _with_applicants(principal: Principal, dossiers: list[Dossier]) -> list[AgencyDossierOut]:
-    await _record_agency_reads(principal, dossiers)
-    citizens = {c.id: c for c in await Citizen.find({"_id": {"$in": list({d.citizen_id for d in dossiers})}}).to_list()}
-    return [agency_dossier_out(d, citizens.get(d.citizen_id)) for d in dossiers]
-
-
-async def worklist(
-    principal: Principal, status: str | None, service_code: str | None, cursor: str | None, limit: int
-) -> Page[AgencyDossierOut]:
-    query: dict[str, Any] = {**_agency_scope(principal), **cursor_filter(cursor, descending=False)}
-    if status:
-        query["status"] = status
-    if service_code:
-        query["service_code"] = service_code if service_code in principal.service_codes else {"$in": []}
-    found = await Dossier.find(query).sort("+_id").limit(limit).to_list()
-    return Page(items=await _with_applicants(principal, found), next_cursor=next_cursor([d.id for d in found], limit))
-
-
-def _as_of(dossier: Dossier, event_id: str) -> Dossier:
-    """The dossier as the first answer to `event_id` showed it: a replay gets the same answer."""
-    cut = next((i for i, h in enumerate(dossier.history) if h.event_id == event_id), len(dossier.history) - 1)
-    history = dossier.history[: cut + 1]
-    replayed: Dossier = dossier.model_copy(update={"history": history, "status": history[-1].status})
-    return replayed
-
-
-def _parse_status(raw: str) -> DossierStatus:
-    try:
-        return DossierStatus(raw)
-    except ValueError:
-        raise invalid_input(
-            [
-                FieldProblem(
-                    "status",
-                    Text(
-                        "Trạng thái '{s}' không tồn tại. Các trạng thái: {all}.",
-                        "Unknown status '{s}'. Statuses: {all}.",
-                    ),
-                    {"s": raw, "all": ", ".join(s.value for s in DossierStatus)},
-                )
-            ]
-        ) from None
-
-
-def _move_not_allowed(current: DossierStatus, target: DossierStatus) -> AppError:
-    allowed = sorted(s.value for s in allowed_next("agency", current))
+def cannot_withdraw(current: DossierStatus) -> AppError:
+    allowed = sorted(s.value for s in allowed_next("citizen", current))
     return AppError(
         409,
-        "status-move-not-allowed",
-        Text("Không thể chuyển trạng thái", "Status move not allowed"),
+        "withdraw-not-allowed",
+        Text("Không thể rút hồ sơ", "Cannot withdraw"),
         Text(
-            "Hồ sơ đang ở trạng thái '{current}', không thể chuyển sang '{target}'. Các trạng thái tiếp theo được "
-            "phép: {allowed}.",
-            "The dossier is '{current}' and cannot move to '{target}'. Allowed next statuses: {allowed}.",
+            "Hồ sơ đang ở trạng thái '{current}': cơ quan đã tiếp nhận nên không thể rút trực tuyến. Hãy liên hệ cơ "
+            "quan giải quyết để được hướng dẫn. Thao tác được phép: {allowed}.",
+            "The dossier is '{current}': the agency has received it, so it can no longer be withdrawn online. "
+            "Contact the agency handling it. Allowed next statuses: {allowed}.",
         ),
-        params={"current": current.value, "target": target.value, "allowed": ", ".join(allowed) or "-"},
+        params={"current": current.value, "allowed": ", ".join(allowed) or "-"},
         extra={"allowed_next": allowed},
     )
 
 
-async def _agency_dossier(principal: Principal, code: str) -> Dossier:
-    dossier = await Dossier.find_one({"code": code, **_agency_scope(principal)})
-    if dossier is None:
-        # Another agency's dossier is indistinguishable from one that does not exist.
-        raise not_found(DOSSIER)
-    return dossier
+async def withdraw(citizen_id: PydanticObjectId, code: str, data: WithdrawIn) -> Dossier:
+    """The citizen takes the dossier back before the agency receives it. Withdrawing a
+    withdrawn dossier again answers the same and changes nothing."""
+    service = await service_of((await get_for_citizen(citizen_id, code)).service_code)
 
-
-def _check_event(dossier: Dossier, target: DossierStatus, data: EventIn) -> None:
-    if target not in allowed_next("agency", dossier.status):
-        raise _move_not_allowed(dossier.status, target)
-    if target in NOTE_REQUIRED and not (data.note or "").strip():
-        raise invalid_input(
-            [
-                FieldProblem(
-                    "note",
-                    Text(
-                        "Trạng thái '{s}' cần ghi chú cho công dân: lý do và việc cần làm tiếp theo.",
-                        "Status '{s}' needs a note for the citizen: the reason and what to do next.",
-                    ),
-                    {"s": target.value},
-                )
-            ]
-        )
-
-
-async def apply_event(principal: Principal, code: str, data: EventIn) -> tuple[Dossier, bool]:
-    """Apply one agency event. The same `event_id` again has no second effect and gets the
-    first answer. Returns the dossier and whether this call changed it."""
-    target = _parse_status(data.status)
-    for _ in range(_EVENT_RACE_RETRIES):
-        dossier = await _agency_dossier(principal, code)
-        if data.event_id in dossier.event_ids:
-            return _as_of(dossier, data.event_id), False
-        _check_event(dossier, target, data)
-
-        update_set: dict[str, Any] = {"status": target.value}
-        if target is DossierStatus.RESULT_READY:
-            document_id = await _issue_result(principal, dossier, data)
-            if document_id is not None:
-                update_set["result_document_id"] = document_id
-
+    async def attempt(dossier: Dossier) -> Dossier | None:
+        if dossier.status is DossierStatus.WITHDRAWN:
+            return dossier
+        if DossierStatus.WITHDRAWN not in allowed_next("citizen", dossier.status):
+            raise cannot_withdraw(dossier.status)
         now = utcnow()
         entry = HistoryEntry(
-            status=target, at=now, note=data.note, event_id=data.event_id, actor=f"agency:{principal.agency_code}"
+            status=DossierStatus.WITHDRAWN, at=now, note=(data.reason or "").strip() or None, actor="citizen"
         )
-        notice = _status_notice(dossier, target, data.event_id)
-        # One atomic, conditional update: it applies only if the dossier is still in the status
-        # we checked and has not seen this event, so two racing copies change it once.
-        raw = await Dossier.get_pymongo_collection().find_one_and_update(
-            {"_id": dossier.id, "status": dossier.status.value, "event_ids": {"$ne": data.event_id}},
+        clock = deadlines.stop(dossier, now)
+        update = clock.update()
+        update["$set"]["status"] = DossierStatus.WITHDRAWN.value
+        if dossier.payment is not None:
+            update["$set"]["payment.state"] = "refund_due" if dossier.payment.state == "paid" else "cancelled"
+        update.setdefault("$push", {}).update(
             {
-                "$set": update_set,
-                "$push": {
-                    "history": entry.model_dump(),
-                    "event_ids": data.event_id,
-                    "outbox": notice.model_dump(),
+                "history": entry.model_dump(),
+                "outbox": {
+                    "$each": [
+                        n.model_dump() for n in status_notice(dossier, service, DossierStatus.WITHDRAWN, "withdrawn")
+                    ]
                 },
-            },
-            return_document=ReturnDocument.AFTER,
+            }
         )
-        if raw is not None:
-            return Dossier.model_validate(raw), True
-    raise AppError(
-        409,
-        "concurrent-update",
-        Text("Hồ sơ vừa được cập nhật", "Dossier changed meanwhile"),
-        Text(
-            "Hồ sơ vừa được cập nhật bởi một sự kiện khác. Hãy đọc lại hồ sơ rồi gửi lại.",
-            "Another event changed the dossier meanwhile. Read it again and resend.",
-        ),
-    )
+        return await store.write(dossier, update, {"status": dossier.status.value})
+
+    withdrawn: Dossier = await store.retrying(lambda: get_for_citizen(citizen_id, code), attempt)
+    await payments.sync_from_dossier(withdrawn)
+    return withdrawn
 
 
-async def _issue_result(principal: Principal, dossier: Dossier, data: EventIn) -> PydanticObjectId | None:
-    service = await get_service(dossier.service_code)
-    if data.result is None:
-        if service.result_document_type and dossier.delivery.method == "online":
-            raise invalid_input(
-                [
-                    FieldProblem(
-                        "result.document",
-                        Text(
-                            "Hồ sơ nhận kết quả trực tuyến: hãy gửi kèm giấy tờ kết quả (loại '{t}').",
-                            "The result is delivered online: send the result document (type '{t}') with this event.",
-                        ),
-                        {"t": service.result_document_type},
-                    )
-                ]
+async def rate(citizen_id: PydanticObjectId, code: str, data: RatingIn) -> Dossier:
+    """One rating per completed dossier."""
+
+    async def attempt(dossier: Dossier) -> Dossier | None:
+        if dossier.rating is not None:
+            raise AppError(
+                409,
+                "already-rated",
+                Text("Đã đánh giá", "Already rated"),
+                Text(
+                    "Bạn đã đánh giá hồ sơ này; mỗi hồ sơ chỉ được đánh giá một lần. Cảm ơn bạn đã góp ý.",
+                    "You have already rated this dossier; each dossier is rated once. Thank you for your feedback.",
+                ),
             )
-        return None
-    # The document is issued under the event's id, so a retried event finds it again.
-    document, _ = await wallet.issue(
-        principal, dossier.citizen_id, data.event_id, data.result.document, dossier_code=dossier.code, notify=False
-    )
-    return document.id
+        if dossier.status is not DossierStatus.COMPLETED:
+            raise AppError(
+                409,
+                "not-completed",
+                Text("Hồ sơ chưa hoàn thành", "Dossier not completed"),
+                Text(
+                    "Chỉ đánh giá được khi hồ sơ đã hoàn thành (hiện tại: '{status}'). Hãy đánh giá sau khi nhận "
+                    "kết quả.",
+                    "You can rate once the dossier is completed (now: '{status}'). Rate it after you get the result.",
+                ),
+                params={"status": dossier.status.value},
+            )
+        rating = Rating(score=data.score, comment=(data.comment or "").strip() or None, at=utcnow())
+        return await store.write(dossier, {"$set": {"rating": rating.model_dump()}}, {"rating": None})
 
-
-async def agency_view(principal: Principal, dossier: Dossier) -> AgencyDossierOut:
-    return (await _with_applicants(principal, [dossier]))[0]
+    rated: Dossier = await store.retrying(lambda: get_for_citizen(citizen_id, code), attempt)
+    return rated

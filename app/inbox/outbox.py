@@ -9,7 +9,7 @@ again for anything a crash left behind.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from arq import ArqRedis
@@ -17,12 +17,15 @@ from beanie import Document
 from bson import ObjectId
 
 from app.queue import enqueue_notification
+from app.wallet.renewal_link import renewal_service
 from models.catalogue import Service
 from models.common import utcnow
-from models.document_types import type_names
+from models.document_types import is_sensitive, type_names
 from models.dossier import Dossier, OutboxEntry
 from models.notification import Notification
+from models.support import SupportLookup
 from models.wallet import WalletDocument
+from notifications.templates import category_of
 
 
 async def _dossier_params(raw: dict[str, Any], entry: OutboxEntry) -> tuple[dict[str, str], dict[str, str]]:
@@ -33,20 +36,52 @@ async def _dossier_params(raw: dict[str, Any], entry: OutboxEntry) -> tuple[dict
         "status": entry.status.value,
         "service_name_vi": service.name.vi if service else raw["service_code"],
         "service_name_en": service.name.en if service else raw["service_code"],
+        # Kinds other than a status change bring their own (amount, delivery step, new date).
+        **entry.params,
     }
     data = {"type": entry.kind, "dossier_code": raw["code"], "status": entry.status.value}
     return params, data
 
 
-def _document_params(raw: dict[str, Any], entry: OutboxEntry) -> tuple[dict[str, str], dict[str, str]]:
+async def _document_params(raw: dict[str, Any], entry: OutboxEntry) -> tuple[dict[str, str], dict[str, str]]:
+    # The real name: the inbox (behind login) shows it; a sensitive type's push is neutral
+    # as a whole (Notification.sensitive), so the name never reaches the lock screen.
     name_vi, name_en = type_names(raw["type"])
     params = {"document_type_name_vi": name_vi, "document_type_name_en": name_en}
     data = {"type": entry.kind, "document_id": str(raw["_id"])}
+    if entry.kind == "document_expiring" and raw.get("valid_until"):
+        until = date.fromisoformat(raw["valid_until"])
+        params |= {"valid_until_vi": f"{until:%d/%m/%Y}", "valid_until_en": until.isoformat()}
+        # A renewal service would name a sensitive type: the app offers it once opened instead.
+        service = None if is_sensitive(raw["type"]) else await renewal_service(raw["type"])
+        if service is not None:
+            # The phone opens the renewal form straight from the push.
+            params |= {"renewal": "online", "service_name_vi": service.name.vi, "service_name_en": service.name.en}
+            data["service_code"] = service.code
     return params, data
 
 
+def _support_lookup_params(raw: dict[str, Any], entry: OutboxEntry) -> tuple[dict[str, str], dict[str, str]]:
+    params = {"staff": raw["staff_username"], "office": raw.get("office") or "-", "reason": raw["reason"]}
+    return params, {"type": entry.kind, "lookup_id": str(raw["_id"])}
+
+
+async def _is_sensitive(model: type[Document], raw: dict[str, Any]) -> bool:
+    """About health or a criminal record: the push shows neutral text, the inbox the detail."""
+    if model is Dossier:
+        service = await Service.find_one(Service.code == raw["service_code"])
+        return (
+            service is not None
+            and bool(service.result_document_type)
+            and is_sensitive(service.result_document_type or "")
+        )
+    if model is WalletDocument:
+        return is_sensitive(raw["type"])
+    return False
+
+
 async def _upsert_notification(
-    citizen_id: ObjectId, entry: OutboxEntry, params: dict[str, str], data: dict[str, str]
+    citizen_id: ObjectId, entry: OutboxEntry, params: dict[str, str], data: dict[str, str], *, sensitive: bool
 ) -> ObjectId:
     now = utcnow()
     collection = Notification.get_pymongo_collection()
@@ -57,6 +92,8 @@ async def _upsert_notification(
                 "citizen_id": citizen_id,
                 "key": entry.key,
                 "kind": entry.kind,
+                "category": category_of(entry.kind),
+                "sensitive": sensitive,
                 "params": params,
                 "data": data,
                 "created_at": entry.created_at,
@@ -82,9 +119,12 @@ async def flush(model: type[Document], raw: dict[str, Any], pool: ArqRedis) -> l
         entry = OutboxEntry.model_validate(entry_raw)
         if model is Dossier:
             params, data = await _dossier_params(raw, entry)
+        elif model is SupportLookup:
+            params, data = _support_lookup_params(raw, entry)
         else:
-            params, data = _document_params(raw, entry)
-        notification_id = await _upsert_notification(raw["citizen_id"], entry, params, data)
+            params, data = await _document_params(raw, entry)
+        sensitive = await _is_sensitive(model, raw)
+        notification_id = await _upsert_notification(raw["citizen_id"], entry, params, data, sensitive=sensitive)
         await enqueue_notification(pool, str(notification_id))
         await model.get_pymongo_collection().update_one({"_id": raw["_id"]}, {"$pull": {"outbox": {"key": entry.key}}})
         created.append(notification_id)
@@ -96,7 +136,7 @@ async def sweep(pool: ArqRedis, *, older_than: timedelta, batch: int = 500) -> d
     and pending notifications whose job has gone missing (Redis lost it, or it was never queued)."""
     cutoff = utcnow() - older_than
     counts = {"outbox": 0, "requeued": 0}
-    for model in (Dossier, WalletDocument):
+    for model in (Dossier, WalletDocument, SupportLookup):
         cursor = model.get_pymongo_collection().find({"outbox.created_at": {"$lt": cutoff}}).limit(batch)
         async for raw in cursor:
             counts["outbox"] += len(await flush(model, raw, pool))

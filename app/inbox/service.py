@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from beanie import PydanticObjectId
+from datetime import timedelta
 
+from beanie import PydanticObjectId
+from bson.errors import InvalidId
+
+from app.errors import Text, not_found
 from app.i18n import Language
 from app.inbox.schemas import NotificationOut
 from app.pagination import Page, cursor_filter, next_cursor
+from models.common import utcnow
 from models.notification import Notification
 from notifications.templates import render
+
+NOTIFICATION = Text("thông báo", "notification")
 
 
 def localized_params(params: dict[str, str], language: str) -> dict[str, str]:
@@ -18,6 +25,7 @@ def localized_params(params: dict[str, str], language: str) -> dict[str, str]:
 
 
 def notification_out(notification: Notification, language: Language) -> NotificationOut:
+    # The full text, also for a sensitive matter: the inbox is behind login.
     title, body = render(notification.kind, language, localized_params(notification.params, language))
     return NotificationOut(
         id=str(notification.id),
@@ -26,14 +34,56 @@ def notification_out(notification: Notification, language: Language) -> Notifica
         data={**notification.data, "notification_id": str(notification.id)},
         created_at=notification.created_at,
         read_at=notification.read_at,
+        category=notification.category,
     )
 
 
 async def list_inbox(
-    citizen_id: PydanticObjectId, language: Language, cursor: str | None, limit: int
+    citizen_id: PydanticObjectId, language: Language, cursor: str | None, limit: int, *, unread_only: bool = False
 ) -> Page[NotificationOut]:
     query = {"citizen_id": citizen_id, **cursor_filter(cursor, descending=True)}
+    if unread_only:
+        query["read_at"] = None
     found = await Notification.find(query).sort("-_id").limit(limit).to_list()
     return Page(
         items=[notification_out(n, language) for n in found], next_cursor=next_cursor([n.id for n in found], limit)
     )
+
+
+async def unread_count(citizen_id: PydanticObjectId) -> int:
+    return await Notification.get_pymongo_collection().count_documents({"citizen_id": citizen_id, "read_at": None})
+
+
+async def mark_read(
+    citizen_id: PydanticObjectId, notification_id: str, read: bool, language: Language
+) -> NotificationOut:
+    """Mark one notification read (keeping the first time it was read) or unread again."""
+    try:
+        oid = PydanticObjectId(notification_id)
+    except (InvalidId, TypeError):
+        raise not_found(NOTIFICATION) from None
+    # The owner is part of the filter: another citizen's id finds nothing, exactly like a wrong id.
+    owned = {"_id": oid, "citizen_id": citizen_id}
+    collection = Notification.get_pymongo_collection()
+    if read:
+        await collection.update_one({**owned, "read_at": None}, {"$set": {"read_at": utcnow()}})
+    else:
+        await collection.update_one(owned, {"$set": {"read_at": None}})
+    notification = await Notification.find_one(owned)
+    if notification is None:
+        raise not_found(NOTIFICATION)
+    return notification_out(notification, language)
+
+
+async def mark_all_read(citizen_id: PydanticObjectId) -> int:
+    result = await Notification.get_pymongo_collection().update_many(
+        {"citizen_id": citizen_id, "read_at": None}, {"$set": {"read_at": utcnow()}}
+    )
+    return result.modified_count
+
+
+async def purge_expired(retention_days: int) -> int:
+    """Delete notifications older than the retention period, read or not."""
+    cutoff = utcnow() - timedelta(days=retention_days)
+    result = await Notification.get_pymongo_collection().delete_many({"created_at": {"$lt": cutoff}})
+    return result.deleted_count

@@ -1,18 +1,34 @@
 from __future__ import annotations
 
 from arq import ArqRedis
+from beanie import PydanticObjectId
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from app.config import Settings
+from app.i18n import negotiate
 from app.inbox.outbox import flush
 from app.pagination import Page, clamp_limit
-from app.security import PrincipalRequest, agency_only, citizen_only
-from app.wallet import service
-from app.wallet.schemas import DocumentOut, IssueDocumentIn
+from app.security import AnyRequest, PrincipalRequest, agency_only, citizen_only
+from app.wallet import lifecycle, service
+from app.wallet.schemas import (
+    DocumentEventIn,
+    DocumentOut,
+    DocumentTypeOut,
+    IssueDocumentIn,
+    RenewalIn,
+    SignedDocumentOut,
+)
 from models.wallet import WalletDocument
+
+
+async def _flush_outbox(document_id: PydanticObjectId | None, pool: ArqRedis) -> None:
+    """Queue the pushes the change owes now; the sweeper would otherwise do it a little later."""
+    raw = await WalletDocument.get_pymongo_collection().find_one({"_id": document_id})
+    if raw is not None and raw.get("outbox"):
+        await flush(WalletDocument, raw, pool)
 
 
 class WalletController(Controller):
@@ -33,8 +49,18 @@ class WalletController(Controller):
 
     @get("/{document_id:str}")
     async def document(self, request: PrincipalRequest, document_id: FromPath[str]) -> DocumentOut:
-        """One document of the citizen's wallet."""
+        """One document of the citizen's wallet (any version, including one a renewal replaced)."""
         return await service.get_document(request.user.object_id, document_id)
+
+    @get("/{document_id:str}/versions")
+    async def versions(self, request: PrincipalRequest, document_id: FromPath[str]) -> Page[DocumentOut]:
+        """Every version of this document, newest first."""
+        return await service.document_versions(request.user.object_id, document_id)
+
+    @get("/{document_id:str}/signed")
+    async def signed(self, request: PrincipalRequest, document_id: FromPath[str]) -> SignedDocumentOut:
+        """The whole document as a compact JWS, verifiable with /.well-known/jwks.json."""
+        return await service.signed_document(request.user.object_id, document_id)
 
 
 class AgencyDocumentController(Controller):
@@ -46,11 +72,47 @@ class AgencyDocumentController(Controller):
     async def issue(
         self, request: PrincipalRequest, data: JSONBody[IssueDocumentIn], queue_pool: NamedDependency[ArqRedis]
     ) -> Response[DocumentOut]:
-        """Issue a document into a citizen's wallet. The same `event_id` again returns the first document."""
+        """Issue a signed document into a citizen's wallet. The same `event_id` again returns the first document."""
         citizen = await service.citizen_by_national_id(data.national_id)
         assert citizen.id is not None
         document, _ = await service.issue(request.user, citizen.id, data.event_id, data.document())
-        raw = await WalletDocument.get_pymongo_collection().find_one({"_id": document.id})
-        if raw is not None:
-            await flush(WalletDocument, raw, queue_pool)
+        await _flush_outbox(document.id, queue_pool)
         return Response(service.document_out(document), status_code=HTTP_201_CREATED)
+
+    @post("/{document_id:str}/renewals", status_code=HTTP_201_CREATED)
+    async def renew(
+        self,
+        request: PrincipalRequest,
+        document_id: FromPath[str],
+        data: JSONBody[RenewalIn],
+        queue_pool: NamedDependency[ArqRedis],
+    ) -> DocumentOut:
+        """Issue the next version of one of this agency's documents; the old one becomes `superseded`.
+        `number` and `fields` default to the current version's. Idempotent by `event_id`."""
+        renewed = await lifecycle.renew(request.user, document_id, data)
+        await _flush_outbox(renewed.id, queue_pool)
+        return service.document_out(renewed)
+
+    @post("/{document_id:str}/events", status_code=200)
+    async def event(
+        self,
+        request: PrincipalRequest,
+        document_id: FromPath[str],
+        data: JSONBody[DocumentEventIn],
+        queue_pool: NamedDependency[ArqRedis],
+    ) -> DocumentOut:
+        """Suspend (`suspended`), revoke (`revoked`) or reinstate (`valid`) one of this agency's documents,
+        with a `reason` the citizen reads. Idempotent by `event_id`; another agency's document is 404."""
+        answer = await lifecycle.apply_status_event(request.user, document_id, data)
+        await _flush_outbox(PydanticObjectId(answer.id), queue_pool)
+        return answer
+
+
+class DocumentTypesController(Controller):
+    path = "/api/v1/document-types"
+    tags = ["wallet"]
+
+    @get("/")
+    async def document_types(self, request: AnyRequest) -> dict[str, list[DocumentTypeOut]]:
+        """The document types a wallet holds, each with its fields (and their JSON Schema). No sign-in needed."""
+        return {"items": service.document_types(negotiate(request.headers.get("accept-language")))}

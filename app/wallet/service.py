@@ -10,19 +10,30 @@ from pymongo.errors import DuplicateKeyError
 
 from app.citizens.identity import national_id_problem
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
+from app.i18n import Language
 from app.pagination import Page, cursor_filter, next_cursor
 from app.security import Principal
-from app.wallet.schemas import DocumentIn, DocumentOut
+from app.wallet import signing
+from app.wallet.schemas import (
+    DocumentIn,
+    DocumentOut,
+    DocumentTypeOut,
+    FieldSpecOut,
+    ProofOut,
+    SignedDocumentOut,
+)
 from models.audit import AccessRecord
 from models.citizen import Citizen
+from models.document_types import BASE_CLAIMS, REGISTRY, DocumentType, FieldError, number_matches, validate_fields
 from models.dossier import OutboxEntry
-from models.wallet import WalletDocument
+from models.wallet import Holder, WalletDocument, today_in_vietnam
 
 DOCUMENT = Text("giấy tờ", "document")
 CITIZEN = Text("công dân với số định danh này", "citizen with this ID number")
 
 
 def document_out(document: WalletDocument, today: date | None = None) -> DocumentOut:
+    proof = document.proof
     return DocumentOut(
         id=str(document.id),
         type=document.type,
@@ -31,12 +42,52 @@ def document_out(document: WalletDocument, today: date | None = None) -> Documen
         issued_at=document.issued_at,
         valid_from=date.fromisoformat(document.valid_from),
         valid_until=date.fromisoformat(document.valid_until) if document.valid_until else None,
-        status=document.shown_status(today or date.today()),
+        status=document.shown_status(today or today_in_vietnam()),
         fields=document.fields,
+        status_reason=document.status_reason if document.status in ("revoked", "suspended") else None,
+        version=document.version,
+        supersedes=str(document.supersedes) if document.supersedes else None,
+        superseded_by=str(document.superseded_by) if document.superseded_by else None,
+        proof=ProofOut(alg=proof.alg, kid=proof.kid, signature=proof.signature) if proof else None,
     )
 
 
-def check_document(principal: Principal, data: DocumentIn, field_prefix: str = "") -> None:
+def _field_problem(prefix: str, error: FieldError, document_type: DocumentType) -> FieldProblem:
+    field = f"{prefix}fields" + (f".{error.path}" if error.path else "")
+    if error.kind == "missing":
+        return FieldProblem(
+            field,
+            Text(
+                "Trường này là bắt buộc với loại giấy tờ '{type}'.",
+                "This field is required for documents of type '{type}'.",
+            ),
+            {"type": document_type.code},
+        )
+    if error.kind == "extra_forbidden":
+        return FieldProblem(
+            field,
+            Text(
+                "Loại giấy tờ '{type}' không có trường này. Các trường được nhận: {known}.",
+                "Documents of type '{type}' have no such field. Accepted fields: {known}.",
+            ),
+            {"type": document_type.code, "known": ", ".join(document_type.field_names())},
+        )
+    return FieldProblem(field, Text("Giá trị không hợp lệ: {m}", "Invalid value: {m}"), {"m": error.message})
+
+
+def check_document(principal: Principal, data: DocumentIn, field_prefix: str = "") -> dict[str, object]:
+    """Check a document an agency wants to issue; returns its `fields`, validated and normalised."""
+    document_type = REGISTRY.get(data.type)
+    if document_type is None:
+        raise invalid_input(
+            [
+                FieldProblem(
+                    f"{field_prefix}type",
+                    Text("Loại giấy tờ không tồn tại. Các loại có: {known}.", "Unknown type. Known types: {known}."),
+                    {"known": ", ".join(REGISTRY)},
+                )
+            ]
+        )
     if data.type not in principal.document_types:
         raise AppError(
             403,
@@ -48,12 +99,39 @@ def check_document(principal: Principal, data: DocumentIn, field_prefix: str = "
             ),
             params={"type": data.type, "allowed": ", ".join(principal.document_types) or "-"},
         )
+    problems: list[FieldProblem] = []
     if data.valid_until is not None and data.valid_until < data.valid_from:
+        problems.append(
+            FieldProblem(
+                f"{field_prefix}valid_until",
+                Text("Ngày hết hạn phải sau ngày hiệu lực.", "valid_until must not be before valid_from."),
+            )
+        )
+    if not number_matches(document_type, data.number):
+        problems.append(
+            FieldProblem(
+                f"{field_prefix}number",
+                Text("Số giấy tờ không đúng định dạng ({p}).", "The document number has the wrong format ({p})."),
+                {"p": document_type.number_pattern},
+            )
+        )
+    fields, errors = validate_fields(document_type, data.fields)
+    problems += [_field_problem(field_prefix, error, document_type) for error in errors]
+    if problems:
+        raise invalid_input(problems)
+    return fields
+
+
+def _check_holder(document_type: DocumentType, number: str, holder: Holder | None, field_prefix: str) -> None:
+    if document_type.number_is_national_id and holder is not None and number != holder.national_id:
         raise invalid_input(
             [
                 FieldProblem(
-                    f"{field_prefix}valid_until",
-                    Text("Ngày hết hạn phải sau ngày hiệu lực.", "valid_until must not be before valid_from."),
+                    f"{field_prefix}number",
+                    Text(
+                        "Số của thẻ căn cước phải là số định danh của chính công dân nhận thẻ.",
+                        "The number of an ID card must be the national ID of the citizen it is issued to.",
+                    ),
                 )
             ]
         )
@@ -68,26 +146,35 @@ async def issue(
     dossier_code: str | None = None,
     notify: bool = True,
 ) -> tuple[WalletDocument, bool]:
-    """Issue a document; the same (agency, event_id) again returns the first one, unchanged.
+    """Issue and sign a document; the same (agency, event_id) again returns the first one, unchanged.
 
     Returns the document and whether this call created it.
     """
     assert principal.agency_code is not None
-    check_document(principal, data)
+    # A dossier's result arrives inside the event body, under `result.document`.
+    field_prefix = "result.document." if dossier_code else ""
+    fields = check_document(principal, data, field_prefix)
+    holder = await signing.holder_of(citizen_id)
+    _check_holder(REGISTRY[data.type], data.number, holder, field_prefix)
+    document_id = PydanticObjectId()
     document = WalletDocument(
+        id=document_id,
         citizen_id=citizen_id,
         type=data.type,
         number=data.number,
         issuer=principal.agency_code,
         valid_from=data.valid_from.isoformat(),
         valid_until=data.valid_until.isoformat() if data.valid_until else None,
-        fields=data.fields,
+        fields=fields,
+        holder=holder,
+        lineage_id=document_id,
         issue_event_id=event_id,
         dossier_code=dossier_code,
         outbox=[OutboxEntry(key=f"document:{principal.agency_code}:{event_id}", kind="document_issued")]
         if notify
         else [],
     )
+    document.proof = await signing.sign(document)
     try:
         await document.insert()
     except DuplicateKeyError:
@@ -123,18 +210,70 @@ async def citizen_by_national_id(national_id: str) -> Citizen:
 
 
 async def list_documents(citizen_id: PydanticObjectId, cursor: str | None, limit: int) -> Page[DocumentOut]:
-    query = {"citizen_id": citizen_id, **cursor_filter(cursor, descending=True)}
+    """The wallet as it stands: versions replaced by a renewal are behind `/{id}/versions`."""
+    query = {
+        "citizen_id": citizen_id,
+        "status": {"$ne": "superseded"},
+        "renewal_pending": {"$ne": True},
+        **cursor_filter(cursor, descending=True),
+    }
     found = await WalletDocument.find(query).sort("-_id").limit(limit).to_list()
-    return Page(items=[document_out(d) for d in found], next_cursor=next_cursor([d.id for d in found], limit))
+    today = today_in_vietnam()
+    return Page(items=[document_out(d, today) for d in found], next_cursor=next_cursor([d.id for d in found], limit))
 
 
-async def get_document(citizen_id: PydanticObjectId, document_id: str) -> DocumentOut:
+async def own_document(citizen_id: PydanticObjectId, document_id: str) -> WalletDocument:
     try:
         oid = PydanticObjectId(document_id)
     except (InvalidId, TypeError):
         raise not_found(DOCUMENT) from None
     # The owner is part of the query: another citizen's id finds nothing, exactly like a wrong id.
-    document = await WalletDocument.find_one({"_id": oid, "citizen_id": citizen_id})
+    document = await WalletDocument.find_one({"_id": oid, "citizen_id": citizen_id, "renewal_pending": {"$ne": True}})
     if document is None:
         raise not_found(DOCUMENT)
-    return document_out(document)
+    return document
+
+
+async def get_document(citizen_id: PydanticObjectId, document_id: str) -> DocumentOut:
+    return document_out(await own_document(citizen_id, document_id))
+
+
+async def document_versions(citizen_id: PydanticObjectId, document_id: str) -> Page[DocumentOut]:
+    """Every version of a document, newest first: renewals keep the ones they replaced."""
+    document = await own_document(citizen_id, document_id)
+    lineage = document.lineage
+    found = (
+        await WalletDocument.find(
+            {
+                "citizen_id": citizen_id,
+                "$or": [{"_id": lineage}, {"lineage_id": lineage}],
+                "renewal_pending": {"$ne": True},
+            }
+        )
+        .sort("-version")
+        .to_list()
+    )
+    today = today_in_vietnam()
+    return Page(items=[document_out(d, today) for d in found])
+
+
+async def signed_document(citizen_id: PydanticObjectId, document_id: str) -> SignedDocumentOut:
+    document = await signing.ensure_signed(await own_document(citizen_id, document_id))
+    assert document.proof is not None
+    return SignedDocumentOut(
+        document_id=str(document.id), kid=document.proof.kid, alg=document.proof.alg, jws=signing.compact_jws(document)
+    )
+
+
+def document_types(language: Language) -> list[DocumentTypeOut]:
+    return [
+        DocumentTypeOut(
+            code=t.code,
+            name=t.name_en if language == "en" else t.name_vi,
+            sensitive=t.sensitive,
+            fields=[FieldSpecOut(name, info.is_required()) for name, info in t.fields.model_fields.items()],
+            fields_schema=t.fields.model_json_schema(),
+            disclosable=[*BASE_CLAIMS, *t.field_names()],
+        )
+        for t in REGISTRY.values()
+    ]

@@ -5,13 +5,67 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import httpx
 import pytest
 
 from tests.support import new_national_id, new_phone, register
+
+# Keys of stored documents that must never reach a caller, whatever the route.
+INTERNAL_KEYS = frozenset(
+    {
+        "_id",
+        "revision_id",
+        "password",
+        "password_hash",
+        "client_secret_hash",
+        "previous_secret_hash",
+        "totp_secret",
+        "totp_last_step",
+        "refresh_token_hash",
+        "rotated_token_hashes",
+        "claim_code_hash",
+        "guardian_ids",
+    }
+)
+
+
+def _internal_keys(value: object) -> set[str]:
+    if isinstance(value, dict):
+        found = INTERNAL_KEYS & set(value)
+        for item in value.values():
+            found |= _internal_keys(item)
+        return found
+    if isinstance(value, list):
+        return set().union(*(_internal_keys(item) for item in value)) if value else set()
+    return set()
+
+
+@pytest.fixture(autouse=True)
+def no_internal_fields_in_any_response(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every answer the API gives in any integration test is checked: no password hash, secret
+    or internal field, at any depth."""
+    if "api" not in request.fixturenames:
+        yield
+        return
+    api: httpx.AsyncClient = request.getfixturevalue("api")
+
+    async def check(response: httpx.Response) -> None:
+        await response.aread()
+        if response.request.url.path.startswith("/schema"):
+            return  # the API description names input fields such as `password`, by design
+        assert b"$argon2" not in response.content, response.request.url.path
+        if response.headers.get("content-type", "").split(";")[0].endswith("json") and response.content:
+            leaked = _internal_keys(response.json())
+            assert not leaked, f"{response.request.method} {response.request.url.path} answered {sorted(leaked)}"
+
+    api.event_hooks["response"].append(check)
+    try:
+        yield
+    finally:
+        api.event_hooks["response"].remove(check)
 
 
 @dataclass
@@ -81,13 +135,13 @@ def make_citizen(api: httpx.AsyncClient) -> Callable[..., Awaitable[CitizenHandl
 
 @pytest.fixture
 def make_agency(api: httpx.AsyncClient) -> Callable[..., Awaitable[AgencyHandle]]:
-    async def make(services: list[str], code: str | None = None) -> AgencyHandle:
+    async def make(services: list[str], code: str | None = None, scopes: Sequence[str] = ()) -> AgencyHandle:
         from app.cli import create_agency
         from models.agency import Agency
         from models.catalogue import Service
 
         code = code or f"AG{secrets.token_hex(3).upper()}"
-        creds = await create_agency(code, f"Test agency {code}", services, [])
+        creds = await create_agency(code, f"Test agency {code}", services, [], scopes)  # type: ignore[arg-type]
         # Dossiers are routed by the catalogue's agency code; a test agency takes over the
         # services it is given, like a new agency system would after a catalogue update.
         await Service.get_pymongo_collection().update_many({"code": {"$in": services}}, {"$set": {"agency_code": code}})
@@ -97,5 +151,36 @@ def make_agency(api: httpx.AsyncClient) -> Callable[..., Awaitable[AgencyHandle]
         )
         assert token.status_code == 200, token.text
         return AgencyHandle(code, creds["client_id"], creds["client_secret"], token.json()["access_token"])
+
+    return make
+
+
+@dataclass
+class StaffHandle:
+    username: str
+    access_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+@pytest.fixture
+def make_staff(api: httpx.AsyncClient) -> Callable[..., Awaitable[StaffHandle]]:
+    async def make(office: str = "Bưu điện Trung tâm 3, Hà Nội") -> StaffHandle:
+        from app.cli import create_staff
+        from models.agency import Staff
+
+        username = f"staff.{secrets.token_hex(3)}"
+        creds = await create_staff(username, "support")
+        await Staff.get_pymongo_collection().update_one({"username": username}, {"$set": {"office": office}})
+        body = {"username": username, "password": creds["password"]}
+        if "totp_secret" in creds:
+            import pyotp
+
+            body["otp"] = pyotp.TOTP(creds["totp_secret"]).now()
+        token = await api.post("/api/v1/staff/token", json=body)
+        assert token.status_code == 200, token.text
+        return StaffHandle(username, token.json()["access_token"])
 
     return make

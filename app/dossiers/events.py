@@ -1,0 +1,404 @@
+"""The agency's side of a dossier: status events and the worklist."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+from beanie import PydanticObjectId
+from bson import ObjectId
+from bson.errors import InvalidId
+
+from app.audit import service as audit
+from app.catalogue.service import service_of
+from app.dossiers import deadlines, store
+from app.dossiers.schemas import AgencyDossierOut, EventIn
+from app.dossiers.service import DOSSIER, status_notice
+from app.dossiers.views import agency_dossier_out
+from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
+from app.pagination import Page
+from app.payments.service import amount_params
+from app.security import Principal
+from app.wallet import service as wallet
+from models.audit import AccessRecord
+from models.catalogue import Service
+from models.citizen import Citizen
+from models.common import utcnow
+from models.document_types import get_type
+from models.dossier import ChecklistItem, Dossier, HistoryEntry, OutboxEntry, Shipment, Supplement
+from models.dossier_status import CLOCK_STOPS, NOTE_REQUIRED, PROCESSING_MOVES, DossierStatus, allowed_next
+
+DEADLINE_STATES = ("on_track", "at_risk", "overdue", "paused")
+
+
+def _agency_scope(principal: Principal) -> dict[str, Any]:
+    return {"agency_code": principal.agency_code, "service_code": {"$in": list(principal.service_codes)}}
+
+
+async def record_agency_reads(principal: Principal, dossiers: list[Dossier], action: str = "dossier.read") -> None:
+    if not dossiers:
+        return
+    assert principal.agency_code is not None
+    await AccessRecord.insert_many(
+        [
+            AccessRecord(
+                citizen_id=d.citizen_id,
+                actor_kind="agency",
+                actor_id=principal.agency_code,
+                action=action,
+                target=d.code,
+                reason="processing",
+            )
+            for d in dossiers
+        ]
+    )
+
+
+async def with_applicants(principal: Principal, dossiers: list[Dossier]) -> list[AgencyDossierOut]:
+    await record_agency_reads(principal, dossiers)
+    citizens = {c.id: c for c in await Citizen.find({"_id": {"$in": list({d.citizen_id for d in dossiers})}}).to_list()}
+    services = {
+        s.code: s for s in await Service.find({"code": {"$in": list({d.service_code for d in dossiers})}}).to_list()
+    }
+    return [agency_dossier_out(d, services.get(d.service_code), citizens.get(d.citizen_id)) for d in dossiers]
+
+
+# --- the worklist -------------------------------------------------------------------------
+
+
+def _bad(field: str, vi: str, en: str, **params: object) -> AppError:
+    return invalid_input([FieldProblem(field, Text(vi, en), dict(params))])
+
+
+def encode_cursor(dossier: Dossier) -> str:
+    raw = f"{int(dossier.due_at.timestamp() * 1000)}:{dossier.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, ObjectId]:
+    try:
+        millis, _, oid = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition(":")
+        return datetime.fromtimestamp(int(millis) / 1000, tz=utcnow().tzinfo), ObjectId(oid)
+    except (ValueError, InvalidId, UnicodeDecodeError):
+        raise _bad(
+            "cursor",
+            "Con trỏ trang không hợp lệ; hãy bỏ nó để đọc từ đầu.",
+            "Invalid cursor; omit it to start from the first page.",
+        ) from None
+
+
+def worklist_query(
+    principal: Principal, status: str | None, service_code: str | None, deadline: str | None, cursor: str | None
+) -> tuple[dict[str, Any], str]:
+    """The worklist's filter and the index that serves it (sorted by due_at, then _id)."""
+    query: dict[str, Any] = _agency_scope(principal)
+    index = "worklist_due"
+    if status:
+        try:
+            query["status"] = DossierStatus(status).value
+        except ValueError:
+            raise _bad(
+                "status",
+                "Trạng thái '{s}' không tồn tại. Các trạng thái: {all}.",
+                "Unknown status '{s}'. Statuses: {all}.",
+                s=status,
+                all=", ".join(s.value for s in DossierStatus),
+            ) from None
+        index = "worklist_status_due"
+    if service_code:
+        query["service_code"] = service_code if service_code in principal.service_codes else {"$in": []}
+    if deadline:
+        if deadline not in DEADLINE_STATES:
+            raise _bad(
+                "deadline",
+                "Giá trị '{d}' không hợp lệ. Dùng một trong: {all}.",
+                "Unknown deadline state '{d}'. Use one of: {all}.",
+                d=deadline,
+                all=", ".join(DEADLINE_STATES),
+            )
+        query.update(deadlines.deadline_query(deadline, utcnow()))
+        if not status:
+            index = "worklist_clock_due"
+    if cursor:
+        due, last = _decode_cursor(cursor)
+        # Resume after (due, _id): the range on due_at bounds the index scan, the $or breaks ties.
+        bounds = dict(query.get("due_at", {}))
+        bounds["$gte"] = max(bounds.get("$gte", due), due)
+        query["due_at"] = bounds
+        query["$or"] = [{"due_at": {"$gt": due}}, {"_id": {"$gt": last}}]
+    return query, index
+
+
+async def worklist(
+    principal: Principal,
+    status: str | None,
+    service_code: str | None,
+    deadline: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[AgencyDossierOut]:
+    query, index = worklist_query(principal, status, service_code, deadline, cursor)
+    # The index is named: the query's $in (the agency's services) and $or (the cursor) must
+    # not lead a planner to a collection scan (the embedded store's planner does).
+    raws = (
+        await Dossier.get_pymongo_collection()
+        .find(query)
+        .sort([("due_at", 1), ("_id", 1)])
+        .hint(index)
+        .limit(limit)
+        .to_list()
+    )
+    found = [Dossier.model_validate(r) for r in raws]
+    return Page(
+        items=await with_applicants(principal, found),
+        next_cursor=encode_cursor(found[-1]) if len(found) == limit and found else None,
+    )
+
+
+# --- events -------------------------------------------------------------------------------
+
+
+def _as_of(dossier: Dossier, event_id: str) -> Dossier:
+    """The dossier as the first answer to `event_id` showed it: a replay gets the same answer."""
+    cut = next((i for i, h in enumerate(dossier.history) if h.event_id == event_id), len(dossier.history) - 1)
+    history = dossier.history[: cut + 1]
+    replayed: Dossier = dossier.model_copy(update={"history": history, "status": history[-1].status})
+    return replayed
+
+
+def parse_status(raw: str) -> DossierStatus:
+    try:
+        return DossierStatus(raw)
+    except ValueError:
+        raise _bad(
+            "status",
+            "Trạng thái '{s}' không tồn tại. Các trạng thái: {all}.",
+            "Unknown status '{s}'. Statuses: {all}.",
+            s=raw,
+            all=", ".join(s.value for s in DossierStatus),
+        ) from None
+
+
+def move_not_allowed(current: DossierStatus, target: DossierStatus) -> AppError:
+    allowed = sorted(s.value for s in allowed_next("agency", current))
+    return AppError(
+        409,
+        "status-move-not-allowed",
+        Text("Không thể chuyển trạng thái", "Status move not allowed"),
+        Text(
+            "Hồ sơ đang ở trạng thái '{current}', không thể chuyển sang '{target}'. Các trạng thái tiếp theo được "
+            "phép: {allowed}.",
+            "The dossier is '{current}' and cannot move to '{target}'. Allowed next statuses: {allowed}.",
+        ),
+        params={"current": current.value, "target": target.value, "allowed": ", ".join(allowed) or "-"},
+        extra={"allowed_next": allowed},
+    )
+
+
+def payment_first(target: DossierStatus) -> AppError:
+    return AppError(
+        409,
+        "payment-required",
+        Text("Chưa thanh toán lệ phí", "Fee not paid yet"),
+        Text(
+            "Thủ tục này thu lệ phí trước khi xử lý: chưa thể chuyển hồ sơ sang '{target}' khi công dân chưa thanh "
+            "toán. Công dân đã được nhắc thanh toán; hồ sơ sẽ tự chạy lại thời hạn khi thanh toán được xác nhận.",
+            "This procedure takes its fee before processing: the dossier cannot move to '{target}' until the citizen "
+            "has paid. The citizen has been asked to pay; the deadline clock runs again once payment is confirmed.",
+        ),
+        params={"target": target.value},
+        extra={"allowed_next": ["rejected", "supplement_required"]},
+    )
+
+
+def _payment_blocks(dossier: Dossier, target: DossierStatus) -> bool:
+    payment = dossier.payment
+    if payment is None or payment.state == "paid":
+        return False
+    if payment.timing == "before_processing":
+        return target in PROCESSING_MOVES
+    return target is DossierStatus.COMPLETED
+
+
+async def agency_dossier(principal: Principal, code: str) -> Dossier:
+    # By its unique code alone (one index, one key), then the scope is checked here.
+    raw = await Dossier.get_pymongo_collection().find_one({"code": code}, hint="code_1")
+    if (
+        raw is None
+        or raw.get("agency_code") != principal.agency_code
+        or raw.get("service_code") not in principal.service_codes
+    ):
+        # Another agency's dossier is indistinguishable from one that does not exist.
+        raise not_found(DOSSIER)
+    dossier: Dossier = Dossier.model_validate(raw)
+    return dossier
+
+
+def _check_event(dossier: Dossier, target: DossierStatus, data: EventIn) -> None:
+    if target not in allowed_next("agency", dossier.status):
+        raise move_not_allowed(dossier.status, target)
+    if target in NOTE_REQUIRED and not (data.note or "").strip():
+        raise _bad(
+            "note",
+            "Trạng thái '{s}' cần ghi chú cho công dân: lý do và việc cần làm tiếp theo.",
+            "Status '{s}' needs a note for the citizen: the reason and what to do next.",
+            s=target.value,
+        )
+    if _payment_blocks(dossier, target):
+        raise payment_first(target)
+
+
+def _checklist(dossier: Dossier, data: EventIn, now: datetime) -> Supplement:
+    """The supplement request: the agency's checklist, or one item made of its note."""
+    items = [
+        ChecklistItem(
+            id=str(n), kind=item.kind, target=item.target, reason=item.reason.strip(), action=item.action.strip()
+        )
+        for n, item in enumerate(data.checklist or [], start=1)
+    ]
+    if not items:
+        note = (data.note or "").strip()
+        items = [ChecklistItem(id="1", kind="other", reason=note, action=note)]
+    round_ = (dossier.supplement.round + 1) if dossier.supplement else 1
+    return Supplement(round=round_, requested_at=now, event_id=data.event_id, items=items)
+
+
+def _checklist_problems(service: Service, data: EventIn) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    fields = {f.name for f in service.form_fields}
+    papers = {a.name for a in service.attachments}
+    for n, item in enumerate(data.checklist or []):
+        known = {"field": fields, "attachment": papers}.get(item.kind)
+        if known is not None and item.target not in known:
+            problems.append(
+                FieldProblem(
+                    f"checklist[{n}].target",
+                    Text(
+                        "Mục loại '{kind}' cần 'target' là một trong: {known}.",
+                        "An item of kind '{kind}' needs a 'target' among: {known}.",
+                    ),
+                    {"kind": item.kind, "known": ", ".join(sorted(known)) or "-"},
+                )
+            )
+        if item.kind == "wallet_document" and not item.target:
+            problems.append(
+                FieldProblem(
+                    f"checklist[{n}].target",
+                    Text("Hãy ghi loại giấy tờ cần lấy từ ví.", "Name the wallet document type needed."),
+                )
+            )
+    return problems
+
+
+async def apply_event(principal: Principal, code: str, data: EventIn) -> tuple[Dossier, bool]:
+    """Apply one agency event. The same `event_id` again has no second effect and gets the
+    first answer. Returns the dossier and whether this call changed it."""
+    target = parse_status(data.status)
+    first = await agency_dossier(principal, code)
+    service = await service_of(first.service_code)
+    if target is DossierStatus.SUPPLEMENT_REQUIRED and (problems := _checklist_problems(service, data)):
+        raise invalid_input(problems)
+    changed = False
+
+    async def attempt(dossier: Dossier) -> Dossier | None:
+        nonlocal changed
+        if data.event_id in dossier.event_ids:
+            return _as_of(dossier, data.event_id)
+        _check_event(dossier, target, data)
+        now = utcnow()
+        update, outbox = await _event_update(principal, service, dossier, target, data, now)
+        entry = HistoryEntry(
+            status=target, at=now, note=data.note, event_id=data.event_id, actor=f"agency:{principal.agency_code}"
+        )
+        update["$set"]["status"] = target.value
+        push = update.setdefault("$push", {})
+        push.update({"history": entry.model_dump(), "event_ids": data.event_id})
+        outbox += status_notice(dossier, service, target, data.event_id)
+        if outbox:
+            push["outbox"] = {"$each": [n.model_dump() for n in outbox]}
+        # One atomic, conditional update: it applies only if the dossier is still in the status
+        # (and revision) we checked and has not seen this event, so two racing copies change it once.
+        written = await store.write(
+            dossier, update, {"status": dossier.status.value, "event_ids": {"$ne": data.event_id}}
+        )
+        changed = written is not None
+        return written
+
+    dossier: Dossier = await store.retrying(lambda: agency_dossier(principal, code), attempt)
+    if changed:
+        # A change to the citizen's data by someone other than the citizen: into the audit trail.
+        assert principal.agency_code is not None
+        await audit.record(
+            dossier.citizen_id,
+            "agency",
+            principal.agency_code,
+            f"dossier.status.{target.value}",
+            dossier.code,
+            reason=data.event_id,
+            changed_fields=["status", *(["note"] if data.note else []), *(["result"] if data.result else [])],
+        )
+    return dossier, changed
+
+
+async def _event_update(
+    principal: Principal, service: Service, dossier: Dossier, target: DossierStatus, data: EventIn, now: datetime
+) -> tuple[dict[str, Any], list[OutboxEntry]]:
+    """What the move changes besides the status: the clock, the checklist, the result, the parcel."""
+    outbox: list[OutboxEntry] = []
+    if target is DossierStatus.RECEIVED:
+        awaiting_payment = dossier.payment is not None and dossier.payment.state == "pending"
+        blocks = awaiting_payment and dossier.payment is not None and dossier.payment.timing == "before_processing"
+        change = deadlines.start(dossier, service, now, ["payment"] if blocks else [])
+        if blocks and dossier.payment is not None:
+            outbox.append(
+                OutboxEntry(
+                    key=f"payment:{dossier.payment.reference}:requested",
+                    kind="payment_requested",
+                    status=target,
+                    params=amount_params(dossier.payment.amount_vnd),
+                )
+            )
+    elif target is DossierStatus.SUPPLEMENT_REQUIRED:
+        change = deadlines.pause(dossier, "supplement", now)
+    elif target is DossierStatus.PROCESSING and dossier.status is DossierStatus.SUPPLEMENT_REQUIRED:
+        # The agency takes the dossier back without waiting for the answers (the citizen brought them in).
+        change = deadlines.resume(dossier, "supplement", now)
+    elif target in CLOCK_STOPS:
+        change = deadlines.stop(dossier, now)
+    else:
+        change = deadlines.ClockChange(clock=dossier.clock, due_at=dossier.due_at, late_after=dossier.late_after)
+    update = change.update()
+    if target is DossierStatus.SUPPLEMENT_REQUIRED:
+        update["$set"]["supplement"] = _checklist(dossier, data, now).model_dump()
+    if target is DossierStatus.RESULT_READY:
+        document_id = await _issue_result(principal, service, dossier, data)
+        if document_id is not None:
+            update["$set"]["result_document_id"] = document_id
+        if dossier.delivery.method == "postal" and dossier.shipment is None:
+            update["$set"]["shipment"] = Shipment(created_at=now).model_dump()
+    return update, outbox
+
+
+async def _issue_result(
+    principal: Principal, service: Service, dossier: Dossier, data: EventIn
+) -> PydanticObjectId | None:
+    if data.result is None:
+        # A result of a type the wallet does not hold yet is handed over by the agency's own channel.
+        if get_type(service.result_document_type or "") is not None and dossier.delivery.method == "online":
+            raise _bad(
+                "result.document",
+                "Hồ sơ nhận kết quả trực tuyến: hãy gửi kèm giấy tờ kết quả (loại '{t}').",
+                "The result is delivered online: send the result document (type '{t}') with this event.",
+                t=service.result_document_type,
+            )
+        return None
+    # The document is issued under the event's id, so a retried event finds it again.
+    document, _ = await wallet.issue(
+        principal, dossier.citizen_id, data.event_id, data.result.document, dossier_code=dossier.code, notify=False
+    )
+    return document.id
+
+
+async def agency_view(principal: Principal, dossier: Dossier) -> AgencyDossierOut:
+    return (await with_applicants(principal, [dossier]))[0]

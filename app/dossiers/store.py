@@ -1,0 +1,55 @@
+"""Changing a dossier: one atomic update, conditional on the revision that was read.
+
+Every change (an agency event, a payment, a supplement answer, a postal update, the overdue
+sweeper) reads the dossier, decides, and writes with a filter on the revision it read. Two
+changes that race cannot overwrite each other: the loser finds nothing to update, reads
+again and decides again (a repeated event then sees its own id and changes nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from app.errors import AppError, Text
+from models.dossier import Dossier
+
+RACE_RETRIES = 5
+
+CONCURRENT_UPDATE = AppError(
+    409,
+    "concurrent-update",
+    Text("Hồ sơ vừa được cập nhật", "Dossier changed meanwhile"),
+    Text(
+        "Hồ sơ vừa được cập nhật bởi một thao tác khác. Hãy đọc lại hồ sơ rồi gửi lại.",
+        "Another change reached the dossier meanwhile. Read it again and resend.",
+    ),
+)
+
+
+def revision_filter(dossier: Dossier) -> dict[str, Any]:
+    # Documents written before revisions existed have no `rev`: they are revision 0.
+    return {"rev": dossier.rev} if dossier.rev else {"rev": {"$in": [0, None]}}
+
+
+async def write(dossier: Dossier, update: dict[str, Any], extra_filter: dict[str, Any] | None = None) -> Dossier | None:
+    """Apply `update` if the dossier is still at the revision read; None if it moved on."""
+    update = {**update, "$inc": {**update.get("$inc", {}), "rev": 1}}
+    raw = await Dossier.get_pymongo_collection().find_one_and_update(
+        {"_id": dossier.id, **revision_filter(dossier), **(extra_filter or {})},
+        update,
+        return_document=ReturnDocument.AFTER,
+    )
+    return Dossier.model_validate(raw) if raw is not None else None
+
+
+async def retrying(load: Callable[[], Awaitable[Dossier]], attempt: Callable[[Dossier], Awaitable[Any]]) -> Any:
+    """Run `attempt` on a fresh read until it returns something other than None (it returns
+    None when its conditional write lost a race)."""
+    for _ in range(RACE_RETRIES):
+        outcome = await attempt(await load())
+        if outcome is not None:
+            return outcome
+    raise CONCURRENT_UPDATE

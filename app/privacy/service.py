@@ -1,0 +1,166 @@
+"""The citizen's rights over their data: consents, a full export, and closing the account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from beanie import PydanticObjectId
+from bson import ObjectId
+
+from app.errors import AppError, Text
+from app.i18n import Language
+from app.privacy.schemas import ConsentOut, DeletionOut, KeptRecord, Purpose
+from app.security import verify_password
+from models.audit import AccessRecord
+from models.citizen import AuthSession, Citizen, Device
+from models.common import utcnow
+from models.consent import CURRENT_TERMS_VERSION, PURPOSES, Consent
+from models.dossier import Dossier
+from models.notification import Notification
+from models.support import AssistedSession, ConsentCode, SupportLookup
+from models.wallet import WalletDocument
+
+# Never part of an export: secrets and internal bookkeeping, not data about the person.
+_INTERNAL_FIELDS = frozenset(
+    {
+        "password_hash",
+        "refresh_token_hash",
+        "rotated_token_hashes",
+        "totp_secret",
+        "totp_last_step",
+        "claim_code_hash",
+        "guardian_ids",
+        "revision_id",
+        "outbox",
+        "request_fingerprint",
+        "code_hash",
+        "event_ids",
+    }
+)
+
+
+async def consents(citizen_id: PydanticObjectId) -> list[ConsentOut]:
+    out = []
+    for purpose in PURPOSES:
+        latest = await Consent.find({"citizen_id": citizen_id, "purpose": purpose}).sort("-_id").limit(1).to_list()
+        if latest:
+            out.append(ConsentOut(purpose, latest[0].granted, latest[0].terms_version, latest[0].at))
+        else:
+            out.append(ConsentOut(purpose, True, None, None))
+    return out
+
+
+async def decide(
+    citizen_id: PydanticObjectId, purpose: Purpose, granted: bool, terms_version: str | None
+) -> ConsentOut:
+    # Decisions are appended, never overwritten: the record shows when each one was made.
+    consent = Consent(
+        citizen_id=citizen_id, purpose=purpose, granted=granted, terms_version=terms_version or CURRENT_TERMS_VERSION
+    )
+    await consent.insert()
+    return ConsentOut(purpose, granted, consent.terms_version, consent.at)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, ObjectId):
+        return str(value)
+    if isinstance(value, dict):
+        return {("id" if k == "_id" else k): _jsonable(v) for k, v in value.items() if k not in _INTERNAL_FIELDS}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _clean(raw: dict[str, Any]) -> dict[str, Any]:
+    cleaned: dict[str, Any] = _jsonable(raw)
+    return cleaned
+
+
+async def export(citizen_id: PydanticObjectId) -> dict[str, Any]:
+    """Everything held about the citizen, as JSON-ready data; nothing of anyone else."""
+    citizen = await Citizen.get_pymongo_collection().find_one({"_id": citizen_id})
+
+    async def mine(model: Any, **extra: Any) -> list[dict[str, Any]]:
+        cursor = model.get_pymongo_collection().find({"citizen_id": citizen_id, **extra}).sort("_id", 1)
+        return [_clean(raw) async for raw in cursor]
+
+    return {
+        "exported_at": utcnow(),
+        "profile": _clean(citizen) if citizen else None,
+        "devices": [{k: v for k, v in d.items() if k != "token"} for d in await mine(Device)],
+        "sessions": await mine(AuthSession),
+        "documents": await mine(WalletDocument),
+        "dossiers": await mine(Dossier),
+        "notifications": await mine(Notification),
+        "consents": await mine(Consent),
+        "support_lookups": await mine(SupportLookup),
+        "assisted_sessions": await mine(AssistedSession),
+        "access_log": await mine(AccessRecord),
+    }
+
+
+WRONG_PASSWORD = AppError(
+    403,
+    "password-required",
+    Text("Cần xác nhận mật khẩu", "Password confirmation needed"),
+    Text(
+        "Mật khẩu không đúng. Đóng tài khoản cần mật khẩu hiện tại của bạn.",
+        "The password is wrong. Closing the account needs your current password.",
+    ),
+)
+KEPT: list[tuple[Text, Text]] = [
+    (
+        Text("hồ sơ thủ tục hành chính", "dossiers"),
+        Text(
+            "Cơ quan giải quyết phải lưu hồ sơ thủ tục hành chính theo quy định; hồ sơ không còn gắn với tài khoản "
+            "dùng được.",
+            "Agencies must keep the records of the procedures they decided; they are no longer linked to a usable "
+            "account.",
+        ),
+    ),
+    (
+        Text("nhật ký truy cập", "audit trail"),
+        Text(
+            "Nhật ký ai đã truy cập dữ liệu của bạn được giữ nguyên, chống sửa đổi, để việc truy cập vẫn được kiểm "
+            "tra.",
+            "Who accessed your data is kept, tamper-evident, so that access can still be checked and answered for.",
+        ),
+    ),
+    (
+        Text("số định danh, họ tên và ngày sinh", "national ID number, name and date of birth"),
+        Text(
+            "Cần để liên kết hồ sơ và nhật ký được lưu; số điện thoại và mật khẩu đã bị xoá.",
+            "Needed to link the kept dossiers and audit records; the phone number and password are removed.",
+        ),
+    ),
+]
+
+
+async def close_account(citizen_id: PydanticObjectId, password: str, language: Language) -> DeletionOut:
+    citizen = await Citizen.get(citizen_id)
+    if citizen is None or not verify_password(citizen.password_hash, password):
+        raise WRONG_PASSWORD
+    now = utcnow()
+    deleted: dict[str, int] = {}
+    for name, model in (
+        ("devices", Device),
+        ("notifications", Notification),
+        ("wallet_documents", WalletDocument),
+        ("consent_codes", ConsentCode),
+        ("consents", Consent),
+    ):
+        result = await model.get_pymongo_collection().delete_many({"citizen_id": citizen_id})
+        deleted[name] = result.deleted_count
+    sessions = await AuthSession.get_pymongo_collection().update_many(
+        {"citizen_id": citizen_id, "revoked_at": None}, {"$set": {"revoked_at": now}}
+    )
+    deleted["signed_in_sessions"] = sessions.modified_count
+    # The phone is unique: a placeholder per account keeps the index happy and frees the number.
+    await Citizen.get_pymongo_collection().update_one(
+        {"_id": citizen_id},
+        {"$set": {"phone": f"closed:{citizen_id}", "password_hash": "!", "closed_at": now}},
+    )
+    deleted["phone_and_password"] = 1
+    return DeletionOut(
+        deleted=deleted, kept=[KeptRecord(what.render(language), why.render(language)) for what, why in KEPT]
+    )

@@ -1,0 +1,14 @@
+"""Which catalogue service renews a document type (for expiry reminders)."""
+
+from __future__ import annotations
+
+from models.catalogue import Service
+
+
+async def renewal_service(document_type: str) -> Service | None:
+    """The service whose result is this type; a dedicated renewal procedure (code with
+    "RENEW") wins over a first issue, and the code decides between equals so it is stable."""
+    services = await Service.find(Service.result_document_type == document_type).to_list()
+    if not services:
+        return None
+    return min(services, key=lambda s: ("RENEW" not in s.code.upper(), s.code))

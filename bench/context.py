@@ -1,0 +1,217 @@
+"""What every scenario shares: the settings of the run, its servers, the seeded population,
+and the one way a wrk measurement is taken."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import shutil
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from subprocess import DEVNULL, Popen, TimeoutExpired
+from typing import Any, TypeVar
+
+from bson import ObjectId
+from pymongo.asynchronous.database import AsyncDatabase
+
+from app.devstack import DevStackError, ManagedProcess
+from bench import seed, system
+from bench.loadgen import Lines, run_wrk, wrk_argv
+from bench.servers import ServerOptions, Stack
+from bench.stats import Figure, summarize_profile, wrk_figure
+from bench.variants import VARIANTS
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Config:
+    quick: bool
+    seconds: int  # one wrk measurement
+    warmup: int  # wrk at concurrency 16 before the measurements of a freshly started server
+    population: int  # citizens seeded for the request scenarios
+    sample: int  # of them, how many have a session and a token the load generator rotates over
+    concurrency: tuple[int, ...]
+    submit_concurrency: int
+    push_rate: float
+    push_seconds: float
+    fanout_devices: int
+    queue_messages: int
+    growth_sizes: tuple[int, ...]
+    growth_concurrency: int
+    server: ServerOptions
+    wrk_threads: int
+    profile: bool = False  # py-spy records the server during each wrk measurement
+    api_variant: str = "default"  # bench/variants.py: the API with a proposed change applied
+
+    def describe(self) -> dict[str, Any]:
+        described = dict(self.__dict__)
+        described["server"] = self.server.describe()
+        return described
+
+    @property
+    def api_target(self) -> str:
+        return VARIANTS[self.api_variant]
+
+
+@dataclass
+class Population:
+    size: int
+    ids: list[ObjectId]  # of the sampled citizens
+    tokens: list[str]  # their access tokens, same order
+
+
+@dataclass
+class Context:
+    config: Config
+    stack: Stack
+    workdir: Path
+    progress: Callable[[str], None] = seed.stderr_progress
+    _population: Population | None = field(default=None, repr=False)
+    _services: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+    def db(self, work: Callable[[AsyncDatabase[dict[str, Any]]], Awaitable[T]]) -> T:
+        """Run `work(database)` on a fresh connection (PyMongo's async client is bound to
+        the event loop it was made on, and each call here has its own loop)."""
+
+        async def run() -> T:
+            # Seeding is the bench's own heavy work: keep it off the store's and loader's CPUs.
+            system.self_pin(set(self.stack.layout.server))
+            client, database = await seed.connect(self.stack.start_store(), self.stack.db_name)
+            try:
+                return await work(database)
+            finally:
+                await client.close()
+
+        return asyncio.run(run())
+
+    def services(self) -> list[dict[str, Any]]:
+        if not self._services:
+            self._services = self.db(seed.prepare)
+        return self._services
+
+    def population(self) -> Population:
+        """The citizens the request scenarios read and write, seeded once per run."""
+        if self._population is None:
+            size, sample = self.config.population, min(self.config.sample, self.config.population)
+            services = self.services()
+            self.progress(f"Seeding the population for the request scenarios ({size:,} citizens) ...")
+            step = max(size // sample, 1)
+
+            async def work(database: AsyncDatabase[dict[str, Any]]) -> Population:
+                await seed.seed_citizens(database, 0, size, services, progress=self.progress)
+                ids = await seed.citizen_ids(database, range(0, size, step)[:sample])
+                tokens = await seed.citizen_tokens(database, ids, self.stack.jwt_secret)
+                return Population(size, ids, tokens)
+
+            self._population = self.db(work)
+        return self._population
+
+    def store_group(self) -> dict[str, ManagedProcess]:
+        """The store's process, for CPU figures of the runs that read it."""
+        return {"store": self.stack.store} if self.stack.store is not None else {}
+
+    def lines(self, name: str, rows: Sequence[tuple[str, str | None, str]]) -> Lines:
+        return Lines.write(self.workdir / f"{name}.lines", rows)
+
+    def warm_up(self, url: str, lines: Lines, **kwargs: Any) -> None:
+        if self.config.warmup > 0:
+            run_wrk(self._argv(url, lines, concurrency=16, seconds=self.config.warmup, **kwargs))
+
+    def _argv(self, url: str, lines: Lines, *, concurrency: int, seconds: int, **kwargs: Any) -> list[str]:
+        cpus = ",".join(map(str, sorted(self.stack.layout.load)))
+        threads = self.config.wrk_threads
+        return wrk_argv(url, lines, concurrency=concurrency, seconds=seconds, threads=threads, cpus=cpus, **kwargs)
+
+    def _start_profiler(self, server: ManagedProcess, seconds: int, name: str) -> tuple[Popen[bytes], Path] | None:
+        if not self.config.profile:
+            return None
+        spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        if not Path(spy).exists():
+            raise DevStackError("--profile needs py-spy: `uv pip install py-spy` (it is not a project dependency)")
+        out = self.workdir / "profiles" / f"{_slug(name)}.txt"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        cpus = ",".join(map(str, sorted(self.stack.layout.load)))
+        argv = ["taskset", "-c", cpus, spy, "record", "--rate", "100", "--duration", str(seconds), "--format", "raw"]
+        argv += ["--nonblocking", "--subprocesses", "--output", str(out), "--pid", str(server.pid)]
+        return Popen(argv, stdout=DEVNULL, stderr=DEVNULL), out
+
+    @staticmethod
+    def _profile_summary(proc: Popen[bytes], out: Path) -> dict[str, Any]:
+        try:
+            proc.wait(timeout=60)
+        except TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if not out.exists():
+            return {"error": f"py-spy wrote nothing (exit {proc.returncode}); it needs ptrace rights"}
+        return {"file": str(out), **summarize_profile(out.read_text())}
+
+    def measure(
+        self,
+        scenario: str,
+        server: ManagedProcess,
+        url: str,
+        lines: Lines,
+        concurrency: int,
+        *,
+        others: dict[str, ManagedProcess] | None = None,
+        seconds: int | None = None,
+        **kwargs: Any,
+    ) -> Figure:
+        """One wrk run against `server`: rate, latency, errors, CPU of each process, RSS."""
+        groups = {"server": server.pid, **{name: p.pid for name, p in (others or {}).items()}}
+        meter = system.CpuMeter(groups)
+        seconds = seconds or self.config.seconds
+        profiler = self._start_profiler(server, seconds, f"{scenario}-c{concurrency}")
+        meter.start()
+        t0 = time.monotonic()
+        run = run_wrk(self._argv(url, lines, concurrency=concurrency, seconds=seconds, **kwargs))
+        cpu = meter.stop(also_ours=run.cpu_share * (time.monotonic() - t0))
+        cpu["wrk"] = run.cpu_share
+        figure = wrk_figure(scenario, concurrency, run.result)
+        figure.cpu = cpu
+        if run.result.rate > 0:
+            # CPU time per request holds up on a busy machine, where rates and latencies do not.
+            figure.extra["cpu_ms_per_request"] = {
+                name: round(share * 1000 / run.result.rate, 3) for name, share in cpu.items() if name != "other"
+            }
+        figure.rss_mb = system.rss_mb(system.process_tree(server.pid))
+        figure.settings = {
+            **self.config.server.describe(),
+            "api": self.config.api_target,
+            "seconds": seconds,
+            "wrk_threads": max(1, min(self.config.wrk_threads, concurrency)),
+            "layout": self.stack.layout.describe(),
+        }
+        if profiler is not None:
+            figure.extra["profile"] = self._profile_summary(*profiler)
+        if run.result.non_2xx:
+            figure.note = f"{run.result.non_2xx} answers were not 2xx: see {server.log_path}"
+        return figure
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-zA-Z0-9]+", "-", text).strip("-").lower()
+
+
+def http_json(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    """One request with the standard library (sanity checks before a measurement)."""
+    if not url.startswith("http://127.0.0.1:"):
+        raise ValueError(f"not one of our local servers: {url}")
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"content-type": "application/json", **(headers or {})}
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310 (checked above)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 (checked above)
+            raw = answer.read()
+            return answer.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as exc:
+        raw = exc.read()
+        return exc.code, json.loads(raw) if raw else None

@@ -1,0 +1,116 @@
+"""Announcements: one message from an administrator to everyone, or to a segment, fanned out
+to devices in batches (docs/decisions/0014-push-pipeline.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import pymongo
+from beanie import Document, PydanticObjectId
+from pydantic import BaseModel, Field
+from pymongo import IndexModel
+
+from models.common import utcnow
+from models.preferences import QuietHours
+
+AnnouncementState = Literal["planning", "sending", "done"]
+BatchDeviceState = Literal["pending", "held", "sent", "failed", "dropped"]
+BatchState = Literal["pending", "done"]
+
+
+class Segment(BaseModel):
+    # The first three digits of the national ID (the province of birth registration);
+    # None: everyone.
+    province: str | None = None
+
+
+class Announcement(Document):
+    title_vi: str
+    title_en: str
+    body_vi: str
+    body_en: str
+    segment: Segment = Field(default_factory=Segment)
+    created_by: str
+    created_at: datetime = Field(default_factory=utcnow)
+    # The admin's Idempotency-Key: a retried request finds the first announcement.
+    idempotency_key: str | None = None
+    state: AnnouncementState = "planning"
+    # Batches planned so far; final once `planned_at` is set.
+    batches: int = 0
+    planned_at: datetime | None = None
+    finished_at: datetime | None = None
+    # Last progress of planning: the sweeper resumes a planning that stalled.
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "announcements"
+        indexes = [
+            IndexModel([("created_at", pymongo.DESCENDING)]),
+            IndexModel([("state", pymongo.ASCENDING)]),
+            IndexModel(
+                [("created_by", pymongo.ASCENDING), ("idempotency_key", pymongo.ASCENDING)],
+                unique=True,
+                partialFilterExpression={"idempotency_key": {"$type": "string"}},
+            ),
+        ]
+
+
+class BatchDevice(BaseModel):
+    """One device of a batch: who it is, as planned, and what came of its push."""
+
+    device_id: PydanticObjectId
+    citizen_id: PydanticObjectId
+    token: str
+    locale: str = "vi"
+    # The citizen's quiet hours as planned; a push in them waits for their end.
+    quiet_hours: QuietHours | None = None
+    state: BatchDeviceState = "pending"
+    attempts: int = 0
+    error_code: str | None = None
+    not_before: datetime | None = None
+
+
+class AnnouncementBatch(Document):
+    """The summary of one batch of an announcement (500 devices, or 500 citizens' devices). Its
+    device list, fixed when the batch is planned, is the BatchDevices document with the same
+    id, so the queries that pace and sum a broadcast (in flight, progress) read small
+    documents only."""
+
+    announcement_id: PydanticObjectId
+    seq: int
+    # The last device (everyone) or citizen (a segment) the batch covers: planning resumes
+    # after it.
+    cursor: PydanticObjectId
+    # Devices left out because their citizen muted announcements.
+    muted: int = 0
+    state: BatchState = "pending"
+    # Device counts by state, written with every pass so progress is one small aggregation.
+    counts: dict[str, int] = Field(default_factory=dict)
+    # Set when a job is queued for it (planning keeps only so many batches in flight), and
+    # when its first pass is over (from then on it no longer counts as in flight).
+    queued_at: datetime | None = None
+    first_pass_at: datetime | None = None
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "announcement_batches"
+        indexes = [
+            IndexModel([("announcement_id", pymongo.ASCENDING), ("seq", pymongo.ASCENDING)], unique=True),
+            IndexModel(
+                [("announcement_id", pymongo.ASCENDING), ("state", pymongo.ASCENDING), ("queued_at", pymongo.ASCENDING)]
+            ),
+            IndexModel([("state", pymongo.ASCENDING), ("next_attempt_at", pymongo.ASCENDING)]),
+        ]
+
+
+class BatchDevices(Document):
+    """The devices of one AnnouncementBatch (same id), each with what came of its push: a
+    batch sent twice reaches the same devices and skips those already sent."""
+
+    devices: list[BatchDevice] = Field(default_factory=list)
+
+    class Settings:
+        name = "announcement_batch_devices"

@@ -1,0 +1,153 @@
+"""The agency worklist: nearest deadline first, a cursor that never skips or repeats, filters
+by status, procedure and deadline state, and a query plan that walks an index."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from app.dossiers.events import encode_cursor, worklist_query
+from app.security import Principal
+from models.audit import AccessRecord
+from models.common import utcnow
+from models.dossier import Dossier
+from tests.integration.dossiers.flows import move, submitted
+
+SERVICE = "TEMPORARY_ABSENCE"  # free, one working day
+
+
+async def set_due(code: str, due: Any, **extra: Any) -> None:
+    await Dossier.get_pymongo_collection().update_one(
+        {"code": code}, {"$set": {"due_at": due, "late_after": due, **extra}}
+    )
+
+
+@pytest.fixture(scope="module")
+async def desk(api: httpx.AsyncClient, shared_citizen: Any, module_agency: Any) -> dict[str, Any]:
+    """One agency's desk: dossiers in every deadline state, two of them due at the same moment."""
+    agency = await module_agency([SERVICE])
+    now = utcnow()
+    codes: dict[str, str] = {}
+    for name in ("overdue", "at_risk", "tie_a", "tie_b", "on_track", "paused", "new"):
+        codes[name] = (await submitted(api, shared_citizen, SERVICE))["code"]
+        if name != "new":
+            await move(api, agency, codes[name], SERVICE, "received")
+    await move(api, agency, codes["paused"], SERVICE, "supplement_required")
+    far = now + timedelta(days=30)
+    await set_due(codes["overdue"], now - timedelta(days=2))
+    await set_due(codes["at_risk"], now + timedelta(hours=2))
+    await set_due(codes["tie_a"], far)
+    await set_due(codes["tie_b"], far)
+    await set_due(codes["on_track"], now + timedelta(days=40))
+    await set_due(codes["paused"], now - timedelta(days=1))
+    return {"agency": agency, "codes": codes}
+
+
+async def read_all(api: httpx.AsyncClient, agency: Any, limit: int, **params: Any) -> list[str]:
+    seen: list[str] = []
+    cursor = None
+    for _ in range(50):
+        query = {"limit": limit, **params, **({"cursor": cursor} if cursor else {})}
+        page = await api.get("/api/v1/agency/dossiers", params=query, headers=agency.headers)
+        assert page.status_code == 200, page.text
+        seen += [d["code"] for d in page.json()["items"]]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            return seen
+    raise AssertionError("the cursor never ended")
+
+
+async def test_sorted_by_deadline_and_paged_without_gaps_or_repeats(
+    api: httpx.AsyncClient, desk: dict[str, Any]
+) -> None:
+    agency, codes = desk["agency"], desk["codes"]
+    everything = await read_all(api, agency, limit=100)
+    stored = await Dossier.find({"code": {"$in": everything}}).to_list()
+    expected = [d.code for d in sorted(stored, key=lambda d: (d.due_at, d.id))]
+    assert everything == expected
+    assert set(codes.values()) <= set(everything)
+    for limit in (1, 2, 3):
+        assert await read_all(api, agency, limit=limit) == everything
+    assert everything.index(codes["overdue"]) < everything.index(codes["at_risk"]) < everything.index(codes["tie_a"])
+
+
+async def test_filters_by_deadline_state(api: httpx.AsyncClient, desk: dict[str, Any]) -> None:
+    agency, codes = desk["agency"], desk["codes"]
+    mine = set(codes.values())
+
+    async def only(**params: Any) -> list[str]:
+        return [c for c in await read_all(api, agency, limit=2, **params) if c in mine]
+
+    assert await only(deadline="overdue") == [codes["overdue"]]
+    assert await only(deadline="at_risk") == [codes["at_risk"]]
+    # Due at the same moment: the older dossier (smaller _id) first.
+    assert await only(deadline="on_track") == [codes["tie_a"], codes["tie_b"], codes["on_track"]]
+    assert await only(deadline="paused") == [codes["paused"]]
+    assert await only(status="submitted") == [codes["new"]]
+    assert await only(status="received", deadline="overdue") == [codes["overdue"]]
+    assert await only(service_code="PASSPORT") == []
+    for bad in ({"deadline": "soon"}, {"status": "done"}, {"cursor": "not-a-cursor"}):
+        answer = await api.get(
+            "/api/v1/agency/dossiers", params=bad, headers={**agency.headers, "Accept-Language": "en"}
+        )
+        assert answer.status_code == 422, bad
+
+
+async def test_each_read_is_on_the_citizens_record(api: httpx.AsyncClient, desk: dict[str, Any]) -> None:
+    agency, codes = desk["agency"], desk["codes"]
+    before = await AccessRecord.find({"target": codes["tie_a"], "actor_id": agency.code}).count()
+    await api.get("/api/v1/agency/dossiers", params={"deadline": "on_track"}, headers=agency.headers)
+    one = await api.get(f"/api/v1/agency/dossiers/{codes['tie_a']}", headers=agency.headers)
+    assert one.status_code == 200 and one.json()["applicant"]["full_name"] == "Trần Thị Bình"
+    assert await AccessRecord.find({"target": codes["tie_a"], "actor_id": agency.code}).count() == before + 2
+
+
+def plan_stages(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    stages: list[dict[str, Any]] = []
+    todo = [plan["queryPlanner"]["winningPlan"]]
+    while todo:
+        stage = todo.pop()
+        stages.append(stage)
+        todo += [stage["inputStage"]] if "inputStage" in stage else []
+        todo += stage.get("inputStages", [])
+    return stages
+
+
+@pytest.mark.parametrize(
+    ("status", "deadline", "index"),
+    [
+        (None, None, "worklist_due"),
+        ("received", None, "worklist_status_due"),
+        (None, "overdue", "worklist_clock_due"),
+        ("received", "on_track", "worklist_status_due"),
+    ],
+)
+async def test_the_query_plan_walks_the_worklist_index(
+    desk: dict[str, Any], status: str | None, deadline: str | None, index: str
+) -> None:
+    agency = desk["agency"]
+    principal = Principal(kind="agency", id=agency.code, agency_code=agency.code, service_codes=(SERVICE,))
+    first = await Dossier.find({"agency_code": agency.code}).sort("+due_at").first_or_none()
+    assert first is not None
+    for cursor in (None, encode_cursor(first)):
+        query, chosen = worklist_query(principal, status, None, deadline, cursor)
+        assert chosen == index
+        plan = await (
+            Dossier.get_pymongo_collection()
+            .find(query)
+            .sort([("due_at", 1), ("_id", 1)])
+            .hint(chosen)
+            .limit(20)
+            .explain()
+        )
+        stages = plan_stages(plan)
+        names = [s["stage"] for s in stages]
+        assert "COLLSCAN" not in names, names
+        scans = [s for s in stages if s["stage"] == "IXSCAN"]
+        assert [s["indexName"] for s in scans] == [index]
+        # The index's keys end with the sort (due_at, _id): a store that reads the order from
+        # the index (MongoDB) needs no in-memory sort; the embedded store sorts the page anyway.
+        assert list(scans[0]["keyPattern"])[-2:] == ["due_at", "_id"]
