@@ -26,9 +26,13 @@ from app.devstack import (
     start_payment_simulator,
     start_process,
 )
+from tests.support import LOG_FILES, SEEN_SECRETS, find_leaks
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RUN_ID = secrets.token_hex(4)
+API_LOG = REPO_ROOT / ".local" / "test-logs" / f"api-{RUN_ID}.log"
+API_LOG.parent.mkdir(parents=True, exist_ok=True)
+LOG_FILES.append(API_LOG)
 FCM_PROJECT_ID = "cwallet-test"
 PAYMENT_SECRET = secrets.token_urlsafe(32)
 CALLBACK_API_PORT = free_port()
@@ -93,6 +97,8 @@ def stack_env(
         "PAYMENT_SECRET": PAYMENT_SECRET,
         # The simulator calls back an API process on this port (tests/integration/dossiers/conftest.py).
         "PAYMENT_NOTIFY_URL": f"http://127.0.0.1:{CALLBACK_API_PORT}/api/v1/payments/callback",
+        # Every API process of the run appends its JSON logs here, for the log scan.
+        "LOG_FILE": str(API_LOG),
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
@@ -110,6 +116,16 @@ def stack_env(
         get_settings.cache_clear()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_personal_data_in_any_log() -> Iterator[None]:
+    """After the whole run: nothing the API or the workers logged holds a national ID number,
+    a phone number, a password, a token or a secret that the tests handed to the system."""
+    yield
+    leaks = find_leaks(LOG_FILES, SEEN_SECRETS)
+    if leaks:
+        pytest.fail(f"personal data or secrets in the logs: {leaks[:5]}", pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def worker(stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedProcess]:
     """A real arq worker process running workers.settings.WorkerSettings."""
@@ -120,13 +136,11 @@ def worker(stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) 
         {**os.environ, **stack_env},
         log_path,
     )
+    LOG_FILES.append(log_path)  # part of what the suite logged: the log scan reads it
     try:
         yield proc
     finally:
         proc.stop()
-        # The worker's log is part of what the suite logged: the log scan reads it.
-        (REPO_ROOT / ".local" / "test-logs").mkdir(parents=True, exist_ok=True)
-        (REPO_ROOT / ".local" / "test-logs" / "worker.log").write_bytes(log_path.read_bytes())
 
 
 @pytest.fixture(scope="session")

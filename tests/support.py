@@ -4,9 +4,33 @@ from __future__ import annotations
 
 import random
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
+
+# What the tests handed to the system that must never appear in a log, and the log files of
+# the run; tests/conftest.py scans them at the end of the session.
+SEEN_SECRETS: set[str] = set()
+LOG_FILES: list[Path] = []
+
+
+def remember_secrets(*values: str | None) -> None:
+    SEEN_SECRETS.update(v for v in values if v and len(v) >= 6)
+
+
+def find_leaks(paths: list[Path], secrets: set[str]) -> list[str]:
+    """(file, kind) of each secret found in a log file; the secret itself is not repeated."""
+    leaks = []
+    for path in paths:
+        if not path.exists():
+            continue
+        text = path.read_text(errors="replace")
+        for secret in secrets:
+            if secret in text:
+                kind = "national-id" if secret.isdigit() and len(secret) == 12 else "secret/token/phone"
+                leaks.append(f"{path.name}: {kind}")
+    return leaks
 
 
 def new_national_id() -> str:

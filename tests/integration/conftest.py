@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from tests.support import new_national_id, new_phone, register
+from tests.support import new_national_id, new_phone, register, remember_secrets
 
 # Keys of stored documents that must never reach a caller, whatever the route.
 INTERNAL_KEYS = frozenset(
@@ -128,6 +128,10 @@ def make_citizen(api: httpx.AsyncClient) -> Callable[..., Awaitable[CitizenHandl
             )
             assert answer.status_code == 201, answer.text
             citizen.device_tokens.append(token)
+        remember_secrets(
+            citizen.national_id, citizen.phone, "+84" + citizen.phone[1:], citizen.password,
+            citizen.access_token, citizen.refresh_token, *citizen.device_tokens,
+        )  # fmt: skip
         return citizen
 
     return make
@@ -150,6 +154,7 @@ def make_agency(api: httpx.AsyncClient) -> Callable[..., Awaitable[AgencyHandle]
             "/api/v1/agency/token", json={"client_id": creds["client_id"], "client_secret": creds["client_secret"]}
         )
         assert token.status_code == 200, token.text
+        remember_secrets(creds["client_secret"], token.json()["access_token"])
         return AgencyHandle(code, creds["client_id"], creds["client_secret"], token.json()["access_token"])
 
     return make
@@ -181,6 +186,7 @@ def make_staff(api: httpx.AsyncClient) -> Callable[..., Awaitable[StaffHandle]]:
             body["otp"] = pyotp.TOTP(creds["totp_secret"]).now()
         token = await api.post("/api/v1/staff/token", json=body)
         assert token.status_code == 200, token.text
+        remember_secrets(creds["password"], creds.get("totp_secret"), token.json()["access_token"])
         return StaffHandle(username, token.json()["access_token"])
 
     return make
