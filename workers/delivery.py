@@ -20,6 +20,7 @@ from app.inbox.service import localized_params
 from app.metrics.figures import Tally
 from models.citizen import Device
 from models.common import utcnow
+from models.consent import consent_given
 from models.notification import DeviceDelivery, Notification
 from models.preferences import NotificationPreferences
 from notifications.fcm import FcmSender
@@ -117,7 +118,9 @@ async def send_notification(
         preferences is not None
         and notification.category in MUTABLE_CATEGORIES
         and notification.category in preferences.muted
-    )
+    ) or not await consent_given(notification.citizen_id, "push_notifications")
+    # Consent to push withdrawn: nothing goes to FCM (a third party), critical or not; the
+    # inbox still has every notification.
     if not muted and notification.category != CRITICAL and preferences and preferences.quiet_hours:
         until = preferences.quiet_hours.held_until(utcnow())
         if until is not None:

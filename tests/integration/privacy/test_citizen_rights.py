@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.support import submit_residence
 
@@ -85,3 +87,29 @@ async def test_closing_the_account_deletes_what_it_may_and_says_what_is_kept(
     from models.dossier import Dossier
 
     assert await Dossier.find_one(Dossier.code == code) is not None
+
+
+@pytest.mark.usefixtures("worker")
+async def test_withdrawing_push_consent_stops_pushes_but_not_the_inbox(
+    api: httpx.AsyncClient, emulator: httpx.AsyncClient, make_citizen: Any
+) -> None:
+    citizen = await make_citizen(devices=1)
+    withdrawn = await api.put(
+        "/api/v1/me/consents", json={"purpose": "push_notifications", "granted": False}, headers=citizen.headers
+    )
+    assert withdrawn.status_code == 200
+    code = await submit_residence(api, citizen)
+    inbox: list[dict[str, Any]] = []
+    for _ in range(100):  # the worker handles it within a few seconds
+        notifications = (await api.get("/api/v1/me/notifications", headers=citizen.headers)).json()["items"]
+        inbox = [n for n in notifications if n["data"].get("dossier_code") == code]
+        from models.notification import Notification
+
+        handled = await Notification.find({"key": {"$regex": f"^dossier:{code}:"}, "state": {"$ne": "pending"}}).count()
+        if inbox and handled:
+            break
+        await asyncio.sleep(0.1)
+    assert inbox, "the inbox still gets the notification"
+    assert handled, "the worker has handled it"
+    sent = (await emulator.get("/emulator/messages", params={"token": citizen.device_tokens[0]})).json()["messages"]
+    assert sent == []
