@@ -120,9 +120,9 @@ class Context:
     def lines(self, name: str, rows: Sequence[tuple[str, str | None, str]]) -> Lines:
         return Lines.write(self.workdir / f"{name}.lines", rows)
 
-    def warm_up(self, url: str, lines: Lines, **kwargs: Any) -> None:
+    def warm_up(self, url: str, lines: Lines, concurrency: int = 16, **kwargs: Any) -> None:
         if self.config.warmup > 0:
-            run_wrk(self._argv(url, lines, concurrency=16, seconds=self.config.warmup, **kwargs))
+            run_wrk(self._argv(url, lines, concurrency=concurrency, seconds=self.config.warmup, **kwargs))
 
     def _argv(self, url: str, lines: Lines, *, concurrency: int, seconds: int, **kwargs: Any) -> list[str]:
         cpus = ",".join(map(str, sorted(self.stack.layout.load)))

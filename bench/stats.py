@@ -139,7 +139,8 @@ def parse_wrk(stdout: str) -> WrkResult:
         raise ValueError("wrk printed no result line; is the Lua script's done() in place?")
     errors = raw["errors"]
     socket_errors = sum(int(errors[k]) for k in ("connect", "read", "write", "timeout"))
-    latency = {str(k): float(v) / 1000.0 for k, v in raw["latency_us"].items()}
+    # With no request finished, wrk's histogram is empty and reads 0: no latency, not zero.
+    latency = {str(k): float(v) / 1000.0 for k, v in raw["latency_us"].items()} if raw["requests"] else {}
     return WrkResult(
         requests=int(raw["requests"]),
         seconds=float(raw["duration_us"]) / 1_000_000,

@@ -108,6 +108,33 @@ class HealthRecordFields(TypeFields):
     blood_type: Literal["A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"] | None = None
 
 
+class DeathCertificateFields(TypeFields):
+    deceased_full_name: Line
+    date_of_death: date
+    place_of_death: Line
+    registration_office: Line
+
+
+class MaritalStatusCertificateFields(TypeFields):
+    marital_status: Literal["single", "married", "divorced", "widowed"]
+    purpose: Line
+    registration_office: Line
+
+
+class SecurityOrderCertificateFields(TypeFields):
+    business_name: Line
+    business_line: Line
+    business_address: Line
+
+
+class LandUseCertificateFields(TypeFields):
+    parcel_number: Line
+    map_sheet: Line
+    area_m2: float = Field(gt=0, le=10_000_000)
+    land_use_purpose: Line
+    address: Line
+
+
 # What a presentation may disclose besides a type's own fields, and where each comes from.
 BASE_CLAIMS = ("number", "valid_from", "issued_at", "full_name", "date_of_birth", "national_id")
 
@@ -154,6 +181,25 @@ REGISTRY: dict[str, DocumentType] = {
         ),
         DocumentType(
             "health_record", "Sổ sức khỏe điện tử", "Electronic health record", HealthRecordFields, sensitive=True
+        ),
+        DocumentType("death_certificate", "Trích lục khai tử", "Death certificate", DeathCertificateFields),
+        DocumentType(
+            "marital_status_certificate",
+            "Giấy xác nhận tình trạng hôn nhân",
+            "Certificate of marital status",
+            MaritalStatusCertificateFields,
+        ),
+        DocumentType(
+            "security_order_certificate",
+            "Giấy chứng nhận đủ điều kiện về an ninh, trật tự",
+            "Security and order business certificate",
+            SecurityOrderCertificateFields,
+        ),
+        DocumentType(
+            "land_use_certificate",
+            "Giấy chứng nhận quyền sử dụng đất",
+            "Land-use right certificate",
+            LandUseCertificateFields,
         ),
     )
 }

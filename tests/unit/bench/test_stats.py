@@ -199,3 +199,10 @@ def test_h2load_summary_and_log_become_a_result() -> None:
         parse_h2load("connect: Connection refused\n")
     assert parse_h2load("finished in 900ms, 1.0 req/s\n" + stdout.splitlines()[2]).seconds == 0.9
     assert parse_h2load("finished in 220us, 0.00 req/s\n" + stdout.splitlines()[2]).seconds == 0.00022
+
+
+def test_a_run_where_nothing_finished_has_no_latency_rather_than_zero() -> None:
+    line = _wrk_line().replace('"requests": 5000', '"requests": 0')
+    result = parse_wrk(line)
+    assert result.requests == 0
+    assert result.latency_ms == {}

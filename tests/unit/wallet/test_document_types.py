@@ -19,6 +19,14 @@ GOOD: dict[str, dict[str, Any]] = {
     "criminal_record_certificate": {"certificate_type": "2", "has_convictions": True,
                                     "convictions": ["Bản án 12/2015/HS-ST: 6 tháng tù, đã xoá án tích"]},
     "health_record": {"vaccinations": [{"vaccine": "Sởi", "dose": 1, "date": "2000-01-02"}], "blood_type": "O+"},
+    "death_certificate": {"deceased_full_name": "Lê Văn Tư", "date_of_death": "2026-10-01",
+                          "place_of_death": "Bệnh viện Chợ Rẫy", "registration_office": "UBND P. Bến Nghé"},
+    "marital_status_certificate": {"marital_status": "single", "purpose": "Đăng ký kết hôn",
+                                   "registration_office": "UBND P. Tràng Tiền"},
+    "security_order_certificate": {"business_name": "Khách sạn Biển Xanh", "business_line": "Kinh doanh lưu trú",
+                                   "business_address": "20 Trần Phú, Nha Trang"},
+    "land_use_certificate": {"parcel_number": "125", "map_sheet": "18", "area_m2": 120.5,
+                             "land_use_purpose": "Đất ở tại đô thị", "address": "Phường Vĩnh Hải, Nha Trang"},
 }  # fmt: skip
 BAD: dict[str, tuple[dict[str, Any], str]] = {
     "citizen_id_card": ({"sex": "x", "place_of_origin": "A", "place_of_residence": "B"}, "sex"),
@@ -30,6 +38,13 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
     "birth_certificate": ({"sex": "female", "place_of_birth": "", "registration_office": "UBND"}, "place_of_birth"),
     "criminal_record_certificate": ({"certificate_type": "1", "has_convictions": False, "convictions": ["x"]}, ""),
     "health_record": ({"vaccinations": [{"vaccine": "Sởi", "dose": 1, "date": "02/01/2000"}]}, "vaccinations.0.date"),
+    "death_certificate": ({"deceased_full_name": "A", "date_of_death": "yesterday", "place_of_death": "B",
+                           "registration_office": "C"}, "date_of_death"),
+    "marital_status_certificate": ({"marital_status": "complicated", "purpose": "A", "registration_office": "B"},
+                                   "marital_status"),
+    "security_order_certificate": ({"business_name": "A", "business_line": "B"}, "business_address"),
+    "land_use_certificate": ({"parcel_number": "1", "map_sheet": "2", "area_m2": -5, "land_use_purpose": "C",
+                              "address": "D"}, "area_m2"),
 }  # fmt: skip
 
 
