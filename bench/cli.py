@@ -24,6 +24,11 @@ from bench.stats import Figure, add_ratios, format_table, parse_size, parse_size
 from bench.variants import VARIANTS
 
 RESULTS = Path(__file__).parent / "results"
+# Named here, not imported: bench.worker_variants imports the worker's settings module.
+WORKER_SETTINGS = {
+    "default": "workers.settings.WorkerSettings",
+    "fast-poll": "bench.worker_variants.FastPollWorkerSettings",
+}
 Scenario = Callable[[Context], list[Figure]]
 SCENARIOS: dict[str, Scenario] = {
     "ceiling": scenarios_http.ceiling,
@@ -39,10 +44,10 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "seconds": (10, 3),
     "warmup": (3, 1),
     "population": ("10k", "2k"),
-    "push_seconds": (60.0, 10.0),
-    "fanout_devices": ("100k", "10k"),
+    "push_seconds": (60.0, 5.0),
+    "fanout_devices": ("100k", "5k"),
     "queue_messages": ("5k", "1k"),
-    "sizes": ("10k,100k", "2k,10k"),
+    "sizes": ("10k,100k", "1k,5k"),
 }
 
 
@@ -69,10 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--concurrency", default="1,16,64", help="connections for ceiling, raw and wallet reads")
     parser.add_argument("--submit-concurrency", type=int, default=16)
     parser.add_argument("--push-rate", type=float, default=50.0, help="agency events a second")
-    parser.add_argument("--push-seconds", type=float, help="how long the events run (60; quick 10)")
-    parser.add_argument("--fanout-devices", help="devices of the fan-out (100k; quick 10k)")
+    parser.add_argument("--push-seconds", type=float, help="how long the events run (60; quick 5)")
+    parser.add_argument("--fanout-devices", help="devices of the announcement (100k; quick 5k)")
     parser.add_argument("--queue-messages", help="notifications drained by one worker (5k; quick 1k)")
-    parser.add_argument("--sizes", help="growth sizes, e.g. 10k,100k,1M (10k,100k; quick 2k,10k)")
+    parser.add_argument("--sizes", help="growth sizes, e.g. 10k,100k,1M (10k,100k; quick 1k,5k)")
     parser.add_argument("--growth-concurrency", type=int, default=16)
     parser.add_argument("--server", choices=["uvicorn", "granian"], default="uvicorn")
     parser.add_argument("--workers", type=int, default=1, help="ASGI server worker processes")
@@ -98,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the API with a proposed change (bench/variants.py)",
     )
     parser.add_argument(
+        "--worker-variant",
+        choices=["default", "fast-poll"],
+        default="default",
+        help="the arq worker with a proposed setting (bench/worker_variants.py)",
+    )
+    parser.add_argument(
         "--mongo-options", default="", help="URL options for the API and worker's store client, e.g. maxPoolSize=20"
     )
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
@@ -121,6 +132,7 @@ def build_config(args: argparse.Namespace, layout: Layout) -> Config:
         submit_concurrency=args.submit_concurrency,
         push_rate=args.push_rate,
         push_seconds=float(_default(args, "push_seconds")),
+        push_grace=10.0 if args.quick else 30.0,
         fanout_devices=parse_size(str(_default(args, "fanout_devices"))),
         queue_messages=parse_size(str(_default(args, "queue_messages"))),
         growth_sizes=tuple(parse_sizes(str(_default(args, "sizes")))),
@@ -129,6 +141,7 @@ def build_config(args: argparse.Namespace, layout: Layout) -> Config:
         wrk_threads=args.wrk_threads or len(layout.load),
         profile=args.profile,
         api_variant=args.api_variant,
+        worker_settings=WORKER_SETTINGS[args.worker_variant],
     )
 
 

@@ -41,6 +41,7 @@ class Config:
     submit_concurrency: int
     push_rate: float
     push_seconds: float
+    push_grace: float  # how long unanswered events may take after the last one was due
     fanout_devices: int
     queue_messages: int
     growth_sizes: tuple[int, ...]
@@ -49,6 +50,7 @@ class Config:
     wrk_threads: int
     profile: bool = False  # py-spy records the server during each wrk measurement
     api_variant: str = "default"  # bench/variants.py: the API with a proposed change applied
+    worker_settings: str = "workers.settings.WorkerSettings"  # or one of bench/worker_variants.py
 
     def describe(self) -> dict[str, Any]:
         described = dict(self.__dict__)

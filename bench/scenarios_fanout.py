@@ -113,7 +113,7 @@ def announcement(ctx: Context) -> Figure:
     ctx.db(lambda database: seed.devices_without_citizens(database, devices, ctx.progress))
     token = ctx.db(lambda database: _admin_token(database, ctx.stack.jwt_secret))
     api = ctx.stack.start_server("api-announce", ctx.config.api_target, ctx.config.server, "/health/live")
-    worker = ctx.stack.start_worker("worker-announce")
+    worker = ctx.stack.start_worker("worker-announce", ctx.config.worker_settings)
     _record_counts(emulator_url)
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"bench-{secrets.token_hex(8)}"}
     payload = {
@@ -182,7 +182,7 @@ def queue_drain(ctx: Context) -> Figure:
     ctx.stack.start_emulator()
     owners = [population.ids[i % len(population.ids)] for i in range(count + 1)]
     ids = ctx.db(lambda database: _seed_notifications(database, owners))
-    worker = ctx.stack.start_worker("worker-drain")
+    worker = ctx.stack.start_worker("worker-drain", ctx.config.worker_settings)
     settings = Settings(redis_url=ctx.stack.redis_url, queue_name=ctx.stack.queue_name)
 
     async def drain() -> tuple[float, int]:

@@ -61,7 +61,7 @@ async def explain_all(database: AsyncDatabase[dict[str, Any]], citizen: Any, age
         # The query's own time beside its plan: SecantusDB 0.7.0b3 reports a COLLSCAN of every
         # document for the wallet's filter ($ne beside the indexed equality) while it reads
         # through the index; a time that stays flat as the collection grows says which is true.
-        times = []
+        times: list[float] = []
         while len(times) < 5 and sum(times) < 1.0:  # a slow one is timed once
             t0 = time.perf_counter()
             await cursor.clone().to_list()

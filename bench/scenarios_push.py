@@ -42,16 +42,14 @@ def status_to_push(ctx: Context) -> list[Figure]:
     rate, seconds = ctx.config.push_rate, ctx.config.push_seconds
     count = max(int(rate * seconds), 1)
     service = _service(ctx, EVENT_SERVICE)
-    ctx.progress(
-        f"Status to push: {count} agency events at {rate:g}/s; latency from the agency's answer to the emulator"
-    )
+    ctx.progress(f"Status to push: {count} agency events at {rate:g}/s, timed from the agency's answer to the push")
     emulator_url = ctx.stack.start_emulator()
     warm = 5
     owners = [population.ids[i % len(population.ids)] for i in range(count + warm)]
     tag = f"P{secrets.token_hex(3).upper()}"
     codes = ctx.db(lambda database: seed.submitted_dossiers(database, owners, service, tag))
     api = ctx.stack.start_server("api-push", ctx.config.api_target, ctx.config.server, "/health/live")
-    worker = ctx.stack.start_worker("worker-push")
+    worker = ctx.stack.start_worker("worker-push", ctx.config.worker_settings)
     token = seed.agency_token(service["agency_code"], ctx.stack.jwt_secret)
     try:
         url = api.url or ""
@@ -72,7 +70,12 @@ def status_to_push(ctx: Context) -> list[Figure]:
                 _wait_for_pushes(emulator_url, set(codes[:warm]), worker, 60)
                 reset_emulator(emulator_url)
                 measured = codes[warm:]
-                return await steady_rate(lambda i: post_event(client, measured[i]), rate=rate, count=len(measured))
+                return await steady_rate(
+                    lambda i: post_event(client, measured[i]),
+                    rate=rate,
+                    count=len(measured),
+                    grace=ctx.config.push_grace,
+                )
 
         meter = system.CpuMeter({"api": api.pid, "worker": worker.pid, **store_groups(ctx)})
         meter.start()

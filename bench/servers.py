@@ -31,6 +31,7 @@ from bench import system
 CEILING_TARGET = "bench.apps:create_ceiling_app"
 RAW_READ_TARGET = "bench.apps:create_raw_read_app"
 FCM_PROJECT_ID = "cwallet-bench"
+DEFAULT_WORKER = "workers.settings.WorkerSettings"
 
 
 @dataclass(frozen=True)
@@ -157,9 +158,9 @@ class Stack:
         wait_until(proc, lambda: http_answers(url + ready_path), f"{ready_path} answering", 60)
         return proc
 
-    def start_worker(self, name: str = "worker") -> ManagedProcess:
-        argv = ["taskset", "-c", _cpus(self.layout.server), sys.executable, "-m", "arq"]
-        proc = start_process(name, [*argv, "workers.settings.WorkerSettings"], self.env(), self.workdir / f"{name}.log")
+    def start_worker(self, name: str = "worker", settings: str = DEFAULT_WORKER) -> ManagedProcess:
+        argv = ["taskset", "-c", _cpus(self.layout.server), sys.executable, "-m", "arq", settings]
+        proc = start_process(name, argv, self.env(), self.workdir / f"{name}.log")
         self._started.append(proc)
         return proc
 
