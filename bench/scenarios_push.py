@@ -79,7 +79,6 @@ def status_to_push(ctx: Context) -> list[Figure]:
 
         meter = system.CpuMeter({"api": api.pid, "worker": worker.pid, **store_groups(ctx)})
         meter.start()
-        system.self_pin(set(ctx.stack.layout.load))
         sent = asyncio.run(generate())
         arrived = _wait_for_pushes(emulator_url, {codes[warm + s.index] for s in sent if s.status == 200}, worker, 30)
         cpu = meter.stop()

@@ -16,6 +16,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
 from app.devstack import (
     DevStackError,
     ManagedProcess,
@@ -103,6 +106,9 @@ class Stack:
     jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     # Appended to the store's URL for the processes measured (e.g. "maxPoolSize=20").
     mongo_options: str = ""
+    # A MongoDB to measure instead of the embedded store (BENCH_MONGODB_URL); the run's
+    # database in it is dropped at the end.
+    external_store: str = field(default_factory=lambda: os.environ.get("BENCH_MONGODB_URL", ""))
     store: ManagedProcess | None = None
     emulator: ManagedProcess | None = None
     _started: list[ManagedProcess] = field(default_factory=list)
@@ -116,6 +122,8 @@ class Stack:
         return f"cwallet:bench:{self.run_id}"
 
     def start_store(self, name: str = "mongo") -> str:
+        if self.external_store:
+            return self.external_store
         if self.store is None:
             self.store = start_embedded_mongo(self.workdir / name, log_path=self.workdir / f"{name}.log")
             self._started.append(self.store)
@@ -135,7 +143,7 @@ class Stack:
         env = dict(os.environ)
         env.update(
             {
-                "MONGODB_URL": self.start_store() + (f"&{self.mongo_options}" if self.mongo_options else ""),
+                "MONGODB_URL": with_options(self.start_store(), self.mongo_options),
                 "MONGODB_DB": self.db_name,
                 "REDIS_URL": self.redis_url,
                 "QUEUE_NAME": self.queue_name,
@@ -187,6 +195,16 @@ class Stack:
             proc.stop()
         self._started.clear()
         self.store = self.emulator = None
+        if self.external_store:
+            client: MongoClient[dict[str, object]] = MongoClient(self.external_store)
+            with contextlib.suppress(PyMongoError), client:
+                client.drop_database(self.db_name)
+
+
+def with_options(url: str, options: str) -> str:
+    if not options:
+        return url
+    return url + ("&" if "?" in url else "/?" if url.count("/") == 2 else "?") + options
 
 
 def _cpus(cpus: frozenset[int]) -> str:

@@ -9,7 +9,7 @@ import pytest
 
 from bench import cli
 from bench.loadgen import LUA_SCRIPT, Lines, steady_rate, wrk_argv
-from bench.servers import Layout, ServerOptions, server_argv
+from bench.servers import Layout, ServerOptions, server_argv, with_options
 
 
 def _config(*argv: str) -> cli.Config:
@@ -97,3 +97,12 @@ def test_calls_that_outlast_the_grace_period_end_as_failures() -> None:
 
     sent = asyncio.run(steady_rate(send, rate=10_000, count=3, grace=0.2))
     assert [(s.index, s.status) for s in sent] == [(0, 200), (1, 0), (2, 200)]
+
+
+def test_store_url_options_are_appended_however_the_url_ends() -> None:
+    assert with_options("mongodb://h:1/?directConnection=true", "maxPoolSize=5") == (
+        "mongodb://h:1/?directConnection=true&maxPoolSize=5"
+    )
+    assert with_options("mongodb://h:1", "maxPoolSize=5") == "mongodb://h:1/?maxPoolSize=5"
+    assert with_options("mongodb://h:1/db", "w=1") == "mongodb://h:1/db?w=1"
+    assert with_options("mongodb://h:1", "") == "mongodb://h:1"
