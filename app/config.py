@@ -34,6 +34,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     agency_secret_overlap_hours: int = 24
     # How long the one-time code with which a child of 14 takes over the account lasts.
     claim_code_hours: int = 72
+    # How long an API process may trust its memory that a session is live without reading
+    # it again (revocations reach every process at once through Redis; decision 0017).
+    # 0 reads the session from the store on every request.
+    session_cache_seconds: float = 30.0
 
     environment: str = "development"
     log_level: str = "INFO"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -19,7 +21,7 @@ from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
 from pymongo import AsyncMongoClient
 
-from app import db
+from app import db, session_cache
 from app.announcements.controller import AnnouncementController
 from app.audit.controller import AccessLogController
 from app.audit.middleware import CitizenChangeAudit
@@ -73,9 +75,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         pool = await open_pool(settings)
         app.state.mongo_client = client
         app.state.queue_pool = pool
+        revocations = asyncio.create_task(
+            session_cache.listen(pool, settings.queue_name, settings.session_cache_seconds)
+        )
         try:
             yield
         finally:
+            revocations.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await revocations
             await pool.aclose()
             await client.close()
 

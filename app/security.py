@@ -24,6 +24,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.security.jwt import JWTAuth, Token
 
 from app.config import Settings
+from app.session_cache import CACHE as LIVE_SESSIONS
 from models.agency import Agency, Staff
 from models.citizen import AuthSession
 from models.postal import PostalOperator
@@ -99,9 +100,7 @@ async def retrieve_principal(token: Token, connection: ASGIConnection[Any, Any, 
             session_id = token.extras.get("sid")
             if not isinstance(session_id, str):
                 return None
-            session = await AuthSession.get(PydanticObjectId(session_id))
-            # A revoked session (logout, refresh reuse) ends its access tokens at once.
-            if session is None or session.revoked_at is not None or str(session.citizen_id) != ident:
+            if LIVE_SESSIONS.citizen_of(session_id) != ident and not await _session_is_live(session_id, ident):
                 return None
             return Principal(kind="citizen", id=ident, session_id=session_id)
         if kind == "agency":
@@ -125,6 +124,19 @@ async def retrieve_principal(token: Token, connection: ASGIConnection[Any, Any, 
         return Principal(kind="staff", id=ident, role=staff.role)
     except InvalidId:
         return None
+
+
+async def _session_is_live(session_id: str, citizen_id: str) -> bool:
+    generation = LIVE_SESSIONS.generation
+    # Three fields, not the whole session: the rotated token hashes are of no use here.
+    raw = await AuthSession.get_pymongo_collection().find_one(
+        {"_id": PydanticObjectId(session_id)}, {"citizen_id": 1, "revoked_at": 1, "expires_at": 1}
+    )
+    # A revoked session (logout, refresh reuse, lock) ends its access tokens at once.
+    if raw is None or raw.get("revoked_at") is not None or str(raw.get("citizen_id")) != citizen_id:
+        return False
+    LIVE_SESSIONS.remember(session_id, citizen_id, raw["expires_at"], generation)
+    return True
 
 
 def build_jwt_auth(settings: Settings) -> JWTAuth[Principal, Token]:
@@ -159,6 +171,7 @@ def build_jwt_auth(settings: Settings) -> JWTAuth[Principal, Token]:
     )
 
 
+# Guards are `async def`: Litestar runs a plain `def` guard in a worker thread.
 def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     user = connection.scope.get("user")
     if not isinstance(user, Principal):
@@ -166,27 +179,27 @@ def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     return user
 
 
-def citizen_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def citizen_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if _principal(connection).kind != "citizen":
         raise PermissionDeniedException()
 
 
-def agency_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def agency_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if _principal(connection).kind != "agency":
         raise PermissionDeniedException()
 
 
-def staff_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def staff_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if _principal(connection).kind != "staff":
         raise PermissionDeniedException()
 
 
-def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     principal = _principal(connection)
     if principal.kind != "staff" or principal.role != "admin":
         raise PermissionDeniedException()
 
 
-def postal_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def postal_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if _principal(connection).kind != "postal":
         raise PermissionDeniedException()

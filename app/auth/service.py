@@ -16,6 +16,7 @@ from app.citizens.identity import canonical_phone
 from app.config import Settings
 from app.errors import AppError, Text
 from app.security import AUDIENCES, ISSUER, Principal, hash_token, verify_password
+from app.session_cache import announce_revoked
 from models.agency import Agency, Staff
 from models.citizen import AuthSession, Citizen
 from models.common import utcnow
@@ -168,6 +169,7 @@ class AuthService:
             {"$set": {"revoked_at": now, "revoked_reason": "refresh-reuse"}},
         )
         if reused is not None:
+            await announce_revoked(sessions=[reused["_id"]])
             log.warning("refresh_token_reuse", session_id=str(reused["_id"]))
         raise BAD_REFRESH
 
@@ -224,6 +226,7 @@ async def revoke_session(session_id: PydanticObjectId, reason: str) -> bool:
     result = await AuthSession.get_pymongo_collection().update_one(
         {"_id": session_id, "revoked_at": None}, {"$set": {"revoked_at": utcnow(), "revoked_reason": reason}}
     )
+    await announce_revoked(sessions=[session_id])
     return result.modified_count == 1
 
 
@@ -231,4 +234,5 @@ async def revoke_all_sessions(citizen_id: PydanticObjectId, reason: str) -> int:
     result = await AuthSession.get_pymongo_collection().update_many(
         {"citizen_id": citizen_id, "revoked_at": None}, {"$set": {"revoked_at": utcnow(), "revoked_reason": reason}}
     )
+    await announce_revoked(citizens=[citizen_id])
     return result.modified_count

@@ -222,8 +222,10 @@ def _payment_blocks(dossier: Dossier, target: DossierStatus) -> bool:
 
 
 async def agency_dossier(principal: Principal, code: str) -> Dossier:
-    # By its unique code alone (one index, one key), then the scope is checked here.
-    raw = await Dossier.get_pymongo_collection().find_one({"code": code}, hint="code_1")
+    # By its unique code alone (one index, one key), then the scope is checked here. No hint:
+    # the unique index is the only one on `code`, and the embedded store answers a hinted
+    # query by decoding the whole index.
+    raw = await Dossier.get_pymongo_collection().find_one({"code": code})
     if (
         raw is None
         or raw.get("agency_code") != principal.agency_code

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pymongo import ReturnDocument
-
 from app.errors import AppError, Text
 from models.dossier import Dossier
 
@@ -37,11 +35,15 @@ def revision_filter(dossier: Dossier) -> dict[str, Any]:
 async def write(dossier: Dossier, update: dict[str, Any], extra_filter: dict[str, Any] | None = None) -> Dossier | None:
     """Apply `update` if the dossier is still at the revision read; None if it moved on."""
     update = {**update, "$inc": {**update.get("$inc", {}), "rev": 1}}
-    raw = await Dossier.get_pymongo_collection().find_one_and_update(
-        {"_id": dossier.id, **revision_filter(dossier), **(extra_filter or {})},
-        update,
-        return_document=ReturnDocument.AFTER,
-    )
+    collection = Dossier.get_pymongo_collection()
+    # The conditional update is the atomic part; the read after it only shows the result, and
+    # may show a later change too, as any read would. Not findAndModify: the embedded store
+    # runs it as a collection scan (decision 0017).
+    condition = {"_id": dossier.id, **revision_filter(dossier), **(extra_filter or {})}
+    result = await collection.update_one(condition, update)
+    if result.matched_count == 0:
+        return None
+    raw = await collection.find_one({"_id": dossier.id})
     return Dossier.model_validate(raw) if raw is not None else None
 
 

@@ -11,6 +11,7 @@ from app.errors import AppError, Text
 from app.i18n import Language
 from app.privacy.schemas import ConsentOut, DeletionOut, KeptRecord, Purpose
 from app.security import verify_password
+from app.session_cache import announce_revoked
 from models.audit import AccessRecord
 from models.citizen import AuthSession, Citizen, Device
 from models.common import utcnow
@@ -154,6 +155,7 @@ async def close_account(citizen_id: PydanticObjectId, password: str, language: L
     sessions = await AuthSession.get_pymongo_collection().update_many(
         {"citizen_id": citizen_id, "revoked_at": None}, {"$set": {"revoked_at": now}}
     )
+    await announce_revoked(citizens=[citizen_id])
     deleted["signed_in_sessions"] = sessions.modified_count
     # The phone is unique: a placeholder per account keeps the index happy and frees the number.
     await Citizen.get_pymongo_collection().update_one(

@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import sys
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import pytest
 
+from app.devstack import ManagedProcess, http_answers, start_process, wait_until
+from tests.conftest import CALLBACK_API_PORT
 from tests.support import new_national_id, new_phone, register, remember_secrets
 
 # Keys of stored documents that must never reach a caller, whatever the route.
@@ -190,3 +195,20 @@ def make_staff(api: httpx.AsyncClient) -> Callable[..., Awaitable[StaffHandle]]:
         return StaffHandle(username, token.json()["access_token"])
 
     return make
+
+
+@pytest.fixture(scope="session")
+def callback_api(stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedProcess]:
+    """A second API process: the same app as the in-process `api`, served over HTTP on the
+    port the payment simulator calls back (PAYMENT_NOTIFY_URL), sharing the store, the queue
+    and Redis. Tests of what one process must learn from another use it too."""
+    log_path: Path = tmp_path_factory.mktemp("callback-api") / "api.log"
+    url = f"http://127.0.0.1:{CALLBACK_API_PORT}"
+    argv = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app",
+            "--host", "127.0.0.1", "--port", str(CALLBACK_API_PORT)]  # fmt: skip
+    proc = start_process("callback-api", argv, {**os.environ, **stack_env}, log_path, url=url)
+    try:
+        wait_until(proc, lambda: http_answers(f"{url}/health/live"), "/health/live", 60)
+        yield proc
+    finally:
+        proc.stop()

@@ -1,37 +1,17 @@
-"""Fixtures of the dossier suite: an API process the payment simulator can call back."""
+"""Fixtures of the dossier suite."""
 
 from __future__ import annotations
 
-import os
 import secrets
-import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
 
-from app.devstack import ManagedProcess, http_answers, start_process, wait_until
-from tests.conftest import CALLBACK_API_PORT
+from app.devstack import ManagedProcess
 from tests.integration.conftest import AgencyHandle, CitizenHandle
 from tests.support import new_national_id, new_phone, register
-
-
-@pytest.fixture(scope="session")
-def callback_api(stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedProcess]:
-    """The same app as the in-process `api`, served over HTTP on the port the payment
-    simulator calls back (PAYMENT_NOTIFY_URL), sharing the store and the queue."""
-    log_path: Path = tmp_path_factory.mktemp("callback-api") / "api.log"
-    url = f"http://127.0.0.1:{CALLBACK_API_PORT}"
-    argv = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app",
-            "--host", "127.0.0.1", "--port", str(CALLBACK_API_PORT)]  # fmt: skip
-    proc = start_process("callback-api", argv, {**os.environ, **stack_env}, log_path, url=url)
-    try:
-        wait_until(proc, lambda: http_answers(f"{url}/health/live"), "/health/live", 60)
-        yield proc
-    finally:
-        proc.stop()
 
 
 @pytest.fixture
