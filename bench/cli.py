@@ -27,7 +27,7 @@ RESULTS = Path(__file__).parent / "results"
 # Named here, not imported: bench.worker_variants imports the worker's settings module.
 WORKER_SETTINGS = {
     "default": "workers.settings.WorkerSettings",
-    "fast-poll": "bench.worker_variants.FastPollWorkerSettings",
+    "slow-poll": "bench.worker_variants.SlowPollWorkerSettings",
 }
 Scenario = Callable[[Context], list[Figure]]
 SCENARIOS: dict[str, Scenario] = {
@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--worker-variant",
-        choices=["default", "fast-poll"],
+        choices=sorted(WORKER_SETTINGS),
         default="default",
         help="the arq worker with a proposed setting (bench/worker_variants.py)",
     )

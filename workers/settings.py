@@ -74,7 +74,10 @@ class WorkerSettings:
     keep_result = 0
     max_jobs = 50
     job_timeout = settings.worker_job_timeout_seconds
-    poll_delay = 0.1
+    # arq finds new jobs by polling Redis: a push waits half of this on average before any
+    # worker sees it. 0.1 s made it most of the status-to-push p50 (decision 16); 50 polls a
+    # second cost a worker about 2 % of a core.
+    poll_delay = 0.02
     allow_abort_jobs = False
     health_check_interval = 30
 

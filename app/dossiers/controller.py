@@ -31,6 +31,7 @@ from app.i18n import Language, negotiate
 from app.inbox.outbox import flush
 from app.pagination import Page, clamp_limit
 from app.security import PrincipalRequest, agency_only, citizen_only
+from models.catalogue import Service
 from models.dossier import Dossier
 
 IdempotencyKey = Annotated[
@@ -47,11 +48,11 @@ IdempotencyKey = Annotated[
 UPLOAD_BODY_LIMIT = 20 * 1024 * 1024
 
 
-async def flush_outbox(code: str, pool: ArqRedis) -> None:
+async def flush_outbox(code: str, pool: ArqRedis, service: Service | None = None) -> None:
     """Turn the dossier's pending outbox entries into notifications and queue their pushes."""
     raw = await Dossier.get_pymongo_collection().find_one({"code": code, "outbox.0": {"$exists": True}})
     if raw is not None:
-        await flush(Dossier, raw, pool)
+        await flush(Dossier, raw, pool, service)
 
 
 def _language(request: PrincipalRequest) -> Language:
@@ -219,5 +220,6 @@ class AgencyDossierController(Controller):
     ) -> Response[DossierOut]:
         """Move the dossier to a new status. The same `event_id` again: the same answer, no second effect."""
         dossier, _ = await events.apply_event(request.user, code, data)
-        await flush_outbox(code, queue_pool)
-        return Response(dossier_out(dossier, await service_of(dossier.service_code), "vi"), status_code=HTTP_200_OK)
+        service = await service_of(dossier.service_code)
+        await flush_outbox(code, queue_pool, service)
+        return Response(dossier_out(dossier, service, "vi"), status_code=HTTP_200_OK)

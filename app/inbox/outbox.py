@@ -28,8 +28,9 @@ from models.wallet import WalletDocument
 from notifications.templates import category_of
 
 
-async def _dossier_params(raw: dict[str, Any], entry: OutboxEntry) -> tuple[dict[str, str], dict[str, str]]:
-    service = await Service.find_one(Service.code == raw["service_code"])
+def _dossier_params(
+    raw: dict[str, Any], entry: OutboxEntry, service: Service | None
+) -> tuple[dict[str, str], dict[str, str]]:
     assert entry.status is not None
     params = {
         "dossier_code": raw["code"],
@@ -66,10 +67,9 @@ def _support_lookup_params(raw: dict[str, Any], entry: OutboxEntry) -> tuple[dic
     return params, {"type": entry.kind, "lookup_id": str(raw["_id"])}
 
 
-async def _is_sensitive(model: type[Document], raw: dict[str, Any]) -> bool:
+def _is_sensitive(model: type[Document], raw: dict[str, Any], service: Service | None) -> bool:
     """About health or a criminal record: the push shows neutral text, the inbox the detail."""
     if model is Dossier:
-        service = await Service.find_one(Service.code == raw["service_code"])
         return (
             service is not None
             and bool(service.result_document_type)
@@ -85,7 +85,7 @@ async def _upsert_notification(
 ) -> ObjectId:
     now = utcnow()
     collection = Notification.get_pymongo_collection()
-    await collection.update_one(
+    result = await collection.update_one(
         {"key": entry.key},
         {
             "$setOnInsert": {
@@ -107,23 +107,32 @@ async def _upsert_notification(
         },
         upsert=True,
     )
+    if result.upserted_id is not None:
+        return ObjectId(result.upserted_id)
+    # A replay: the notification made the first time.
     found = await collection.find_one({"key": entry.key}, {"_id": 1})
     assert found is not None
     return ObjectId(found["_id"])
 
 
-async def flush(model: type[Document], raw: dict[str, Any], pool: ArqRedis) -> list[ObjectId]:
-    """Materialise and queue every outbox entry of one dossier or wallet document."""
+async def flush(
+    model: type[Document], raw: dict[str, Any], pool: ArqRedis, service: Service | None = None
+) -> list[ObjectId]:
+    """Materialise and queue every outbox entry of one dossier or wallet document. A caller
+    that holds the dossier's procedure already passes it as `service`."""
     created: list[ObjectId] = []
-    for entry_raw in raw.get("outbox") or []:
+    entries = raw.get("outbox") or []
+    if model is Dossier and entries and (service is None or service.code != raw["service_code"]):
+        service = await Service.find_one(Service.code == raw["service_code"])
+    for entry_raw in entries:
         entry = OutboxEntry.model_validate(entry_raw)
         if model is Dossier:
-            params, data = await _dossier_params(raw, entry)
+            params, data = _dossier_params(raw, entry, service)
         elif model is SupportLookup:
             params, data = _support_lookup_params(raw, entry)
         else:
             params, data = await _document_params(raw, entry)
-        sensitive = await _is_sensitive(model, raw)
+        sensitive = _is_sensitive(model, raw, service)
         notification_id = await _upsert_notification(raw["citizen_id"], entry, params, data, sensitive=sensitive)
         await enqueue_notification(pool, str(notification_id))
         await model.get_pymongo_collection().update_one({"_id": raw["_id"]}, {"$pull": {"outbox": {"key": entry.key}}})
