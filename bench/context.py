@@ -135,9 +135,13 @@ class Context:
         threads = self.config.wrk_threads
         return wrk_argv(url, lines, concurrency=concurrency, seconds=seconds, threads=threads, cpus=cpus, **kwargs)
 
-    def _start_profiler(self, server: ManagedProcess, seconds: int, name: str) -> tuple[Popen[bytes], Path] | None:
+    def start_profiler(
+        self, server: ManagedProcess, seconds: int, name: str, delay: float = 0.0
+    ) -> tuple[Popen[bytes], Path] | None:
+        """With --profile: py-spy records `server` for `seconds` (after `delay`), off its CPUs."""
         if not self.config.profile:
             return None
+        time.sleep(delay)
         spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
         if not Path(spy).exists():
             raise DevStackError("--profile needs py-spy: `uv pip install py-spy` (it is not a project dependency)")
@@ -149,7 +153,7 @@ class Context:
         return Popen(argv, stdout=DEVNULL, stderr=DEVNULL), out
 
     @staticmethod
-    def _profile_summary(proc: Popen[bytes], out: Path) -> dict[str, Any]:
+    def profile_summary(proc: Popen[bytes], out: Path) -> dict[str, Any]:
         try:
             proc.wait(timeout=60)
         except TimeoutExpired:
@@ -175,7 +179,7 @@ class Context:
         groups = {"server": server.pid, **{name: p.pid for name, p in (others or {}).items()}}
         meter = system.CpuMeter(groups)
         seconds = seconds or self.config.seconds
-        profiler = self._start_profiler(server, seconds, f"{scenario}-c{concurrency}")
+        profiler = self.start_profiler(server, seconds, f"{scenario}-c{concurrency}")
         meter.start()
         t0 = time.monotonic()
         run = run_wrk(self._argv(url, lines, concurrency=concurrency, seconds=seconds, **kwargs))
@@ -197,7 +201,7 @@ class Context:
             "layout": self.stack.layout.describe(),
         }
         if profiler is not None:
-            figure.extra["profile"] = self._profile_summary(*profiler)
+            figure.extra["profile"] = self.profile_summary(*profiler)
         if run.result.non_2xx:
             figure.note = f"{run.result.non_2xx} answers were not 2xx: see {server.log_path}"
         return figure

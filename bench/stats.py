@@ -274,6 +274,7 @@ def summarize_profile(collapsed: str, top: int = 12) -> dict[str, list[tuple[str
     event-loop and server plumbing left out of the latter."""
     own: dict[str, int] = {}
     total: dict[str, int] = {}
+    packages: dict[str, int] = {}
     samples = 0
     for line in collapsed.splitlines():
         stack, _, count_text = line.rstrip().rpartition(" ")
@@ -283,17 +284,28 @@ def summarize_profile(collapsed: str, top: int = 12) -> dict[str, list[tuple[str
         samples += count
         frames = stack.split(";")
         own[frames[-1]] = own.get(frames[-1], 0) + count
+        package = _package_of(frames[-1])
+        packages[package] = packages.get(package, 0) + count
         for frame in set(frames):
             if not any(b in frame for b in _BOILERPLATE):
                 total[frame] = total.get(frame, 0) + count
     if samples == 0:
-        return {"self": [], "total": []}
+        return {"self": [], "total": [], "self_by_package": []}
 
     def ranked(counts: dict[str, int]) -> list[tuple[str, float]]:
         best = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]
         return [(frame, round(count / samples, 3)) for frame, count in best]
 
-    return {"self": ranked(own), "total": ranked(total)}
+    return {"self": ranked(own), "total": ranked(total), "self_by_package": ranked(packages)}
+
+
+_FRAME_FILE = re.compile(r"\(([^)]*?):\d+\)$")
+
+
+def _package_of(frame: str) -> str:
+    """ "send (httpx/_client.py:1629)" → "httpx": where own time goes, library by library."""
+    found = _FRAME_FILE.search(frame)
+    return (found.group(1) if found else frame).split("/")[0] or "?"
 
 
 _H2LOAD_FINISHED = re.compile(r"finished in ([\d.]+)(us|ms|s)")

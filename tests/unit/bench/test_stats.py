@@ -179,7 +179,10 @@ def test_a_profile_summary_ranks_frames_by_own_and_total_time() -> None:
     assert summary["self"] == [("validate (pydantic/main.py:5)", 0.6), ("encode (msgspec.py:3)", 0.3)]
     assert summary["total"] == [("handler (app/wallet/service.py:10)", 0.9), ("main (app.py:1)", 0.9)]
     assert all("asyncio" not in frame for frame, _ in summarize_profile(collapsed)["total"])
-    assert summarize_profile("") == {"self": [], "total": []}
+    # Own time library by library: what a slow path spends in each package.
+    by_package = summarize_profile(collapsed)["self_by_package"]
+    assert by_package == [("pydantic", 0.6), ("msgspec.py", 0.3), ("selectors.py", 0.1)]
+    assert summarize_profile("") == {"self": [], "total": [], "self_by_package": []}
 
 
 def test_h2load_summary_and_log_become_a_result() -> None:
