@@ -454,11 +454,19 @@ def category_of(kind: str) -> str:
     return spec.category if spec is not None else "general"
 
 
-def render(kind: str, locale: str, params: Mapping[str, str], *, neutral: bool = False) -> tuple[str, str]:
+# A parent's copy of a notification about the child they manage: the same text, with a
+# title that says whose it is (the child's name stays off the lock screen).
+FOR_CHILD: Mapping[str, str] = {"vi": "Con bạn · {title}", "en": "Your child · {title}"}
+
+
+def render(
+    kind: str, locale: str, params: Mapping[str, str], *, neutral: bool = False, about_child: bool = False
+) -> tuple[str, str]:
     """(title, body) of a push of `kind` in `locale`.
 
     `neutral=True` (or a sensitive kind) gives a text that says nothing but "open the app":
-    for pushes whose subject itself should stay off the lock screen.
+    for pushes whose subject itself should stay off the lock screen. `about_child`: a
+    parent's copy of their child's notification.
     """
     spec = KINDS.get(kind)
     if spec is None:
@@ -467,6 +475,11 @@ def render(kind: str, locale: str, params: Mapping[str, str], *, neutral: bool =
     if neutral or spec.sensitive:
         text = NEUTRAL[lang]
         return text.title, text.body
+    title, body = _render_text(kind, spec, lang, params)
+    return (FOR_CHILD[lang].format(title=title) if about_child else title), body
+
+
+def _render_text(kind: str, spec: KindSpec, lang: str, params: Mapping[str, str]) -> tuple[str, str]:
     variant = params.get(spec.variant_param, FALLBACK) if spec.variant_param else FALLBACK
     texts = spec.texts.get(variant) or spec.texts[FALLBACK]
     text = texts[lang]

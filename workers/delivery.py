@@ -69,7 +69,13 @@ async def drop_device(device_id: PydanticObjectId, token: str) -> None:
 
 def _push_for(notification: Notification, device: Device) -> Push:
     params = localized_params(notification.params, device.locale)
-    title, body = render(notification.kind, device.locale, params, neutral=notification.sensitive)
+    title, body = render(
+        notification.kind,
+        device.locale,
+        params,
+        neutral=notification.sensitive,
+        about_child="child_id" in notification.data,
+    )
     return Push(
         token=device.token,
         title=title,

@@ -16,9 +16,11 @@ from arq import ArqRedis
 from beanie import Document
 from bson import ObjectId
 
+from app.audit import service as audit
 from app.queue import enqueue_notification
 from app.wallet.renewal_link import renewal_service
 from models.catalogue import Service
+from models.citizen import Citizen
 from models.common import utcnow
 from models.document_types import is_sensitive, type_names
 from models.dossier import Dossier, OutboxEntry
@@ -81,16 +83,24 @@ def _is_sensitive(model: type[Document], raw: dict[str, Any], service: Service |
 
 
 async def _upsert_notification(
-    citizen_id: ObjectId, entry: OutboxEntry, params: dict[str, str], data: dict[str, str], *, sensitive: bool
-) -> ObjectId:
+    citizen_id: ObjectId,
+    entry: OutboxEntry,
+    params: dict[str, str],
+    data: dict[str, str],
+    *,
+    sensitive: bool,
+    key: str | None = None,
+) -> tuple[ObjectId, bool]:
+    """The notification of this entry (made now, or by an earlier run), and whether it is new."""
+    key = key or entry.key
     now = utcnow()
     collection = Notification.get_pymongo_collection()
     result = await collection.update_one(
-        {"key": entry.key},
+        {"key": key},
         {
             "$setOnInsert": {
                 "citizen_id": citizen_id,
-                "key": entry.key,
+                "key": key,
                 "kind": entry.kind,
                 "category": category_of(entry.kind),
                 "sensitive": sensitive,
@@ -108,11 +118,48 @@ async def _upsert_notification(
         upsert=True,
     )
     if result.upserted_id is not None:
-        return ObjectId(result.upserted_id)
+        return ObjectId(result.upserted_id), True
     # A replay: the notification made the first time.
-    found = await collection.find_one({"key": entry.key}, {"_id": 1})
+    found = await collection.find_one({"key": key}, {"_id": 1})
     assert found is not None
-    return ObjectId(found["_id"])
+    return ObjectId(found["_id"]), False
+
+
+async def _guardians_of(citizen_id: ObjectId) -> list[ObjectId]:
+    """The parents who manage this citizen (a child under 14, who has no phone of their own)."""
+    raw = await Citizen.get_pymongo_collection().find_one({"_id": citizen_id}, {"guardian_ids": 1})
+    return list(raw.get("guardian_ids") or []) if raw else []
+
+
+async def _copy_to_guardians(
+    guardians: list[ObjectId],
+    raw: dict[str, Any],
+    entry: OutboxEntry,
+    params: dict[str, str],
+    data: dict[str, str],
+    *,
+    sensitive: bool,
+    pool: ArqRedis,
+) -> list[ObjectId]:
+    """A child's notification also goes to each parent's own inbox and phones, marked with the
+    child's id (the text then says it is about their child); the child's access log records
+    each copy, as it records the parent's reads."""
+    child_id = raw["citizen_id"]
+    copies: list[ObjectId] = []
+    for guardian_id in guardians:
+        copy_id, new = await _upsert_notification(
+            guardian_id,
+            entry,
+            params,
+            {**data, "child_id": str(child_id)},
+            sensitive=sensitive,
+            key=f"{entry.key}:guardian:{guardian_id}",
+        )
+        if new:
+            await audit.record(child_id, "guardian", str(guardian_id), "notification.copy", entry.key)
+        await enqueue_notification(pool, str(copy_id))
+        copies.append(copy_id)
+    return copies
 
 
 async def flush(
@@ -124,6 +171,7 @@ async def flush(
     entries = raw.get("outbox") or []
     if model is Dossier and entries and (service is None or service.code != raw["service_code"]):
         service = await Service.find_one(Service.code == raw["service_code"])
+    guardians = await _guardians_of(raw["citizen_id"]) if entries and model in (Dossier, WalletDocument) else []
     for entry_raw in entries:
         entry = OutboxEntry.model_validate(entry_raw)
         if model is Dossier:
@@ -133,8 +181,10 @@ async def flush(
         else:
             params, data = await _document_params(raw, entry)
         sensitive = _is_sensitive(model, raw, service)
-        notification_id = await _upsert_notification(raw["citizen_id"], entry, params, data, sensitive=sensitive)
+        notification_id, _ = await _upsert_notification(raw["citizen_id"], entry, params, data, sensitive=sensitive)
         await enqueue_notification(pool, str(notification_id))
+        if guardians:
+            created += await _copy_to_guardians(guardians, raw, entry, params, data, sensitive=sensitive, pool=pool)
         await model.get_pymongo_collection().update_one({"_id": raw["_id"]}, {"$pull": {"outbox": {"key": entry.key}}})
         created.append(notification_id)
     return created

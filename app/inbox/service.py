@@ -26,7 +26,12 @@ def localized_params(params: dict[str, str], language: str) -> dict[str, str]:
 
 def notification_out(notification: Notification, language: Language) -> NotificationOut:
     # The full text, also for a sensitive matter: the inbox is behind login.
-    title, body = render(notification.kind, language, localized_params(notification.params, language))
+    title, body = render(
+        notification.kind,
+        language,
+        localized_params(notification.params, language),
+        about_child="child_id" in notification.data,
+    )
     return NotificationOut(
         id=str(notification.id),
         title=title,

@@ -89,9 +89,11 @@ async def test_a_parent_sees_the_childs_documents_and_applies_for_the_child(
         ("guardian", parent.id, action)
         for action in (
             "child.add",
+            "notification.copy",  # the birth certificate's push, copied to the parent
             "document.list",
             "document.read",
             "dossier.submit",
+            "notification.copy",  # "submitted"; the retried submission copies nothing
             "dossier.submit",
             "dossier.list",
             "dossier.read",

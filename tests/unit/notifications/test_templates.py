@@ -129,3 +129,13 @@ def test_unknown_kind_and_missing_param_are_errors() -> None:
         render("lottery_win", "vi", {})
     with pytest.raises(ValueError, match="service_name"):
         render("dossier_status", "en", {"dossier_code": "HS-1", "status": "received"})
+
+
+def test_a_parents_copy_says_it_is_about_their_child_and_nothing_more() -> None:
+    for locale, marker in (("vi", "Con bạn · "), ("en", "Your child · ")):
+        own_title, own_body = dossier("received", locale)
+        title, body = render("dossier_status", locale, {**DOSSIER, "status": "received"}, about_child=True)
+        assert (title, body) == (marker + own_title, own_body)
+    # A neutral push stays neutral: not even that a child is concerned reaches the lock screen.
+    neutral = render("dossier_status", "en", {**DOSSIER, "status": "received"}, neutral=True, about_child=True)
+    assert neutral == (NEUTRAL["en"].title, NEUTRAL["en"].body)
