@@ -18,7 +18,7 @@ from pymongo.errors import DuplicateKeyError
 from app import db
 from app.audit.service import VerifyResult, seal, verify
 from app.auth import agencies
-from app.auth.totp import provisioning_uri
+from app.auth.totp import provisioning_uri, seal_totp_secret
 from app.catalogue.service import load_catalogue, loaded_version
 from app.config import get_settings
 from app.postal.service import create_operator as create_postal_operator
@@ -154,9 +154,10 @@ async def seed_demo() -> dict[str, Any]:
             "$set": {
                 "password_hash": hash_password(DEMO_STAFF["password"]),
                 "role": DEMO_STAFF["role"],
-                "totp_secret": DEMO_STAFF_TOTP_SECRET,
+                "totp_secret_sealed": seal_totp_secret(DEMO_STAFF["username"], DEMO_STAFF_TOTP_SECRET),
                 "totp_last_step": 0,
-            }
+            },
+            "$unset": {"totp_secret": ""},
         },
         upsert=True,
     )

@@ -22,6 +22,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     fcm_endpoint: str | None = None
 
     jwt_secret: str = "dev-only-insecure-secret-change-me-0123456789"
+    # Seals the secrets the store must keep (wallet signing keys, staff TOTP secrets; see
+    # app/sealing.py). Not the JWT secret: each can be rotated without the other.
+    secrets_key: str = "dev-only-secrets-key-change-me-0123456789"
     access_token_minutes: int = 15
     refresh_token_days: int = 30
     agency_token_minutes: int = 60

@@ -359,9 +359,9 @@ def _venv_script(name: str) -> list[str]:
     return [found]
 
 
-def _jwt_secret() -> str:
-    """A secret kept in .local/jwt_secret, so tokens survive a restart of the stack."""
-    path = LOCAL_DIR / "jwt_secret"
+def _local_secret(name: str) -> str:
+    """A secret kept in .local/<name>, so tokens and sealed secrets survive a restart of the stack."""
+    path = LOCAL_DIR / name
     if path.exists() and (existing := path.read_text().strip()):
         return existing
     secret = secrets.token_urlsafe(48)
@@ -480,7 +480,9 @@ def _run(args: argparse.Namespace, started: list[ManagedProcess]) -> int:
             started.append(fcm)
             fcm_url = env["FCM_ENDPOINT"] = fcm.url or ""
     if not env.get("JWT_SECRET"):
-        env["JWT_SECRET"] = _jwt_secret()
+        env["JWT_SECRET"] = _local_secret("jwt_secret")
+    if not env.get("SECRETS_KEY"):
+        env["SECRETS_KEY"] = _local_secret("secrets_key")
     if not env.get("PAYMENT_PROVIDER_URL"):
         _out("Starting the local payment simulator ...")
         env.setdefault("PAYMENT_SECRET", secrets.token_urlsafe(32))

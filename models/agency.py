@@ -47,8 +47,12 @@ class Staff(Document):
     username: str
     password_hash: str
     role: StaffRole
-    # Base32 TOTP secret (RFC 6238): no token without the current code. None: not enrolled,
-    # so no token at all until an admin re-creates the account.
+    # Base32 TOTP secret (RFC 6238), sealed under SECRETS_KEY (app/sealing.py): no token
+    # without the current code. None: not enrolled, so no token at all until an admin
+    # re-creates the account.
+    totp_secret_sealed: str | None = None
+    # The same secret in clear, as records made before sealing kept it; the first sign-in
+    # seals it and removes this.
     totp_secret: str | None = None
     # The last 30-second step a code was accepted for: a code is good for one sign-in only.
     totp_last_step: int = 0

@@ -92,6 +92,7 @@ def stack_env(
         "FCM_PROJECT_ID": FCM_PROJECT_ID,
         "FCM_ENDPOINT": fcm_emulator.url or "",
         "JWT_SECRET": secrets.token_urlsafe(32),
+        "SECRETS_KEY": secrets.token_urlsafe(32),
         "ENVIRONMENT": "test",
         "PAYMENT_PROVIDER_URL": payment_simulator.url or "",
         "PAYMENT_SECRET": PAYMENT_SECRET,

@@ -11,7 +11,7 @@ from litestar.security.jwt import JWTAuth, Token
 from pymongo import ReturnDocument
 
 from app.auth.schemas import AccessToken, TokenPair
-from app.auth.totp import accepted_step
+from app.auth.totp import accepted_step, open_totp_secret, seal_totp_secret
 from app.citizens.identity import canonical_phone
 from app.config import Settings
 from app.errors import AppError, Text
@@ -190,9 +190,10 @@ class AuthService:
         staff = await Staff.find_one(Staff.username == username)
         if not verify_password(staff.password_hash if staff else None, password) or staff is None:
             raise BAD_STAFF_CREDENTIALS
-        if staff.totp_secret is None:
+        secret = await _totp_secret(staff)
+        if secret is None:
             raise TOTP_NOT_ENROLLED
-        step = accepted_step(staff.totp_secret, otp)
+        step = accepted_step(secret, otp)
         # The step moves forward by compare-and-set: a code seen once (or an older one) is
         # refused, even when two sign-ins race with the same code.
         if step is None or not await _claim_totp_step(staff, step):
@@ -211,6 +212,26 @@ def _agency_secret_matches(agency: Agency, client_secret: str) -> bool:
         and expires > utcnow()
         and (verify_password(agency.previous_secret_hash, client_secret))
     )
+
+
+async def _totp_secret(staff: Staff) -> str | None:
+    """The staff member's TOTP secret, opened from its seal. A record from before sealing
+    (the secret in clear) is sealed now, and its clear copy removed."""
+    if staff.totp_secret_sealed is not None:
+        secret = open_totp_secret(staff.username, staff.totp_secret_sealed)
+        if secret is None:
+            log.warning("totp_secret_unreadable", staff_id=str(staff.id))
+        return secret
+    if staff.totp_secret is None:
+        return None
+    await Staff.get_pymongo_collection().update_one(
+        {"_id": staff.id, "totp_secret": staff.totp_secret},
+        {
+            "$set": {"totp_secret_sealed": seal_totp_secret(staff.username, staff.totp_secret)},
+            "$unset": {"totp_secret": ""},
+        },
+    )
+    return staff.totp_secret
 
 
 async def _claim_totp_step(staff: Staff, step: int) -> bool:

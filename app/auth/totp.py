@@ -7,14 +7,30 @@ import time
 
 import pyotp
 
+from app import sealing
+
 ISSUER_NAME = "Citizen Wallet"
 STEP_SECONDS = 30
 # A code from the step before or after is still taken: phone clocks drift, people type slowly.
 DRIFT_STEPS = 1
 
 
+# The sealing purpose of staff TOTP secrets (app/sealing.py); the username is the context.
+TOTP_PURPOSE = "staff-totp/v1"
+
+
 def new_secret() -> str:
     return pyotp.random_base32()
+
+
+def seal_totp_secret(username: str, secret: str) -> str:
+    return sealing.seal(TOTP_PURPOSE, secret.encode(), username)
+
+
+def open_totp_secret(username: str, sealed: str) -> str | None:
+    """The secret, or None when it was sealed under another SECRETS_KEY (or altered)."""
+    opened = sealing.unseal(TOTP_PURPOSE, sealed, username)
+    return opened.decode() if opened is not None else None
 
 
 def provisioning_uri(secret: str, username: str) -> str:

@@ -28,6 +28,7 @@ _INTERNAL_FIELDS = frozenset(
         "refresh_token_hash",
         "rotated_token_hashes",
         "totp_secret",
+        "totp_secret_sealed",
         "totp_last_step",
         "claim_code_hash",
         "guardian_ids",

@@ -7,7 +7,7 @@ import secrets
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
-from app.auth.totp import new_secret, provisioning_uri
+from app.auth.totp import new_secret, provisioning_uri, seal_totp_secret
 from app.errors import Text, not_found
 from app.security import hash_password
 from app.staff.schemas import StaffOut
@@ -18,19 +18,22 @@ def staff_out(staff: Staff) -> StaffOut:
     return StaffOut(
         username=staff.username,
         role=staff.role,
-        totp_enrolled=staff.totp_secret is not None,
+        totp_enrolled=staff.totp_secret_sealed is not None or staff.totp_secret is not None,
         created_at=staff.created_at,
     )
 
 
 async def create(username: str, role: StaffRole) -> dict[str, str]:
     """A new account; its password and TOTP secret are shown this once, never stored in clear
-    (the TOTP secret is stored, as the server must compute the codes)."""
+    (the TOTP secret is sealed, as the server must compute the codes)."""
     password = secrets.token_urlsafe(18)
     totp_secret = new_secret()
     try:
         await Staff(
-            username=username, password_hash=hash_password(password), role=role, totp_secret=totp_secret
+            username=username,
+            password_hash=hash_password(password),
+            role=role,
+            totp_secret_sealed=seal_totp_secret(username, totp_secret),
         ).insert()
     except DuplicateKeyError:
         raise SystemExit(f"a staff member named {username} already exists") from None

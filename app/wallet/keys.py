@@ -1,7 +1,7 @@
 """The platform's signing keys: the newest active key signs, every key stays published.
 
-Private keys are sealed at rest with AES-256-GCM under a key derived (HKDF) from the server
-secret, and leave this module only as a `cryptography` key object. A key that can no longer
+Private keys are sealed at rest with AES-256-GCM under a key derived (HKDF) from SECRETS_KEY
+(app/sealing.py), and leave this module only as a `cryptography` key object. A key that can no longer
 be unsealed (the secret changed) is retired and replaced; what it signed stays verifiable
 because verifying needs only the public key. See docs/decisions/0007-document-signing-and-keys.md.
 """
@@ -9,7 +9,6 @@ because verifying needs only the public key. See docs/decisions/0007-document-si
 from __future__ import annotations
 
 import base64
-import hashlib
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -17,12 +16,11 @@ from typing import Any
 
 import structlog
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from app.config import get_settings
+from app import sealing
 from models.common import utcnow
 from models.signing_key import SigningKey
 
@@ -31,7 +29,7 @@ log = structlog.get_logger(__name__)
 # Another process that rotates is followed within this long; until then the previous key
 # keeps signing, which is harmless because it stays published.
 ACTIVE_KEY_CACHE_SECONDS = 30.0
-_WRAP_INFO = b"cwallet/signing-key-wrap/v1"
+_WRAP_PURPOSE = "signing-key-wrap/v1"
 
 
 def b64url_encode(data: bytes) -> str:
@@ -49,12 +47,13 @@ class ActiveKey:
 
 
 def _wrap_key() -> bytes:
-    secret = get_settings().jwt_secret.encode()
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_WRAP_INFO).derive(secret)
+    # Under SECRETS_KEY (app/sealing.py): keys sealed under an earlier secret stay published
+    # and verify; `active_key` rotates to a new one it can open.
+    return sealing.purpose_key(_WRAP_PURPOSE)
 
 
 def _wrap_key_id(wrap: bytes) -> str:
-    return hashlib.sha256(b"wrap-key-id:" + wrap).hexdigest()[:16]
+    return sealing.key_id(wrap)
 
 
 def _seal(kid: str, private: Ed25519PrivateKey, wrap: bytes) -> str:

@@ -131,3 +131,32 @@ async def test_agency_scope_is_granted_through_the_cli(api: httpx.AsyncClient, s
         headers=bearer(token.json()["access_token"]),
     )
     assert unknown.status_code == 404  # past the scope check: it just knows no such citizen
+
+
+async def test_the_store_keeps_no_totp_secret_in_clear_and_old_records_are_sealed_at_sign_in(
+    api: httpx.AsyncClient,
+) -> None:
+    from models.agency import Staff
+
+    member = await new_staff("support")
+    stored = await Staff.get_pymongo_collection().find_one({"username": member.username})
+    assert stored is not None and stored.get("totp_secret_sealed")
+    assert member.totp_secret not in json.dumps(stored, default=str)
+
+    # A record from before sealing: the secret in clear. It still signs in, and is sealed then.
+    old = await new_staff("support")
+    await Staff.get_pymongo_collection().update_one(
+        {"username": old.username}, {"$set": {"totp_secret": old.totp_secret}, "$unset": {"totp_secret_sealed": ""}}
+    )
+    assert (await api.post("/api/v1/staff/token", json=old.login_body())).status_code == 200
+    migrated = await Staff.get_pymongo_collection().find_one({"username": old.username})
+    assert migrated is not None and "totp_secret" not in migrated and migrated.get("totp_secret_sealed")
+    assert old.totp_secret not in json.dumps(migrated, default=str)
+
+    # Sealed under another SECRETS_KEY: the code cannot be checked, and the answer says what to do.
+    await Staff.get_pymongo_collection().update_one(
+        {"username": member.username}, {"$set": {"totp_secret_sealed": "0123456789abcdef.bm90LXNlYWxlZC1oZXJl"}}
+    )
+    refused = await api.post("/api/v1/staff/token", json=member.login_body(), headers={"Accept-Language": "en"})
+    assert refused.status_code == 403 and refused.json()["code"] == "otp-not-set-up"
+    assert "cwallet staff create" in refused.json()["detail"]

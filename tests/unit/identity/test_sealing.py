@@ -1,0 +1,36 @@
+"""Secrets kept in the store are sealed under SECRETS_KEY: a copy of the store opens nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import sealing
+from app.auth.totp import open_totp_secret, seal_totp_secret
+from app.config import Settings
+
+
+@pytest.fixture
+def secrets_key(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    current = ["first-secrets-key-0123456789-abcdefghij"]
+    monkeypatch.setattr(sealing, "get_settings", lambda: Settings(secrets_key=current[0]))
+    return current
+
+
+def test_a_sealed_secret_opens_only_for_its_record_purpose_and_key(secrets_key: list[str]) -> None:
+    sealed = seal_totp_secret("staff.an", "JBSWY3DPEHPK3PXP")
+    assert "JBSWY3DPEHPK3PXP" not in sealed
+    assert open_totp_secret("staff.an", sealed) == "JBSWY3DPEHPK3PXP"
+    # Moved onto another staff member's record, or read as another kind of secret: nothing.
+    assert open_totp_secret("staff.binh", sealed) is None
+    assert sealing.unseal("signing-key-wrap/v1", sealed, "staff.an") is None
+    # Altered in the store: nothing.
+    kid, body = sealed.split(".")
+    altered = f"{kid}.{body[:-2]}{'A' if body[-2] != 'A' else 'B'}{body[-1]}"
+    assert open_totp_secret("staff.an", altered) is None
+    # Under another SECRETS_KEY (a stolen copy of the store, or a rotated key): nothing.
+    secrets_key[0] = "second-secrets-key-0123456789-abcdefghij"
+    assert open_totp_secret("staff.an", sealed) is None
+
+
+def test_the_same_secret_seals_differently_each_time(secrets_key: list[str]) -> None:
+    assert seal_totp_secret("staff.an", "JBSWY3DPEHPK3PXP") != seal_totp_secret("staff.an", "JBSWY3DPEHPK3PXP")
