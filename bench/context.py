@@ -18,7 +18,9 @@ from subprocess import DEVNULL, Popen, TimeoutExpired
 from typing import Any, TypeVar
 
 from bson import ObjectId
+from pymongo import MongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
 from app.devstack import DevStackError, ManagedProcess
 from bench import seed, system
@@ -180,10 +182,12 @@ class Context:
         meter = system.CpuMeter(groups)
         seconds = seconds or self.config.seconds
         profiler = self.start_profiler(server, seconds, f"{scenario}-c{concurrency}")
+        ops_before = store_ops(self)
         meter.start()
         t0 = time.monotonic()
         run = run_wrk(self._argv(url, lines, concurrency=concurrency, seconds=seconds, **kwargs))
         cpu = meter.stop(also_ours=run.cpu_share * (time.monotonic() - t0))
+        ops_after = store_ops(self)
         cpu["wrk"] = run.cpu_share
         figure = wrk_figure(scenario, concurrency, run.result)
         figure.cpu = cpu
@@ -202,9 +206,25 @@ class Context:
         }
         if profiler is not None:
             figure.extra["profile"] = self.profile_summary(*profiler)
+        if ops_before is not None and ops_after is not None and run.result.requests:
+            # Store operations a request costs, collection by collection (the store's `top`).
+            figure.extra["store_ops_per_request"] = system.ops_per_request(
+                ops_before, ops_after, run.result.requests, self.stack.db_name
+            )
         if run.result.non_2xx:
             figure.note = f"{run.result.non_2xx} answers were not 2xx: see {server.log_path}"
         return figure
+
+
+def store_ops(ctx: Context) -> dict[str, int] | None:
+    """Operations so far per collection (`top`), for operations per request between two readings."""
+    client: MongoClient[dict[str, Any]] = MongoClient(ctx.stack.start_store(), serverSelectionTimeoutMS=3000)
+    try:
+        with client:
+            totals = client.admin.command("top")["totals"]
+    except PyMongoError:
+        return None  # a store that does not answer `top` (or a user without the right)
+    return {ns: int(v["total"]["count"]) for ns, v in totals.items() if isinstance(v, dict) and "total" in v}
 
 
 def _slug(text: str) -> str:

@@ -13,7 +13,7 @@ import httpx
 
 from app.devstack import DevStackError, ManagedProcess
 from bench import seed, system
-from bench.context import Context, http_json
+from bench.context import Context, http_json, store_ops
 from bench.loadgen import Sent, steady_rate
 from bench.stats import Figure, latency_figure, percentile
 
@@ -79,9 +79,11 @@ def status_to_push(ctx: Context) -> list[Figure]:
 
         meter = system.CpuMeter({"api": api.pid, "worker": worker.pid, **store_groups(ctx)})
         meter.start()
+        ops_before = store_ops(ctx)
         sent = asyncio.run(generate())
         arrived = _wait_for_pushes(emulator_url, {codes[warm + s.index] for s in sent if s.status == 200}, worker, 30)
         cpu = meter.stop()
+        ops_after = store_ops(ctx)
         rss = system.rss_mb(system.process_tree(api.pid))
         worker_rss = system.rss_mb(system.process_tree(worker.pid))
     finally:
@@ -106,6 +108,9 @@ def status_to_push(ctx: Context) -> list[Figure]:
         "worker": "arq, workers.settings",
     }
     push.extra = {"events": len(sent), "pushed": len(latencies), "missing": missing, "worker_rss_mb": worker_rss}
+    if ops_before is not None and ops_after is not None and sent:
+        # Both the API's and the worker's operations, per event (the warm-up's are not counted).
+        push.extra["store_ops_per_event"] = system.ops_per_request(ops_before, ops_after, len(sent), ctx.stack.db_name)
     if missing or failed:
         errors = Counter(s.error or f"HTTP {s.status}" for s in sent if s.status != 200)
         push.extra["event_errors"] = dict(errors.most_common(5))

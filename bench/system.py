@@ -193,3 +193,15 @@ def self_pin(cpus: set[int]) -> None:
 
 def python() -> str:
     return sys.executable
+
+
+def ops_per_request(before: dict[str, int], after: dict[str, int], requests: int, db_name: str) -> dict[str, float]:
+    """Store operations per request in each collection of `db_name`, from two readings of
+    the store's `top` counters; collections with none left out."""
+    prefix = f"{db_name}."
+    per_request = {
+        ns.removeprefix(prefix): round((count - before.get(ns, 0)) / requests, 3)
+        for ns, count in after.items()
+        if ns.startswith(prefix) and count > before.get(ns, 0)
+    }
+    return dict(sorted(per_request.items(), key=lambda item: -item[1]))

@@ -66,3 +66,29 @@ async def test_logging_out_through_the_other_process_ends_the_token_here(
         out = await other.post("/api/v1/auth/logout", headers=bearer(tokens["access_token"]))
         assert out.status_code == 204, out.text
     assert await _status_becomes(api, tokens["access_token"], 401) == 401
+
+
+async def test_a_process_trusts_a_session_it_has_seen_without_reading_it_again(
+    api: httpx.AsyncClient, make_citizen: Any
+) -> None:
+    from bson import ObjectId
+
+    from app.session_cache import CACHE
+    from models.citizen import AuthSession
+
+    citizen = await make_citizen(devices=0)
+    tokens = await sign_in(api, citizen, "phone")
+    assert CACHE.subscribed, "the API follows the revocation channel once started"
+    assert (await api.get("/api/v1/me/documents", headers=bearer(tokens["access_token"]))).status_code == 200
+    # Gone from the store behind the API's back (no revocation announced): the process still
+    # trusts what it saw, for at most SESSION_CACHE_SECONDS. This is the read it saves.
+    sessions = AuthSession.get_pymongo_collection()
+    listed = (await api.get("/api/v1/me/sessions", headers=bearer(tokens["access_token"]))).json()["items"]
+    session_id = next(s["id"] for s in listed if s["current"])
+    await sessions.delete_one({"_id": ObjectId(session_id)})
+    assert (await api.get("/api/v1/me/documents", headers=bearer(tokens["access_token"]))).status_code == 200
+    # Any revocation of it is announced, and then it ends at once.
+    from app.session_cache import announce_revoked
+
+    await announce_revoked(sessions=[session_id])
+    assert (await api.get("/api/v1/me/documents", headers=bearer(tokens["access_token"]))).status_code == 401

@@ -106,3 +106,11 @@ def test_store_url_options_are_appended_however_the_url_ends() -> None:
     assert with_options("mongodb://h:1", "maxPoolSize=5") == "mongodb://h:1/?maxPoolSize=5"
     assert with_options("mongodb://h:1/db", "w=1") == "mongodb://h:1/db?w=1"
     assert with_options("mongodb://h:1", "") == "mongodb://h:1"
+
+
+def test_store_operations_per_request_come_from_two_readings_of_top() -> None:
+    from bench.system import ops_per_request
+
+    before = {"run.documents": 100, "run.auth_sessions": 40, "other.documents": 5}
+    after = {"run.documents": 1100, "run.auth_sessions": 240, "run.citizens": 3, "other.documents": 900}
+    assert ops_per_request(before, after, 1000, "run") == {"documents": 1.0, "auth_sessions": 0.2, "citizens": 0.003}
