@@ -85,6 +85,27 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     support_lookups_per_minute: int = 20
 
 
+# Secrets whose built-in value is only for development: production refuses to start with it.
+DEV_ONLY_SECRETS = ("jwt_secret", "secrets_key", "payment_secret")
+
+
+class InsecureSettings(RuntimeError):
+    """ENVIRONMENT=production with a development default for a secret."""
+
+
+def require_production_secrets(settings: Settings) -> None:
+    """In production every secret must be set, and to something else than the dev default."""
+    if settings.environment != "production":
+        return
+    defaults = Settings()
+    unset = [name.upper() for name in DEV_ONLY_SECRETS if getattr(settings, name) == getattr(defaults, name)]
+    if unset:
+        raise InsecureSettings(
+            f"ENVIRONMENT=production, but {', '.join(unset)} still hold the development default: set each to a "
+            "long random value of its own (e.g. `openssl rand -base64 48`), then start again."
+        )
+
+
 def _env(name: str) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else None

@@ -30,7 +30,7 @@ from app.auth.service import AuthService
 from app.auth.throttle import sign_in_throttle
 from app.catalogue.controller import CatalogueController
 from app.citizens.controller import AgencyIdentityController, CitizenController
-from app.config import Settings, get_settings
+from app.config import Settings, get_settings, require_production_secrets
 from app.dossiers.controller import (
     AgencyDossierController,
     CitizenAttachmentController,
@@ -65,6 +65,7 @@ def redis_store_factory(redis_url: str) -> Callable[[str], RedisStore]:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    require_production_secrets(settings)
     quiet_chatty_loggers()
     jwt_auth = build_jwt_auth(settings)
     auth_service = AuthService(settings, jwt_auth)

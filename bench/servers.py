@@ -104,6 +104,7 @@ class Stack:
     redis_url: str
     run_id: str = field(default_factory=lambda: secrets.token_hex(4))
     jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    secrets_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     # Appended to the store's URL for the processes measured (e.g. "maxPoolSize=20").
     mongo_options: str = ""
     # A MongoDB to measure instead of the embedded store (BENCH_MONGODB_URL); the run's
@@ -149,6 +150,9 @@ class Stack:
                 "QUEUE_NAME": self.queue_name,
                 "FCM_PROJECT_ID": FCM_PROJECT_ID,
                 "JWT_SECRET": self.jwt_secret,
+                # Production refuses the development defaults (app/config.py).
+                "SECRETS_KEY": self.secrets_key,
+                "PAYMENT_SECRET": self.secrets_key[::-1],
                 "ENVIRONMENT": "production",
                 "PYTHONUNBUFFERED": "1",
             }

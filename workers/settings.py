@@ -12,7 +12,7 @@ from arq.cron import CronJob, cron
 from arq.worker import func
 
 from app import db
-from app.config import get_settings
+from app.config import get_settings, require_production_secrets
 from app.dossiers.deadlines import overdue_job
 from app.logs import configure_worker_logging
 from app.queue import PLAN_ANNOUNCEMENT, SEND_ANNOUNCEMENT_BATCH, SEND_NOTIFICATION, redis_settings
@@ -31,6 +31,7 @@ from workers.reminders import wallet_upkeep_job
 
 log = structlog.get_logger(__name__)
 settings = get_settings()
+require_production_secrets(settings)
 use_uvloop_when_run_by_arq()
 # Attempts are counted per device (workers/delivery.py), so arq's count only has to leave
 # room for them plus a few quiet-hour holds; a job that runs out anyway is queued again by the

@@ -34,3 +34,15 @@ def test_a_sealed_secret_opens_only_for_its_record_purpose_and_key(secrets_key: 
 
 def test_the_same_secret_seals_differently_each_time(secrets_key: list[str]) -> None:
     assert seal_totp_secret("staff.an", "JBSWY3DPEHPK3PXP") != seal_totp_secret("staff.an", "JBSWY3DPEHPK3PXP")
+
+
+def test_production_refuses_development_secrets_and_names_them() -> None:
+    from app.config import InsecureSettings, require_production_secrets
+
+    require_production_secrets(Settings())  # development: the defaults are fine
+    with pytest.raises(InsecureSettings) as refused:
+        require_production_secrets(Settings(environment="production", jwt_secret="a-long-random-value-0123456789"))
+    assert "SECRETS_KEY, PAYMENT_SECRET" in str(refused.value) and "JWT_SECRET" not in str(refused.value)
+    require_production_secrets(
+        Settings(environment="production", jwt_secret="j" * 40, secrets_key="s" * 40, payment_secret="p" * 40)
+    )
