@@ -79,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--queue-messages", help="notifications drained by one worker (5k; quick 1k)")
     parser.add_argument("--sizes", help="growth sizes, e.g. 10k,100k,1M (10k,100k; quick 1k,5k)")
     parser.add_argument("--growth-concurrency", type=int, default=16)
+    parser.add_argument(
+        "--growth-plans",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="explain and time the growth queries at each size (the worklist's takes minutes at 1M here)",
+    )
     parser.add_argument("--server", choices=["uvicorn", "granian"], default="uvicorn")
     parser.add_argument("--workers", type=int, default=1, help="ASGI server worker processes")
     parser.add_argument(
@@ -137,6 +143,7 @@ def build_config(args: argparse.Namespace, layout: Layout) -> Config:
         queue_messages=parse_size(str(_default(args, "queue_messages"))),
         growth_sizes=tuple(parse_sizes(str(_default(args, "sizes")))),
         growth_concurrency=args.growth_concurrency,
+        growth_plans=args.growth_plans,
         server=ServerOptions(args.server, args.workers, args.access_log),
         wrk_threads=args.wrk_threads or len(layout.load),
         profile=args.profile,

@@ -50,6 +50,7 @@ class Config:
     growth_concurrency: int
     server: ServerOptions
     wrk_threads: int
+    growth_plans: bool = True  # explain and time each query at each size (minutes at 1M on the embedded store)
     profile: bool = False  # py-spy records the server during each wrk measurement
     api_variant: str = "default"  # bench/variants.py: the API with a proposed change applied
     worker_settings: str = "workers.settings.WorkerSettings"  # or one of bench/worker_variants.py

@@ -83,8 +83,12 @@ def growth(ctx: Context) -> list[Figure]:
     try:
         services = growth_ctx.services()
         agency_code = next(s["agency_code"] for s in services if s["code"] == WORKLIST_AGENCY_SERVICE)
-        seeded = 0
+        # A store given with BENCH_MONGODB_URL/BENCH_MONGODB_DB may hold citizens already.
+        seeded = growth_ctx.db(lambda database: database["citizens"].count_documents({}))
         for size in sizes:
+            if size < seeded:
+                ctx.progress(f"  {human_size(size)}: skipped, the store holds {seeded:,} citizens already")
+                continue
             figures += _measure_size(growth_ctx, services, agency_code, seeded, size)
             seeded = size
     finally:
@@ -106,7 +110,7 @@ def _measure_size(
         tokens = await seed.citizen_tokens(database, ids, ctx.stack.jwt_secret)
         agency = await database["agencies"].find_one({"code": agency_code})
         assert agency is not None
-        plans = await explain_all(database, ids[len(ids) // 2], agency)
+        plans = await explain_all(database, ids[len(ids) // 2], agency) if ctx.config.growth_plans else {}
         counts = {n: await database[n].estimated_document_count() for n in ("citizens", "documents", "dossiers")}
         return tokens, plans, counts
 

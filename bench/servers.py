@@ -110,13 +110,16 @@ class Stack:
     # A MongoDB to measure instead of the embedded store (BENCH_MONGODB_URL); the run's
     # database in it is dropped at the end.
     external_store: str = field(default_factory=lambda: os.environ.get("BENCH_MONGODB_URL", ""))
+    # A database already there in that store (BENCH_MONGODB_DB): measured as it is (the growth
+    # scenario grows it from what it holds) and never dropped.
+    existing_db: str = field(default_factory=lambda: os.environ.get("BENCH_MONGODB_DB", ""))
     store: ManagedProcess | None = None
     emulator: ManagedProcess | None = None
     _started: list[ManagedProcess] = field(default_factory=list)
 
     @property
     def db_name(self) -> str:
-        return f"bench_{self.run_id}"
+        return self.existing_db or f"bench_{self.run_id}"
 
     @property
     def queue_name(self) -> str:
@@ -199,7 +202,7 @@ class Stack:
             proc.stop()
         self._started.clear()
         self.store = self.emulator = None
-        if self.external_store:
+        if self.external_store and not self.existing_db:
             client: MongoClient[dict[str, object]] = MongoClient(self.external_store)
             with contextlib.suppress(PyMongoError), client:
                 client.drop_database(self.db_name)
