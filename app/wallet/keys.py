@@ -15,10 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app import sealing
 from models.common import utcnow
@@ -46,39 +44,23 @@ class ActiveKey:
     private: Ed25519PrivateKey = field(repr=False)
 
 
-def _wrap_key() -> bytes:
-    # Under SECRETS_KEY (app/sealing.py): keys sealed under an earlier secret stay published
-    # and verify; `active_key` rotates to a new one it can open.
-    return sealing.purpose_key(_WRAP_PURPOSE)
-
-
-def _wrap_key_id(wrap: bytes) -> str:
-    return sealing.key_id(wrap)
-
-
-def _seal(kid: str, private: Ed25519PrivateKey, wrap: bytes) -> str:
+def _seal(kid: str, private: Ed25519PrivateKey) -> str:
     raw = private.private_bytes(
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
     )
-    nonce = secrets.token_bytes(12)
     # The kid is authenticated with it: a sealed key copied onto another record does not open.
-    return b64url_encode(nonce + AESGCM(wrap).encrypt(nonce, raw, kid.encode()))
+    # Under SECRETS_KEY (app/sealing.py): keys sealed under an earlier secret, or in the
+    # format before it, stay published and verify; `active_key` rotates to one it can open.
+    return sealing.seal(_WRAP_PURPOSE, raw, kid)
 
 
-def _unseal(key: SigningKey, wrap: bytes) -> Ed25519PrivateKey | None:
-    if key.wrap_key_id != _wrap_key_id(wrap):
-        return None
-    sealed = b64url_decode(key.private_key_sealed)
-    try:
-        raw = AESGCM(wrap).decrypt(sealed[:12], sealed[12:], key.kid.encode())
-    except InvalidTag:
-        return None
-    return Ed25519PrivateKey.from_private_bytes(raw)
+def _unseal(key: SigningKey) -> Ed25519PrivateKey | None:
+    raw = sealing.unseal(_WRAP_PURPOSE, key.private_key_sealed, key.kid)
+    return Ed25519PrivateKey.from_private_bytes(raw) if raw is not None else None
 
 
 async def create_key() -> SigningKey:
     """A new active key (older active keys keep signing until `rotate` retires them)."""
-    wrap = _wrap_key()
     now = utcnow()
     kid = f"{now:%Y%m%d}-{secrets.token_hex(4)}"
     private = Ed25519PrivateKey.generate()
@@ -86,8 +68,8 @@ async def create_key() -> SigningKey:
     key = SigningKey(
         kid=kid,
         public_key=b64url_encode(public),
-        private_key_sealed=_seal(kid, private, wrap),
-        wrap_key_id=_wrap_key_id(wrap),
+        private_key_sealed=_seal(kid, private),
+        wrap_key_id=sealing.key_id(sealing.purpose_key(_WRAP_PURPOSE)),
         created_at=now,
     )
     await key.insert()
@@ -128,12 +110,12 @@ async def active_key() -> ActiveKey:
     stored = await SigningKey.find({"state": "active"}).sort("-created_at", "-kid").first_or_none()
     if stored is None:
         stored = await create_key()
-    private = _unseal(stored, _wrap_key())
+    private = _unseal(stored)
     if private is None:
         # Sealed under another secret: it can still verify, but can no longer sign.
         log.warning("signing_key_unreadable", kid=stored.kid)
         stored, _ = await rotate()
-        private = _unseal(stored, _wrap_key())
+        private = _unseal(stored)
         assert private is not None
     active = ActiveKey(stored.kid, private)
     _active_cache = (now, active)
