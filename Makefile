@@ -86,7 +86,7 @@ redis: ## Make sure Redis answers at REDIS_URL (starts a local one, no persisten
 
 run: install ## Run the whole stack locally (API, worker, store, Redis, FCM emulator)
 	@$(redis_answers) || command -v redis-server >/dev/null || $(MAKE) redis-bin
-	$(RUN) python -m app.devrun
+	$(RUN) python -m devtools.devrun
 
 test: install redis ## Everything CI runs: lint, type checks, import contracts, tests
 	$(RUN) ruff check .

@@ -16,12 +16,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from app.devstack import DEFAULT_REDIS_URL, LOCAL_DIR, DevStackError, redis_answers
 from bench import scenarios_fanout, scenarios_growth, scenarios_http, scenarios_push, system
 from bench.context import Config, Context
 from bench.servers import Layout, ServerOptions, Stack, require_tools
 from bench.stats import Figure, add_ratios, format_table, parse_size, parse_sizes
 from bench.variants import VARIANTS
+from devtools.devstack import DEFAULT_REDIS_URL, LOCAL_DIR, DevStackError, redis_answers
 
 RESULTS = Path(__file__).parent / "results"
 # Named here, not imported: bench.worker_variants imports the worker's settings module.

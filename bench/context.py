@@ -22,12 +22,12 @@ from pymongo import MongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from app.devstack import DevStackError, ManagedProcess
 from bench import seed, system
 from bench.loadgen import Lines, run_wrk, wrk_argv
 from bench.servers import ServerOptions, Stack
 from bench.stats import Figure, summarize_profile, wrk_figure
 from bench.variants import VARIANTS
+from devtools.devstack import DevStackError, ManagedProcess
 
 T = TypeVar("T")
 

@@ -17,7 +17,6 @@ from bson import ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 
 from app.config import Settings
-from app.devstack import DevStackError, ManagedProcess
 from app.queue import enqueue_notification, open_pool
 from bench import seed, system
 from bench.context import Context, http_json
@@ -25,6 +24,7 @@ from bench.loadgen import run_wrk, wrk_argv
 from bench.scenarios_push import reset_emulator, store_groups
 from bench.servers import FCM_PROJECT_ID
 from bench.stats import Figure, WrkResult, parse_h2load, wrk_figure
+from devtools.devstack import DevStackError, ManagedProcess
 
 EMULATOR_BEARER = "local-fcm-token"
 SEND_PATH = f"/v1/projects/{FCM_PROJECT_ID}/messages:send"

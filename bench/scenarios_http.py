@@ -9,11 +9,11 @@ from typing import Any
 import redis
 from pymongo.asynchronous.database import AsyncDatabase
 
-from app.devstack import DevStackError
 from bench import seed
 from bench.context import Context, http_json
 from bench.servers import CEILING_TARGET, RAW_READ_TARGET
 from bench.stats import Figure
+from devtools.devstack import DevStackError
 
 SUBMIT_SERVICE = "RESIDENCE_REGISTRATION"
 

@@ -11,11 +11,11 @@ from typing import Any
 
 import httpx
 
-from app.devstack import DevStackError, ManagedProcess
 from bench import seed, system
 from bench.context import Context, http_json, store_ops
 from bench.loadgen import Sent, steady_rate
 from bench.stats import Figure, latency_figure, percentile
+from devtools.devstack import DevStackError, ManagedProcess
 
 EVENT_SERVICE = "RESIDENCE_REGISTRATION"
 EMULATOR_BEARER = "local-fcm-token"

@@ -1,6 +1,6 @@
 """Starting the real processes a scenario measures, each pinned to its CPU set.
 
-The building blocks are the dev stack's (`app.devstack`): the same embedded store, FCM
+The building blocks are the dev stack's (`devtools.devstack`): the same embedded store, FCM
 emulator and process groups that `make run` and the test suite use, on free ports.
 """
 
@@ -19,7 +19,8 @@ from pathlib import Path
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
-from app.devstack import (
+from bench import system
+from devtools.devstack import (
     DevStackError,
     ManagedProcess,
     free_port,
@@ -29,7 +30,6 @@ from app.devstack import (
     start_process,
     wait_until,
 )
-from bench import system
 
 CEILING_TARGET = "bench.apps:create_ceiling_app"
 RAW_READ_TARGET = "bench.apps:create_raw_read_app"

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.devstack import (
+from devtools.devstack import (
     ManagedProcess,
     free_port,
     redis_answers,

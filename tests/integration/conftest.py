@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.devstack import ManagedProcess, http_answers, start_process, wait_until
+from devtools.devstack import ManagedProcess, http_answers, start_process, wait_until
 from tests.conftest import CALLBACK_API_PORT
 from tests.support import new_national_id, new_phone, register, remember_secrets
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.devstack import ManagedProcess
+from devtools.devstack import ManagedProcess
 from tests.support import submit_residence
 
 

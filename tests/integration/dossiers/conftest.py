@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import httpx
 import pytest
 
-from app.devstack import ManagedProcess
+from devtools.devstack import ManagedProcess
 from tests.integration.conftest import AgencyHandle, CitizenHandle
 from tests.support import new_national_id, new_phone, register
 

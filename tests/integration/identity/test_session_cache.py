@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from app.devstack import ManagedProcess
+from devtools.devstack import ManagedProcess
 from tests.integration.identity.helpers import bearer
 from tests.integration.identity.test_sessions_and_lock import sign_in
 

@@ -18,7 +18,7 @@ import pytest
 import pytest_asyncio
 from firebase_admin import exceptions, messaging
 
-from notifications.emulator import make_server
+from devtools.fcm_emulator import make_server
 from notifications.fcm import FCM_BATCH_LIMIT, LOCAL_BEARER_TOKEN, FcmSender
 from notifications.push import Push, build_message
 from notifications.templates import render
@@ -300,7 +300,7 @@ def test_control_api(emulator: str) -> None:
 
 
 def test_command_line_entry_point() -> None:
-    argv = [sys.executable, "-m", "notifications.emulator", "--port", "0", "--project-id", "cli-project"]
+    argv = [sys.executable, "-m", "devtools.fcm_emulator", "--port", "0", "--project-id", "cli-project"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
         try:

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from pymongo import AsyncMongoClient
 
-from app.devstack import ManagedProcess, free_port, http_answers, start_process, start_redis, wait_until
+from devtools.devstack import ManagedProcess, free_port, http_answers, start_process, start_redis, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -119,7 +119,7 @@ def start_stack(
                 [
                     sys.executable,
                     "-m",
-                    "notifications.emulator",
+                    "devtools.fcm_emulator",
                     "--port",
                     str(port),
                     "--project-id",

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from app.devstack import free_port
+from devtools.devstack import free_port
 from notifications.fcm import FcmSender
 from notifications.push import Push
 from notifications.quota import FcmQuota

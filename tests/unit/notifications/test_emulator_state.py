@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from notifications.emulator import DEFAULT_QUOTA_RETRY_AFTER, EmulatorState
+from devtools.fcm_emulator import DEFAULT_QUOTA_RETRY_AFTER, EmulatorState
 from notifications.fcm_wire import BAD_REQUEST_TYPE, FCM_ERROR_TYPE, check_send_request
 
 AUTH = {"authorization": "Bearer local-fcm-token", "content-type": "application/json"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from notifications.emulator_state import EmulatorState
+from devtools.fcm_emulator_state import EmulatorState
 
 AUTH = {"authorization": "Bearer x"}
 

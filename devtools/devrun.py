@@ -1,10 +1,10 @@
-"""`make run` (`python -m app.devrun`): the whole system on this machine, with demo data.
+"""`make run` (`python -m devtools.devrun`): the whole system on this machine, with demo data.
 
 Starts whatever the environment does not already provide — the embedded MongoDB-compatible
 store, Redis, the local FCM emulator, the payment simulator — seeds the demo data once,
 starts the API and one worker, prints where everything is and the demo credentials, and
 stops everything it started, in reverse order, on Ctrl-C. The processes are started with
-the building blocks of `app.devstack`, as the test suite starts its own.
+the building blocks of `devtools.devstack`, as the test suite starts its own.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
 
-from app.devstack import (
+from devtools.devstack import (
     DEFAULT_REDIS_URL,
     LOCAL_DIR,
     LOCAL_HOSTS,
@@ -181,8 +181,8 @@ def _run(args: argparse.Namespace, started: list[ManagedProcess]) -> int:
 
     fcm_url: str | None = None
     if not env.get("FCM_CREDENTIALS") and not env.get("FCM_ENDPOINT"):
-        if importlib.util.find_spec("notifications.emulator") is None:
-            _out("warning: notifications.emulator is missing; pushes have nowhere to go.")
+        if importlib.util.find_spec("devtools.fcm_emulator") is None:
+            _out("warning: devtools.fcm_emulator is missing; pushes have nowhere to go.")
         else:
             _out("Starting the local FCM emulator ...")
             fcm = start_fcm_emulator(project_id=env["FCM_PROJECT_ID"], log_path=LOG_DIR / "fcm.log")
@@ -229,7 +229,7 @@ def _stop_all(started: list[ManagedProcess]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m app.devstack", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m devtools.devrun", description=__doc__)
     parser.add_argument("--api-port", type=int, default=int(os.environ.get("API_PORT", "8000")))
     args = parser.parse_args(argv)
 

@@ -1,11 +1,11 @@
 """The project's local FCM emulator: FCM HTTP v1's send call, plus a control API for tests.
 
-    python -m notifications.emulator --host 127.0.0.1 --port 8787 --project-id cwallet-local
+    python -m devtools.fcm_emulator --host 127.0.0.1 --port 8787 --project-id cwallet-local
 
 It answers `POST /v1/projects/{id}/messages:send` the way FCM does (auth, project, message
 shape, FCM's error bodies), keeps what it accepted, and can be told to fail a token.
 The send call is served over HTTP/1.1 and over HTTP/2 with prior knowledge (h2c), on the
-same port (notifications/emulator_h2.py), as firebase-admin's async client speaks HTTP/2.
+same port (devtools/fcm_emulator_h2.py), as firebase-admin's async client speaks HTTP/2.
 
 Control API (JSON), for tests and the dev stack:
     GET    /emulator/health
@@ -39,8 +39,8 @@ from litestar.datastructures import State
 from litestar.exceptions import ValidationException
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from notifications.emulator_h2 import sniffing_protocol
-from notifications.emulator_state import DEFAULT_QUOTA_RETRY_AFTER, EmulatorState, SendAnswer
+from devtools.fcm_emulator_h2 import sniffing_protocol
+from devtools.fcm_emulator_state import DEFAULT_QUOTA_RETRY_AFTER, EmulatorState, SendAnswer
 
 __all__ = ["DEFAULT_QUOTA_RETRY_AFTER", "EmulatorState", "SendAnswer", "create_emulator_app", "make_server"]
 
@@ -197,7 +197,7 @@ def make_server(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m notifications.emulator",
+        prog="python -m devtools.fcm_emulator",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -1,6 +1,6 @@
 """The local processes of the development stack, started and stopped one by one.
 
-`make run` (`app/devrun.py`) puts them together. The building blocks (`free_port`,
+`make run` (`devtools/devrun.py`) puts them together. The building blocks (`free_port`,
 `redis_answers`, `start_embedded_mongo`, `start_fcm_emulator`, `start_redis`,
 `start_process`, `ManagedProcess`) are importable so the test suite and the benchmarks
 start their real servers the same way. Each child runs in a process group of
@@ -237,7 +237,7 @@ def start_embedded_mongo(
     # ~/.secantus/secantusd.toml and /etc/secantus/secantusd.toml.
     config = data_dir / "secantusd.toml"
     if not config.exists():
-        config.write_text("# Written by app.devstack; command-line flags set everything.\n")
+        config.write_text("# Written by devtools.devstack; command-line flags set everything.\n")
     log = log_path or data_dir / "secantusd.log"
     for attempt in range(3):
         chosen = port or free_port()
@@ -284,14 +284,14 @@ def start_fcm_emulator(
     log_path: Path | None = None,
     timeout: float = 30.0,
 ) -> ManagedProcess:
-    """Start the local FCM emulator (`python -m notifications.emulator`); wait for health.
+    """Start the local FCM emulator (`python -m devtools.fcm_emulator`); wait for health.
 
     Without `log_path` the log goes to a new temporary directory (never the dev stack's).
     """
     chosen = port or free_port()
     url = f"http://127.0.0.1:{chosen}"
     argv = [
-        sys.executable, "-m", "notifications.emulator",
+        sys.executable, "-m", "devtools.fcm_emulator",
         "--host", "127.0.0.1", "--port", str(chosen), "--project-id", project_id,
     ]  # fmt: skip
     health = f"{url}/emulator/health"
@@ -306,13 +306,13 @@ def start_payment_simulator(
     log_path: Path | None = None,
     timeout: float = 30.0,
 ) -> ManagedProcess:
-    """Start the local payment provider (`python -m app.payments.simulator`); wait for health.
+    """Start the local payment provider (`python -m devtools.payment_simulator`); wait for health.
 
     The shared secret goes through the environment, not the command line.
     """
     chosen = port or free_port()
     url = f"http://127.0.0.1:{chosen}"
-    argv = [sys.executable, "-m", "app.payments.simulator", "--host", "127.0.0.1", "--port", str(chosen)]
+    argv = [sys.executable, "-m", "devtools.payment_simulator", "--host", "127.0.0.1", "--port", str(chosen)]
     log = log_path or Path(tempfile.mkdtemp(prefix="cwallet-pay-")) / "payments.log"
     proc = start_process("payment-simulator", argv, {**os.environ, "PAYMENT_SECRET": secret}, log, url=url)
     try:

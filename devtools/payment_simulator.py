@@ -1,6 +1,6 @@
 """A local payment provider for `make run` and the tests, in the manner of VNPay-style gateways.
 
-    PAYMENT_SECRET=... python -m app.payments.simulator --host 127.0.0.1 --port 8788
+    PAYMENT_SECRET=... python -m devtools.payment_simulator --host 127.0.0.1 --port 8788
 
 The merchant (us) sends the citizen to a signed pay link; the provider checks the signature,
 takes the payment and calls the merchant's notify URL back with a body signed by HMAC-SHA256
@@ -176,7 +176,7 @@ def create_simulator_app(secret: str) -> Litestar:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m app.payments.simulator", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m devtools.payment_simulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8788)
     args = parser.parse_args(argv)

@@ -25,7 +25,7 @@ import h2.settings
 from notifications.fcm_wire import error_body
 
 if TYPE_CHECKING:
-    from notifications.emulator_state import EmulatorState, SendAnswer
+    from devtools.fcm_emulator_state import EmulatorState, SendAnswer
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 SEND_PATH = re.compile(r"/v1/projects/([^/]+)/messages:send")

@@ -1,6 +1,6 @@
 """What the FCM emulator knows: accepted messages, attempts, faults per token, and how it
 answers one send call the way FCM does. Safe to read from another thread; the HTTP/1.1 app
-(notifications/emulator.py) and the HTTP/2 handler (notifications/emulator_h2.py) share it."""
+(devtools/fcm_emulator.py) and the HTTP/2 handler (devtools/fcm_emulator_h2.py) share it."""
 
 import json
 import threading
