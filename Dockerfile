@@ -1,6 +1,11 @@
 # syntax=docker/dockerfile:1.7
-# One image for the API (default CMD) and the worker (`arq workers.settings.WorkerSettings`).
-ARG PYTHON_IMAGE=python:3.11-slim
+# One image for the API (default CMD) and the worker (`arq workers.settings.WorkerSettings`),
+# holding only what production imports: the project installed as a wheel (app, models,
+# workers, notifications) and its runtime dependencies, without the dev and bench groups
+# (no embedded store, no test tools). The `devtools` stage adds the FCM emulator and the
+# payment simulator for `docker compose` on a laptop; production never runs it.
+# Exact tag (bump on purpose; add its @sha256 digest where your registry mirrors it).
+ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
 
 # --- builder: the locked dependencies into /app/.venv ------------------------------------
 FROM ${PYTHON_IMAGE} AS builder
@@ -15,19 +20,19 @@ WORKDIR /app
 RUN --mount=type=cache,target=/root/.cache/uv \
     --mount=type=bind,source=uv.lock,target=uv.lock \
     --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
-    uv sync --frozen --no-dev --no-install-project
-COPY . /app
+    uv sync --frozen --no-dev --no-group bench --no-install-project
+COPY . /src
+# The project as a wheel, not an editable link to the sources: /src stays in this stage.
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev \
-    && python -m compileall -q app models workers notifications
+    uv sync --frozen --no-dev --no-group bench --no-editable --project /src
 
 # --- runtime -----------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --create-home --home-dir /home/app \
        --shell /usr/sbin/nologin app
-# Code and venv stay owned by root: the service user can read them, not change them.
-COPY --from=builder /app /app
+# The venv stays owned by root: the service user can read it, not change it.
+COPY --from=builder /app/.venv /app/.venv
 WORKDIR /app
 ENV PATH="/app/.venv/bin:${PATH}" \
     PYTHONUNBUFFERED=1 \
@@ -41,4 +46,13 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
 # no access log of its own: the app logs every request already, without query strings.
 # Why: docs/decisions/ (ASGI server), figures from `make bench`.
 ENV WEB_CONCURRENCY=1
+# The graceful shutdown (20 s) fits inside the stop grace docker-compose.yml gives the API (30 s).
 CMD ["uvicorn", "--factory", "app.main:create_app", "--host", "0.0.0.0", "--port", "8000", "--timeout-graceful-shutdown", "20", "--no-access-log"]
+
+# --- devtools: the local FCM emulator and payment simulator (docker compose on a laptop) --
+FROM runtime AS devtools
+COPY devtools /app/devtools
+CMD ["python", "-m", "devtools.fcm_emulator", "--host", "0.0.0.0", "--port", "9099"]
+
+# The default target stays the production image.
+FROM runtime

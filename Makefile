@@ -37,12 +37,13 @@ endef
 export REDIS_PROBE
 redis_answers = $(PYTHON) -c "$$REDIS_PROBE" "$(REDIS_URL)" >/dev/null
 
-.PHONY: help install uv-bin redis redis-bin run test pytest lint format bench bench-tools clean
+.PHONY: help install uv-bin redis redis-bin tools-bin run test pytest lint format bench bench-tools clean
 
 help: ## Show this list
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-9s %s\n", $$1, $$2}'
 	@echo "  Variables: REDIS_URL=$(REDIS_URL)  PYTEST_ARGS='-k name -x'  API_PORT=8000"
+	@echo "  While 'make run' is up, a second terminal: source .local/stack.env (URLs), uv run cwallet ..."
 
 uv-bin:
 	@if [ -z "$(UV)" ]; then \
@@ -55,6 +56,8 @@ uv-bin:
 install: uv-bin ## Install uv if missing, then the locked dependencies into .venv
 	@test -n "$(UV)" || { echo "uv is still not found after pip installed it" >&2; exit 1; }
 	$(UV) sync --frozen
+	@command -v uv >/dev/null || echo "note: uv is at $(UV), not on your PATH. For the README's" \
+		"\`uv run ...\` commands: export PATH=\"$(dir $(UV)):\$$PATH\" (or add that line to ~/.profile)."
 
 redis-bin: # install redis-server with apt-get when it is missing (root or sudo needed)
 	@command -v redis-server >/dev/null && exit 0; \
@@ -67,6 +70,16 @@ redis-bin: # install redis-server with apt-get when it is missing (root or sudo 
 	echo "Installing redis-server with apt-get ..."; \
 	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
 		--no-install-recommends redis-server >/dev/null
+
+tools-bin: # install jq and curl (the README's walkthrough uses them) with apt-get when missing
+	@command -v jq >/dev/null && command -v curl >/dev/null && exit 0; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else echo "note: the README's walkthrough needs jq and curl: apt-get install jq curl" >&2; exit 0; fi; \
+	command -v apt-get >/dev/null || { echo "note: the README's walkthrough needs jq and curl" >&2; exit 0; }; \
+	echo "Installing jq and curl with apt-get ..."; \
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
+		--no-install-recommends jq curl >/dev/null
 
 redis: ## Make sure Redis answers at REDIS_URL (starts a local one, no persistence, if not)
 	@if $(redis_answers); then echo "Redis answers at $(REDIS_URL)"; exit 0; fi; \
@@ -84,18 +97,18 @@ redis: ## Make sure Redis answers at REDIS_URL (starts a local one, no persisten
 	else echo "Redis did not start; last lines of $(LOCAL)/redis.log:" >&2; \
 		tail -n 20 $(LOCAL)/redis.log >&2 || true; exit 1; fi
 
-run: install ## Run the whole stack locally (API, worker, store, Redis, FCM emulator)
+run: install tools-bin ## Run the whole stack locally (API, worker, store, Redis, FCM emulator); ~1 min to start
 	@$(redis_answers) || command -v redis-server >/dev/null || $(MAKE) redis-bin
 	$(RUN) python -m devtools.devrun
 
-test: install redis ## Everything CI runs: lint, type checks, import contracts, tests
-	$(RUN) ruff check .
-	$(RUN) mypy
-	$(RUN) lint-imports
-	$(RUN) pytest $(PYTEST_ARGS)
+# Redis: used when one answers at REDIS_URL, else started for the run and stopped at its end.
+test: install tools-bin ## Everything CI runs: lint, types, import contracts, tests (~7-10 min on 2 cores)
+	@$(redis_answers) || command -v redis-server >/dev/null || $(MAKE) redis-bin
+	$(RUN) python -m devtools.checks $(PYTEST_ARGS)
 
-pytest: install redis ## Only the tests (PYTEST_ARGS='-k name -x' to narrow)
-	$(RUN) pytest $(PYTEST_ARGS)
+pytest: install tools-bin ## Only the tests (PYTEST_ARGS='-k name -x' to narrow)
+	@$(redis_answers) || command -v redis-server >/dev/null || $(MAKE) redis-bin
+	$(RUN) python -m devtools.checks --only-pytest $(PYTEST_ARGS)
 
 lint: install ## ruff, mypy and the import contracts
 	$(RUN) ruff check .

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shlex
 from functools import lru_cache
+from pathlib import Path
 
 import msgspec
 
@@ -104,6 +106,13 @@ def require_production_secrets(settings: Settings) -> None:
             f"ENVIRONMENT=production, but {', '.join(unset)} still hold the development default: set each to a "
             "long random value of its own (e.g. `openssl rand -base64 48`), then start again."
         )
+    # Without a service account the sender skips Google's token: real FCM would refuse every
+    # push. Only a push server named on purpose (FCM_ENDPOINT, e.g. the emulator) needs none.
+    if not settings.fcm_credentials and not settings.fcm_endpoint:
+        raise InsecureSettings(
+            "ENVIRONMENT=production, but FCM_CREDENTIALS is not set: point it at the Firebase service-account "
+            "JSON (or set FCM_ENDPOINT to a push server of your own, such as the FCM emulator), then start again."
+        )
 
 
 def _env(name: str) -> str | None:
@@ -111,11 +120,32 @@ def _env(name: str) -> str | None:
     return value if value not in (None, "") else None
 
 
+def running_dev_stack() -> dict[str, str]:
+    """The settings of the `make run` of this checkout, from `.local/stack.env` (written by
+    devtools/devrun.py), so that `cwallet ...` in a second terminal finds the running stack.
+
+    Never in production: only when ENVIRONMENT is unset or `development`, only while the file
+    exists and the stack that wrote it still runs; an installed wheel has no such file. Each
+    variable set in the environment still wins over the file.
+    """
+    if (_env("ENVIRONMENT") or "development") != "development":
+        return {}
+    local = _env("CWALLET_LOCAL_DIR") or Path(__file__).resolve().parent.parent / ".local"
+    try:
+        text = (Path(local) / "stack.env").read_text()
+        values = dict(line.split("=", 1) for line in shlex.split(text, comments=True))
+        os.kill(int(values["CWALLET_STACK_PID"]), 0)  # raises when that stack has stopped
+    except (OSError, ValueError, KeyError):
+        return {}
+    return values
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     raw: dict[str, object] = {}
+    stack = running_dev_stack()
     for field in msgspec.structs.fields(Settings):
-        value = _env(field.name.upper())
+        value = _env(field.name.upper()) or stack.get(field.name.upper())
         if value is not None:
             raw[field.name] = value
     # Environment values are strings; msgspec converts "15" to 15 with strict=False.

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from app.config import running_dev_stack
 from bench import scenarios_fanout, scenarios_growth, scenarios_http, scenarios_push, system
 from bench.context import Config, Context
 from bench.servers import Layout, ServerOptions, Stack, require_tools
@@ -185,7 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = select(args.scenarios)
     layout = build_layout(args)
     config = build_config(args, layout)
-    redis_url = os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
+    # REDIS_URL, else the Redis of a running `make run` (.local/stack.env), else the default.
+    redis_url = os.environ.get("REDIS_URL") or running_dev_stack().get("REDIS_URL", DEFAULT_REDIS_URL)
     try:
         require_tools()
     except DevStackError as exc:

@@ -3,8 +3,11 @@
 Starts whatever the environment does not already provide — the embedded MongoDB-compatible
 store, Redis, the local FCM emulator, the payment simulator — seeds the demo data once,
 starts the API and one worker, prints where everything is and the demo credentials, and
-stops everything it started, in reverse order, on Ctrl-C. The processes are started with
-the building blocks of `devtools.devstack`, as the test suite starts its own.
+stops everything it started, in reverse order, on Ctrl-C or SIGTERM. A part that crashes is
+started again with backoff (`devtools/supervisor.py`); if this supervisor is killed outright,
+its parts end with it (`devstack.start_process`). The settings of the running stack go to
+`.local/stack.env`, which the `cwallet` CLI (through `app/config.py`) and the benchmark read
+when a variable is unset, and which a shell can `source` for the URLs.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import importlib.util
 import json
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import subprocess
@@ -30,8 +34,10 @@ from devtools.devstack import (
     LOCAL_HOSTS,
     LOG_DIR,
     REPO_ROOT,
+    STACK_FILE,
     DevStackError,
     ManagedProcess,
+    die_with_parent,
     http_answers,
     port_is_free,
     redis_answers,
@@ -42,6 +48,17 @@ from devtools.devstack import (
     start_redis,
     wait_until,
 )
+from devtools.supervisor import Part, check_once
+
+# Preferred ports of the local emulators (the config's defaults); another is picked, and
+# printed, when one is taken.
+FCM_EMULATOR_PORT = 8787
+PAYMENT_SIMULATOR_PORT = 8788
+# What `.local/stack.env` holds besides the URLs: the settings a second terminal needs.
+SHARED_SETTINGS = (
+    "ENVIRONMENT", "MONGODB_URL", "MONGODB_DB", "REDIS_URL", "QUEUE_NAME", "FCM_PROJECT_ID", "FCM_ENDPOINT",
+    "JWT_SECRET", "SECRETS_KEY", "PAYMENT_PROVIDER_URL", "PAYMENT_SECRET", "PAYMENT_NOTIFY_URL",
+)  # fmt: skip
 
 
 class _Stop(BaseException):
@@ -80,16 +97,41 @@ def _local_secret(name: str) -> str:
     return secret
 
 
-def _ensure_redis(env: dict[str, str], started: list[ManagedProcess]) -> str:
+def _ensure_redis(env: dict[str, str], started: list[Part]) -> str:
     url = env.setdefault("REDIS_URL", DEFAULT_REDIS_URL)
     if redis_answers(url):
+        _out(f"Redis already answers at {_redact(url)}: using it (not started here, so it keeps running after).")
         return url
     parts = urlsplit(url)
     if parts.scheme not in ("redis", "") or (parts.hostname or "localhost") not in LOCAL_HOSTS:
         raise DevStackError(f"Redis at {url} does not answer, and it is not one we can start.")
-    _out(f"Redis at {url} does not answer: starting redis-server on port {parts.port or 6379}.")
-    started.append(start_redis(parts.port or 6379, log_path=LOG_DIR / "redis.log"))
+    port = parts.port or 6379
+    _out(f"Redis at {url} does not answer: starting redis-server on port {port} (stopped with the stack).")
+    started.append(Part(start_redis(port, log_path=LOG_DIR / "redis.log")))
+    started[-1].restart = lambda: start_redis(port, log_path=LOG_DIR / "redis.log")
     return url
+
+
+def _preferred_port(port: int, what: str) -> int | None:
+    """`port` when it is free; None (any free port) with a note when it is taken."""
+    if port_is_free(port):
+        return port
+    _out(f"Port {port} is taken: the {what} gets another one (printed below and in {STACK_FILE}).")
+    return None
+
+
+def write_stack_file(env: Mapping[str, str], urls: Mapping[str, str], parts: Sequence[Part]) -> None:
+    """`.local/stack.env`: KEY='value' lines a shell can `source` (nothing is exported) and
+    app/config.py reads; CWALLET_STACK_PID tells whether the stack that wrote it still runs."""
+    values = {**{k: env[k] for k in SHARED_SETTINGS if env.get(k)}, **urls, "CWALLET_STACK_PID": str(os.getpid())}
+    values |= {f"CWALLET_PID_{p.name.upper().replace('-', '_')}": str(p.proc.pid) for p in parts}
+    lines = ["# Written by `make run` (devtools/devrun.py) while it runs; deleted when it stops."]
+    lines += [f"{key}={shlex.quote(value)}" for key, value in values.items()]
+    STACK_FILE.parent.mkdir(parents=True, exist_ok=True)
+    partial = STACK_FILE.with_suffix(".tmp")
+    partial.touch(mode=0o600)  # it holds the stack's secrets, like .local/jwt_secret
+    partial.write_text("\n".join(lines) + "\n")
+    partial.replace(STACK_FILE)
 
 
 def _seed(env: Mapping[str, str]) -> str:
@@ -137,33 +179,45 @@ def _banner(api: str, fcm: str | None, env: Mapping[str, str], creds: str) -> st
     ]
     if fcm:
         lines += [f"  FCM emulator   {fcm}", f"  Sent pushes    {fcm}/emulator/messages"]
+    else:
+        lines.append(f"  FCM            {env.get('FCM_ENDPOINT') or 'real Firebase (FCM_CREDENTIALS is set)'}")
     if env.get("PAYMENT_PROVIDER_URL"):
         lines.append(f"  Payments       {env['PAYMENT_PROVIDER_URL']}  (callbacks: /simulator/callbacks)")
-    else:
-        lines.append("  FCM            real Firebase (FCM_CREDENTIALS is set)")
     lines += [
         f"  Logs           {LOG_DIR}/*.log",
         "",
         "  Demo credentials (cwallet seed-demo):",
         *["    " + line for line in creds.splitlines()],
         "",
-        "  Ctrl-C stops everything.",
+        "  In a second terminal, in this directory:",
+        f"    source {_shown(STACK_FILE)}    # sets $API_URL, $FCM_EMULATOR_URL, $PAYMENT_SIMULATOR_URL",
+        "    uv run cwallet ...            # finds this stack by itself (README: the flow with curl)",
+        "",
+        "  A part that crashes is started again. Ctrl-C stops everything.",
         rule,
     ]
     return "\n".join(lines)
 
 
-def _supervise(children: list[ManagedProcess]) -> int:
+def _shown(path: Path) -> str:
+    """`path` relative to the working directory when it is under it (as the README writes it)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _supervise(parts: list[Part], env: Mapping[str, str], urls: Mapping[str, str]) -> int:
     while True:
-        for child in children:
-            if not child.alive():
-                _out(f"\n{child.name} exited unexpectedly (code {child.popen.returncode}).")
-                _out(f"--- last lines of {child.log_path} ---\n{child.log_tail()}")
-                return 1
-        time.sleep(0.5)
+        pids = [p.proc.pid for p in parts]
+        if not check_once(parts, _out):
+            return 1
+        if pids != [p.proc.pid for p in parts]:
+            write_stack_file(env, urls, parts)
+        time.sleep(0.5)  # the polling period of a supervisor, not a wait for a condition
 
 
-def _run(args: argparse.Namespace, started: list[ManagedProcess]) -> int:
+def _run(args: argparse.Namespace, started: list[Part]) -> int:
     env = dict(os.environ)
     env.setdefault("ENVIRONMENT", "development")
     env.setdefault("FCM_PROJECT_ID", "cwallet-local")
@@ -175,7 +229,10 @@ def _run(args: argparse.Namespace, started: list[ManagedProcess]) -> int:
     if not env.get("MONGODB_URL"):
         _out("Starting the embedded document store (SecantusDB) ...")
         mongo = start_embedded_mongo(LOCAL_DIR / "mongo", log_path=LOG_DIR / "mongo.log")
-        started.append(mongo)
+        mongo_port = urlsplit(mongo.url or "").port
+        started.append(
+            Part(mongo, lambda: start_embedded_mongo(LOCAL_DIR / "mongo", mongo_port, log_path=mongo.log_path))
+        )
         env["MONGODB_URL"] = mongo.url or ""
     _ensure_redis(env, started)
 
@@ -185,8 +242,10 @@ def _run(args: argparse.Namespace, started: list[ManagedProcess]) -> int:
             _out("warning: devtools.fcm_emulator is missing; pushes have nowhere to go.")
         else:
             _out("Starting the local FCM emulator ...")
-            fcm = start_fcm_emulator(project_id=env["FCM_PROJECT_ID"], log_path=LOG_DIR / "fcm.log")
-            started.append(fcm)
+            project, fcm_log = env["FCM_PROJECT_ID"], LOG_DIR / "fcm.log"
+            fcm = start_fcm_emulator(_preferred_port(FCM_EMULATOR_PORT, "FCM emulator"), project, log_path=fcm_log)
+            fcm_port = urlsplit(fcm.url or "").port
+            started.append(Part(fcm, lambda: start_fcm_emulator(fcm_port, project, log_path=fcm_log)))
             fcm_url = env["FCM_ENDPOINT"] = fcm.url or ""
     if not env.get("JWT_SECRET"):
         env["JWT_SECRET"] = _local_secret("jwt_secret")
@@ -194,9 +253,12 @@ def _run(args: argparse.Namespace, started: list[ManagedProcess]) -> int:
         env["SECRETS_KEY"] = _local_secret("secrets_key")
     if not env.get("PAYMENT_PROVIDER_URL"):
         _out("Starting the local payment simulator ...")
-        env.setdefault("PAYMENT_SECRET", secrets.token_urlsafe(32))
-        pay = start_payment_simulator(env["PAYMENT_SECRET"], log_path=LOG_DIR / "payments.log")
-        started.append(pay)
+        pay_secret = env.setdefault("PAYMENT_SECRET", secrets.token_urlsafe(32))
+        pay_log = LOG_DIR / "payments.log"
+        pay_port = _preferred_port(PAYMENT_SIMULATOR_PORT, "payment simulator")
+        pay = start_payment_simulator(pay_secret, pay_port, log_path=pay_log)
+        pay_port = urlsplit(pay.url or "").port
+        started.append(Part(pay, lambda: start_payment_simulator(pay_secret, pay_port, log_path=pay_log)))
         env["PAYMENT_PROVIDER_URL"] = pay.url or ""
         env.setdefault("PAYMENT_NOTIFY_URL", f"http://127.0.0.1:{args.api_port}/api/v1/payments/callback")
 
@@ -207,21 +269,34 @@ def _run(args: argparse.Namespace, started: list[ManagedProcess]) -> int:
     _out("Starting the API and a worker ...")
     api_argv = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app",
                 "--host", "127.0.0.1", "--port", str(args.api_port)]  # fmt: skip
-    api = start_process("api", api_argv, env, LOG_DIR / "api.log", url=api_url)
-    started.append(api)
+
+    def start_api() -> ManagedProcess:
+        api = start_process("api", api_argv, env, LOG_DIR / "api.log", url=api_url)
+        try:
+            wait_until(api, lambda: http_answers(f"{api_url}/health/live"), "/health/live", 60)
+        except BaseException:
+            api.stop()
+            raise
+        return api
+
     worker_argv = [sys.executable, "-m", "arq", "workers.settings.WorkerSettings"]
-    started.append(start_process("worker", worker_argv, env, LOG_DIR / "worker.log"))
-    wait_until(api, lambda: http_answers(f"{api_url}/health/live"), "/health/live", 60)
+    started.append(Part(start_api(), start_api))
+    started.append(Part(start_process("worker", worker_argv, env, LOG_DIR / "worker.log")))
+    started[-1].restart = lambda: start_process("worker", worker_argv, env, LOG_DIR / "worker.log")
 
+    urls = {"API_URL": api_url, "FCM_EMULATOR_URL": fcm_url or "", "PAYMENT_SIMULATOR_URL": env["PAYMENT_PROVIDER_URL"]}
+    write_stack_file(env, {k: v for k, v in urls.items() if v}, started)
     _out(_banner(api_url, fcm_url, env, creds))
-    return _supervise(started)
+    return _supervise(started, env, urls)
 
 
-def _stop_all(started: list[ManagedProcess]) -> None:
+def _stop_all(started: list[Part]) -> None:
+    STACK_FILE.unlink(missing_ok=True)
     if not started:
         return
     _out("Stopping " + ", ".join(p.name for p in reversed(started)) + " ...")
-    for proc in reversed(started):
+    for part in reversed(started):
+        proc = part.proc
         code = proc.stop()
         # uvicorn re-raises the SIGTERM it handled, so -15 after a clean shutdown is normal.
         note = "" if code in (0, -signal.SIGTERM) else f" (exit code {code})"
@@ -233,7 +308,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--api-port", type=int, default=int(os.environ.get("API_PORT", "8000")))
     args = parser.parse_args(argv)
 
-    started: list[ManagedProcess] = []
+    # `make run` starts this through `uv run`: if that is killed outright, stop cleanly too.
+    die_with_parent(os.getppid())()
+    started: list[Part] = []
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _on_signal)
     code = 0

@@ -11,6 +11,8 @@ signals only the group it created, never anything else.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import functools
 import os
 import shutil
@@ -33,10 +35,36 @@ import redis
 from pymongo.errors import PyMongoError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-LOCAL_DIR = REPO_ROOT / ".local"
+# Local data, logs and secrets; CWALLET_LOCAL_DIR moves them (the suite's own `make run` does).
+LOCAL_DIR = Path(os.environ.get("CWALLET_LOCAL_DIR") or REPO_ROOT / ".local")
+# The running stack's settings, for a second terminal; app/config.py reads the same file.
+STACK_FILE = LOCAL_DIR / "stack.env"
 LOG_DIR = LOCAL_DIR / "logs"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+# prctl(2): the child gets this signal when the thread that started it dies, SIGKILL included.
+_PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True) if sys.platform == "linux" else None
+
+
+def die_with_parent(parent_pid: int) -> Callable[[], None]:
+    """A preexec_fn: SIGTERM this child as soon as its parent dies, however the parent ends.
+
+    Ctrl-C and SIGTERM reach the supervisor, which stops its children itself; SIGKILL (or a
+    crash) gives it no chance to, so the kernel does it. If the parent died before prctl ran,
+    the child is already an orphan and ends at once. Linux only; elsewhere a no-op.
+    """
+
+    def preexec() -> None:
+        if _LIBC is None:
+            return
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent_pid:
+            os._exit(1)
+
+    return preexec
 
 
 class DevStackError(RuntimeError):
@@ -199,7 +227,12 @@ def start_process(
     url: str | None = None,
     cwd: Path = REPO_ROOT,
 ) -> ManagedProcess:
-    """Start `argv` in a new session (its own process group), output to `log_path`."""
+    """Start `argv` in a new session (its own process group), output to `log_path`.
+
+    The child ends when the thread that started it ends (PR_SET_PDEATHSIG): a supervisor or
+    a test run that is killed leaves no server behind. So start long-lived children from a
+    thread that lives as long as they should (the main thread, or a pool kept open).
+    """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_file = log_path.open("wb")
     child_env = dict(os.environ if env is None else env)
@@ -213,6 +246,7 @@ def start_process(
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent(os.getpid()),  # prctl only: safe between fork and exec
         )
     except OSError as exc:
         log_file.close()

@@ -17,7 +17,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devtools.devstack import (
+# A `make run` up in this checkout must not lend the suite its settings (app/config.py reads
+# its .local/stack.env when a variable is unset): the suite's processes look elsewhere.
+os.environ["CWALLET_LOCAL_DIR"] = str(Path(__file__).resolve().parents[1] / ".local" / "test-logs" / "no-stack")
+
+from devtools.devstack import (  # after the line above: LOCAL_DIR reads it
     ManagedProcess,
     free_port,
     redis_answers,

@@ -44,5 +44,11 @@ def test_production_refuses_development_secrets_and_names_them() -> None:
         require_production_secrets(Settings(environment="production", jwt_secret="a-long-random-value-0123456789"))
     assert "SECRETS_KEY, PAYMENT_SECRET" in str(refused.value) and "JWT_SECRET" not in str(refused.value)
     require_production_secrets(
-        Settings(environment="production", jwt_secret="j" * 40, secrets_key="s" * 40, payment_secret="p" * 40)
+        Settings(
+            environment="production",
+            jwt_secret="j" * 40,
+            secrets_key="s" * 40,
+            payment_secret="p" * 40,
+            fcm_credentials="/run/secrets/fcm.json",
+        )
     )
