@@ -284,8 +284,12 @@ def _run(args: argparse.Namespace, started: list[Part]) -> int:
     started.append(Part(start_process("worker", worker_argv, env, LOG_DIR / "worker.log")))
     started[-1].restart = lambda: start_process("worker", worker_argv, env, LOG_DIR / "worker.log")
 
-    urls = {"API_URL": api_url, "FCM_EMULATOR_URL": fcm_url or "", "PAYMENT_SIMULATOR_URL": env["PAYMENT_PROVIDER_URL"]}
-    write_stack_file(env, {k: v for k, v in urls.items() if v}, started)
+    urls = {"API_URL": api_url}
+    if fcm_url:
+        urls["FCM_EMULATOR_URL"] = fcm_url
+    if any(p.name == "payment-simulator" for p in started):
+        urls["PAYMENT_SIMULATOR_URL"] = env["PAYMENT_PROVIDER_URL"]
+    write_stack_file(env, urls, started)
     _out(_banner(api_url, fcm_url, env, creds))
     return _supervise(started, env, urls)
 
