@@ -41,6 +41,7 @@ from app.errors import EXCEPTION_HANDLERS
 from app.guardians.controller import GuardianController
 from app.health.controller import HealthController
 from app.inbox.controller import InboxController, NotificationPreferencesController
+from app.inbox.flushing import FlushOwedOutboxes
 from app.logs import quiet_chatty_loggers, structlog_config
 from app.metrics.controller import MetricsController, PushFiguresController
 from app.payments.controller import CitizenPaymentController, PaymentCallbackController
@@ -146,6 +147,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             PrometheusConfig(app_name="cwallet", prefix="cwallet", group_path=True).middleware,
             CitizenChangeAudit(),
+            # The pushes a request's changes owe are queued once, here, before its answer leaves.
+            FlushOwedOutboxes(),
             # Failed sign-ins per account and per address, counted in the Redis store.
             sign_in_throttle(settings).middleware,
         ],
