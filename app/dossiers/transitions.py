@@ -22,7 +22,7 @@ from typing import Any
 from app.dossiers import store
 from app.errors import AppError, Text
 from app.inbox import flushing
-from models.catalogue import Service
+from models.catalogue import ServiceData
 from models.common import utcnow
 from models.dossier import Dossier, HistoryEntry, OutboxEntry
 from models.dossier_status import DEFAULT_TABLE, Actor, DossierStatus, StatusTable, allowed_next
@@ -42,20 +42,22 @@ class Move:
     notice_key: str | None = None
 
 
-def table_of(service: Service | None) -> StatusTable:
+def table_of(service: ServiceData | None) -> StatusTable:
     return service.table() if service is not None else DEFAULT_TABLE
 
 
-def allowed(service: Service | None, actor: Actor, current: DossierStatus) -> list[str]:
+def allowed(service: ServiceData | None, actor: Actor, current: DossierStatus) -> list[str]:
     """The moves this procedure's table lets `actor` make from `current`, sorted."""
     return sorted(s.value for s in allowed_next(actor, current, table_of(service)))
 
 
-def allows(service: Service | None, actor: Actor, current: DossierStatus, target: DossierStatus) -> bool:
+def allows(service: ServiceData | None, actor: Actor, current: DossierStatus, target: DossierStatus) -> bool:
     return target in allowed_next(actor, current, table_of(service))
 
 
-def move_not_allowed(service: Service | None, actor: Actor, current: DossierStatus, target: DossierStatus) -> AppError:
+def move_not_allowed(
+    service: ServiceData | None, actor: Actor, current: DossierStatus, target: DossierStatus
+) -> AppError:
     """The 409 that names the moves this procedure allows from where the dossier is."""
     moves = allowed(service, actor, current)
     return AppError(
@@ -73,7 +75,7 @@ def move_not_allowed(service: Service | None, actor: Actor, current: DossierStat
 
 
 def status_notice(
-    dossier: Dossier, service: Service | None, status: DossierStatus, event_key: str
+    dossier: Dossier, service: ServiceData | None, status: DossierStatus, event_key: str
 ) -> list[OutboxEntry]:
     """The push owed for a move, if the procedure tells the citizen about this status."""
     if service is not None and not service.notifies(status):
@@ -81,14 +83,14 @@ def status_notice(
     return [OutboxEntry(key=f"dossier:{dossier.code}:{event_key}", kind="dossier_status", status=status)]
 
 
-def check(service: Service | None, dossier: Dossier, move: Move) -> None:
+def check(service: ServiceData | None, dossier: Dossier, move: Move) -> None:
     if not allows(service, move.actor, dossier.status, move.target):
         raise move_not_allowed(service, move.actor, dossier.status, move.target)
 
 
 async def apply(
     dossier: Dossier,
-    service: Service | None,
+    service: ServiceData | None,
     move: Move,
     *,
     update: dict[str, Any] | None = None,

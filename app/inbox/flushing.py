@@ -26,16 +26,16 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.inbox.outbox import flush
-from models.catalogue import Service
+from models.catalogue import ServiceData
 
 log = structlog.get_logger(__name__)
 
 # (collection model, document id) → the procedure, when the writer already holds it.
-Owed = dict[tuple[type[Document], Any], Service | None]
+Owed = dict[tuple[type[Document], Any], ServiceData | None]
 _owed: ContextVar[Owed | None] = ContextVar("outbox_owed", default=None)
 
 
-def owed(model: type[Document], document_id: ObjectId | None, service: Service | None = None) -> None:
+def owed(model: type[Document], document_id: ObjectId | None, service: ServiceData | None = None) -> None:
     """Note that `model`'s document `document_id` holds outbox entries to flush after this request."""
     buffer = _owed.get()
     if buffer is not None and document_id is not None:
