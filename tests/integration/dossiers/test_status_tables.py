@@ -10,9 +10,6 @@ is then walked over HTTP as an agency and a citizen meet it.
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
-import time
 import uuid
 from typing import Any
 
@@ -23,13 +20,11 @@ from beanie import PydanticObjectId
 from app.dossiers import transitions
 from app.dossiers.transitions import Move
 from app.errors import AppError
-from app.payments.service import callback_body
-from app.payments.signing import signature_header
 from models.catalogue import ServiceData, read_catalogue
 from models.common import utcnow
 from models.dossier import Delivery, Dossier, HistoryEntry
 from models.dossier_status import ACTORS, DEFAULT_TABLE, DossierStatus
-from tests.integration.dossiers.flows import dossier, event, submitted, upload
+from tests.integration.dossiers.flows import confirm_payment, dossier, event, submitted, upload
 
 LAND_USE = "LAND_USE_CHANGE"
 NOTE = "Thiếu bản vẽ sơ đồ thửa đất; hãy chụp và gửi bổ sung."
@@ -126,29 +121,11 @@ async def _land_use_dossier(api: httpx.AsyncClient, citizen: Any) -> dict[str, A
     )
 
 
-async def _pay(api: httpx.AsyncClient, citizen: Any, code: str) -> None:
-    """The provider's signed callback, as it would send it once the citizen paid."""
-    payment = (await dossier(api, citizen, code))["payment"]
-    body = callback_body(
-        payment["reference"], f"TX-{secrets.token_hex(4)}", "paid", payment["amount_vnd"], int(time.time()),
-        secrets.token_hex(8),
-    )  # fmt: skip
-    answer = await api.post(
-        "/api/v1/payments/callback",
-        content=body,
-        headers={
-            "content-type": "application/json",
-            "X-Signature": signature_header(os.environ["PAYMENT_SECRET"], body),
-        },
-    )
-    assert answer.status_code == 200, answer.text
-
-
 async def test_land_use_follows_its_own_steps(api: httpx.AsyncClient, shared_citizen: Any, module_agency: Any) -> None:
     citizen, agency = shared_citizen, await module_agency([LAND_USE])
     code = (await _land_use_dossier(api, citizen))["code"]
     assert (await event(api, agency, code, "received")).status_code == 200
-    await _pay(api, citizen, code)
+    await confirm_payment(api, citizen, code)
 
     # The contract's `processing` is not a step of this procedure: the 409 names its own.
     refused = await event(api, agency, code, "processing")
@@ -180,7 +157,7 @@ async def test_land_use_supplement_answer_returns_to_appraisal(
     citizen, agency = shared_citizen, await module_agency([LAND_USE])
     code = (await _land_use_dossier(api, citizen))["code"]
     assert (await event(api, agency, code, "received")).status_code == 200
-    await _pay(api, citizen, code)
+    await confirm_payment(api, citizen, code)
     assert (await event(api, agency, code, "appraisal")).status_code == 200
     assert (await event(api, agency, code, "supplement_required", note=NOTE)).status_code == 200
     answer = await api.post(
@@ -199,7 +176,7 @@ async def test_one_land_use_event_sent_many_times_at_once_moves_once(
     citizen, agency = shared_citizen, await module_agency([LAND_USE])
     code = (await _land_use_dossier(api, citizen))["code"]
     assert (await event(api, agency, code, "received")).status_code == 200
-    await _pay(api, citizen, code)
+    await confirm_payment(api, citizen, code)
     body = {"event_id": f"evt-{uuid.uuid4().hex}", "status": "appraisal"}
     answers = await asyncio.gather(
         *(api.post(f"/api/v1/agency/dossiers/{code}/events", json=body, headers=agency.headers) for _ in range(8))
