@@ -37,6 +37,7 @@ from app.dossiers.controller import (
     CitizenDossierController,
     TimelineController,
 )
+from app.dossiers.deadlines import check_calendar
 from app.errors import EXCEPTION_HANDLERS
 from app.guardians.controller import GuardianController
 from app.health.controller import HealthController
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         client = await db.connect(settings)
+        check_calendar()  # an error in the log when next year's holidays are missing
         pool = await open_pool(settings)
         app.state.mongo_client = client
         app.state.queue_pool = pool
