@@ -17,8 +17,8 @@ from beanie import Document
 from bson import ObjectId
 
 from app.audit import service as audit
+from app.catalogue.renewal import renewal_service
 from app.queue import enqueue_notification
-from app.wallet.renewal_link import renewal_service
 from models.catalogue import Service, ServiceData
 from models.citizen import Citizen
 from models.common import utcnow
