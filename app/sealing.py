@@ -9,7 +9,7 @@ JWT_SECRET, a different secret: rotating one leaves the other's data readable.
 SECRETS_KEY rotates with a ring: the new value goes into SECRETS_KEY and the old ones into
 SECRETS_KEY_PREVIOUS (comma-separated). A value sealed under an old key still opens, and
 `open_current` hands back a copy sealed under the new key for the caller to store, so the
-old key can leave the ring once `cwallet` reports nothing sealed under it (decision 0024).
+old key can leave the ring once every record sealed under it has been read (decision 0024).
 """
 
 from __future__ import annotations
