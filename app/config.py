@@ -27,6 +27,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Seals the secrets the store must keep (wallet signing keys, staff TOTP secrets; see
     # app/sealing.py). Not the JWT secret: each can be rotated without the other.
     secrets_key: str = "dev-only-secrets-key-change-me-0123456789"
+    # Earlier SECRETS_KEY values, comma-separated, newest first: what they sealed still opens
+    # and is sealed again under SECRETS_KEY when read (app/sealing.py). Drop one once nothing uses it.
+    secrets_key_previous: str = ""
     access_token_minutes: int = 15
     refresh_token_days: int = 30
     agency_token_minutes: int = 60

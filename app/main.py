@@ -37,10 +37,12 @@ from app.dossiers.controller import (
     CitizenDossierController,
     TimelineController,
 )
+from app.dossiers.deadlines import check_calendar
 from app.errors import EXCEPTION_HANDLERS
 from app.guardians.controller import GuardianController
 from app.health.controller import HealthController
 from app.inbox.controller import InboxController, NotificationPreferencesController
+from app.inbox.flushing import FlushOwedOutboxes
 from app.logs import quiet_chatty_loggers, structlog_config
 from app.metrics.controller import MetricsController, PushFiguresController
 from app.payments.controller import CitizenPaymentController, PaymentCallbackController
@@ -73,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         client = await db.connect(settings)
+        check_calendar()  # an error in the log when next year's holidays are missing
         pool = await open_pool(settings)
         app.state.mongo_client = client
         app.state.queue_pool = pool
@@ -146,6 +149,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             PrometheusConfig(app_name="cwallet", prefix="cwallet", group_path=True).middleware,
             CitizenChangeAudit(),
+            # The pushes a request's changes owe are queued once, here, before its answer leaves.
+            FlushOwedOutboxes(),
             # Failed sign-ins per account and per address, counted in the Redis store.
             sign_in_throttle(settings).middleware,
         ],

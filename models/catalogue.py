@@ -17,7 +17,7 @@ from beanie import Document
 from pydantic import BaseModel, Field, model_validator
 from pymongo import IndexModel
 
-from models.dossier_status import DossierStatus
+from models.dossier_status import DEFAULT_TABLE, Actor, DossierStatus, StatusTable, table_problems
 
 CATALOGUE_FILE = Path(__file__).parent / "data" / "services.json"
 # The shape of the file this code reads; a file of another format is refused before loading.
@@ -72,6 +72,22 @@ def _online_only() -> list[DeliveryMethod]:
     return ["online"]
 
 
+# A status table as data: actor → from → allowed next (see models/dossier_status.py).
+TableData = dict[Actor, dict[DossierStatus, list[DossierStatus]]]
+
+
+def table_data(table: StatusTable) -> TableData:
+    return {actor: {s: sorted(t) for s, t in moves.items()} for actor, moves in table.items()}
+
+
+def as_table(data: TableData) -> StatusTable:
+    return {actor: {s: frozenset(t) for s, t in moves.items()} for actor, moves in data.items()}
+
+
+def _default_table() -> TableData:
+    return table_data(DEFAULT_TABLE)
+
+
 class ServiceData(BaseModel):
     """A procedure's content; `Service` stores it. Kept apart so the file can be checked without a store."""
 
@@ -90,6 +106,9 @@ class ServiceData(BaseModel):
     attachments: list[AttachmentSpec] = Field(default_factory=list)
     delivery_methods: list[DeliveryMethod] = Field(default_factory=_online_only)
     steps: dict[str, Step] = Field(default_factory=dict)
+    # Who may move a dossier of this procedure from which status to which; a procedure stored
+    # without one follows the contract's table.
+    status_table: TableData = Field(default_factory=_default_table)
     catalogue_version: str = ""
     # A procedure dropped from the catalogue file stays (its dossiers refer to it) but is closed.
     active: bool = True
@@ -100,6 +119,17 @@ class ServiceData(BaseModel):
     def notifies(self, status: DossierStatus | str) -> bool:
         step = self.step(status)
         return True if step is None else step.notify
+
+    def table(self) -> StatusTable:
+        return as_table(self.status_table)
+
+    def statuses(self) -> list[DossierStatus]:
+        """The statuses a dossier of this procedure can be in, in the enum's order."""
+        seen = {DossierStatus.SUBMITTED}
+        for moves in self.status_table.values():
+            for source, targets in moves.items():
+                seen |= {source, *targets}
+        return [s for s in DossierStatus if s in seen]
 
     def fee_for(self, delivery_method: str) -> int:
         """What the citizen pays in total: the fee, plus postage when the result comes by post."""
@@ -135,6 +165,8 @@ class ServiceEntry(BaseModel):
     attachments: list[AttachmentSpec] = Field(default_factory=list)
     delivery_methods: list[DeliveryMethod]
     steps: dict[DossierStatus, StepOverride] = Field(default_factory=dict)
+    # The name of one of the file's `status_tables`; none: the contract's table.
+    status_table: str | None = None
 
     @model_validator(mode="after")
     def _names_are_unique(self) -> ServiceEntry:
@@ -155,6 +187,8 @@ class CatalogueFile(BaseModel):
     default_postage_fee_vnd: int = Field(ge=0)
     agencies: dict[str, LocalizedText]
     default_steps: dict[DossierStatus, Step]
+    # Status tables of procedures whose steps differ from the contract's, by name.
+    status_tables: dict[str, TableData] = Field(default_factory=dict)
     services: list[ServiceEntry]
 
     @model_validator(mode="after")
@@ -170,6 +204,13 @@ class CatalogueFile(BaseModel):
         unknown = sorted({s.agency_code for s in self.services} - set(self.agencies))
         if unknown:
             raise ValueError(f"agencies without a name: {unknown}")
+        for name, table in self.status_tables.items():
+            problems = table_problems(as_table(table))
+            if problems:
+                raise ValueError(f"status table '{name}': {'; '.join(problems)}")
+        unknown_tables = sorted({s.status_table for s in self.services if s.status_table} - set(self.status_tables))
+        if unknown_tables:
+            raise ValueError(f"unknown status tables: {unknown_tables}")
         return self
 
 
@@ -208,6 +249,7 @@ def parse_catalogue(raw: object) -> tuple[str, list[ServiceData]]:
                 attachments=entry.attachments,
                 delivery_methods=entry.delivery_methods,
                 steps=_merged_steps(catalogue.default_steps, entry.steps),
+                status_table=catalogue.status_tables[entry.status_table] if entry.status_table else _default_table(),
                 catalogue_version=catalogue.version,
             )
         )

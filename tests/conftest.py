@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 # A `make run` up in this checkout must not lend the suite its settings (app/config.py reads
 # its .local/stack.env when a variable is unset): the suite's processes look elsewhere.
@@ -40,6 +41,23 @@ LOG_FILES.append(API_LOG)
 FCM_PROJECT_ID = "cwallet-test"
 PAYMENT_SECRET = secrets.token_urlsafe(32)
 CALLBACK_API_PORT = free_port()
+
+# Property tests: in CI (.ci/run sets CI=true) the same examples every run, so a red build is
+# reproducible and a green one did not pass by luck of the draw; no per-example deadline on a
+# shared 2-core machine. Locally, random draws (HYPOTHESIS_PROFILE=ci to replay CI's).
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, max_examples=50, print_blob=True)
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "dev")
+)
+# The per-test timeout is pyproject's `timeout`; tests marked slow get this instead.
+SLOW_TEST_TIMEOUT_SECONDS = 600
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("slow") is not None and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(SLOW_TEST_TIMEOUT_SECONDS))
 
 
 @pytest.fixture(scope="session")

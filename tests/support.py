@@ -131,3 +131,50 @@ async def submit_residence(api: httpx.AsyncClient, citizen: Any, service_code: s
     )
     assert answer.status_code == 201, answer.text
     return str(answer.json()["code"])
+
+
+async def settled_notifications(
+    citizen_id: str, at_least: int, deadline_seconds: float = 30.0, outbox_of: str | None = None
+) -> list[Any]:
+    """The citizen's notifications, once at least `at_least` exist, none is still pending and
+    none of the citizen's dossiers or wallet documents holds an outbox entry (`outbox_of`: the
+    documents' owner when they are someone else's, e.g. a child's, copied to a parent).
+
+    Past that point no further push can leave for them (the worker sends only pending
+    notifications, and each records its per-device results), so a test can assert "exactly
+    these, each sent once" on the store instead of sleeping for something that must not come.
+    """
+    import asyncio
+    import time
+
+    from bson import ObjectId
+
+    from models.dossier import Dossier
+    from models.notification import Notification
+    from models.wallet import WalletDocument
+
+    owner = ObjectId(citizen_id)
+    documents_owner = ObjectId(outbox_of or citizen_id)
+    end = time.monotonic() + deadline_seconds
+    while True:
+        found = await Notification.find({"citizen_id": owner}).sort("_id").to_list()
+        owed = [
+            await model.get_pymongo_collection().find_one(
+                {"citizen_id": documents_owner, "outbox.0": {"$exists": True}}
+            )
+            for model in (Dossier, WalletDocument)
+        ]
+        if len(found) >= at_least and all(n.state != "pending" for n in found) and not any(owed):
+            return found
+        if time.monotonic() > end:
+            states = [(n.kind, n.state) for n in found]
+            raise AssertionError(f"{at_least} settled notification(s) not within {deadline_seconds:.0f} s: {states}")
+        await asyncio.sleep(0.1)
+
+
+def sent_once_each(notifications: list[Any]) -> bool:
+    """Every device of every notification got its push exactly once."""
+    return all(
+        n.state == "sent" and n.deliveries and all(d.state == "sent" and d.attempts == 1 for d in n.deliveries)
+        for n in notifications
+    )

@@ -218,9 +218,16 @@ async def _totp_secret(staff: Staff) -> str | None:
     """The staff member's TOTP secret, opened from its seal. A record from before sealing
     (the secret in clear) is sealed now, and its clear copy removed."""
     if staff.totp_secret_sealed is not None:
-        secret = open_totp_secret(staff.username, staff.totp_secret_sealed)
+        secret, resealed = open_totp_secret(staff.username, staff.totp_secret_sealed)
         if secret is None:
             log.warning("totp_secret_unreadable", staff_id=str(staff.id))
+        elif resealed is not None:
+            # Sealed under a previous SECRETS_KEY: stored again under the current one.
+            await Staff.get_pymongo_collection().update_one(
+                {"_id": staff.id, "totp_secret_sealed": staff.totp_secret_sealed},
+                {"$set": {"totp_secret_sealed": resealed}},
+            )
+            log.info("totp_secret_resealed", staff_id=str(staff.id))
         return secret
     if staff.totp_secret is None:
         return None

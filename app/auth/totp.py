@@ -27,10 +27,11 @@ def seal_totp_secret(username: str, secret: str) -> str:
     return sealing.seal(TOTP_PURPOSE, secret.encode(), username)
 
 
-def open_totp_secret(username: str, sealed: str) -> str | None:
-    """The secret, or None when it was sealed under another SECRETS_KEY (or altered)."""
-    opened = sealing.unseal(TOTP_PURPOSE, sealed, username)
-    return opened.decode() if opened is not None else None
+def open_totp_secret(username: str, sealed: str) -> tuple[str | None, str | None]:
+    """The secret (None when no key of the SECRETS_KEY ring sealed it, or it was altered), and
+    its new seal when it was sealed under an earlier key."""
+    opened, resealed = sealing.open_current(TOTP_PURPOSE, sealed, username)
+    return (opened.decode() if opened is not None else None), resealed
 
 
 def provisioning_uri(secret: str, username: str) -> str:

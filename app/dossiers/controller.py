@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from arq import ArqRedis
 from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
@@ -28,10 +27,8 @@ from app.dossiers.schemas import (
 from app.dossiers.views import dossier_out
 from app.errors import not_found
 from app.i18n import Language, negotiate
-from app.inbox.outbox import flush
 from app.pagination import Page, clamp_limit
 from app.security import PrincipalRequest, agency_only, citizen_only
-from models.catalogue import Service
 from models.dossier import Dossier
 
 IdempotencyKey = Annotated[
@@ -46,13 +43,6 @@ IdempotencyKey = Annotated[
 # Litestar refuses bodies above this before our handler reads them; the configured cap
 # (Settings.attachment_max_bytes) is checked while reading.
 UPLOAD_BODY_LIMIT = 20 * 1024 * 1024
-
-
-async def flush_outbox(code: str, pool: ArqRedis, service: Service | None = None) -> None:
-    """Turn the dossier's pending outbox entries into notifications and queue their pushes."""
-    raw = await Dossier.get_pymongo_collection().find_one({"code": code, "outbox.0": {"$exists": True}})
-    if raw is not None:
-        await flush(Dossier, raw, pool, service)
 
 
 def _language(request: PrincipalRequest) -> Language:
@@ -73,13 +63,10 @@ class CitizenDossierController(Controller):
         self,
         request: PrincipalRequest,
         data: JSONBody[DossierIn],
-        queue_pool: NamedDependency[ArqRedis],
         idempotency_key: IdempotencyKey = None,
     ) -> DossierOut:
         """Apply for a public service. Retrying with the same `Idempotency-Key` returns the first dossier."""
         dossier, _ = await service.submit(request.user.object_id, idempotency_key, data)
-        # Also on a retry: if the first call died before queueing the push, this finishes it.
-        await flush_outbox(dossier.code, queue_pool)
         return await _out(request, dossier)
 
     @get("/")
@@ -105,12 +92,10 @@ class CitizenDossierController(Controller):
         self,
         request: PrincipalRequest,
         code: FromPath[str],
-        queue_pool: NamedDependency[ArqRedis],
         data: JSONBody[WithdrawIn | None] = None,
     ) -> DossierOut:
         """Take the dossier back, only before the agency has received it. Doing it twice is harmless."""
         dossier = await service.withdraw(request.user.object_id, code, data or WithdrawIn())
-        await flush_outbox(code, queue_pool)
         return await _out(request, dossier)
 
     @post("/{code:str}/supplement/answers", status_code=HTTP_200_OK)
@@ -119,11 +104,9 @@ class CitizenDossierController(Controller):
         request: PrincipalRequest,
         code: FromPath[str],
         data: JSONBody[SupplementAnswerIn],
-        queue_pool: NamedDependency[ArqRedis],
     ) -> DossierOut:
         """Answer one item of the supplement checklist; the last answer sends the dossier back to processing."""
         dossier = await supplement.answer(request.user.object_id, code, data)
-        await flush_outbox(code, queue_pool)
         return await _out(request, dossier)
 
     @post("/{code:str}/rating", status_code=HTTP_201_CREATED)
@@ -216,10 +199,8 @@ class AgencyDossierController(Controller):
         request: PrincipalRequest,
         code: FromPath[str],
         data: JSONBody[EventIn],
-        queue_pool: NamedDependency[ArqRedis],
     ) -> Response[DossierOut]:
         """Move the dossier to a new status. The same `event_id` again: the same answer, no second effect."""
         dossier, _ = await events.apply_event(request.user, code, data)
         service = await service_of(dossier.service_code)
-        await flush_outbox(code, queue_pool, service)
         return Response(dossier_out(dossier, service, "vi"), status_code=HTTP_200_OK)

@@ -23,7 +23,7 @@ from app.inbox.outbox import flush
 from models.catalogue import Service
 from models.common import utcnow
 from models.dossier import Apology, Clock, Dossier, OutboxEntry, Pause, PauseReason
-from models.working_days import add_working_days, local, working_days_between
+from models.working_days import add_working_days, horizon_problem, local, working_days_between
 
 log = structlog.get_logger(__name__)
 
@@ -48,6 +48,14 @@ class ClockChange:
         if self.pauses:
             update["$push"] = {"pauses": {"$each": [p.model_dump() for p in self.pauses]}}
         return update
+
+
+def check_calendar(now: datetime | None = None) -> str | None:
+    """Log an error when the holiday calendar runs out this year or (from October) next year."""
+    problem = horizon_problem(local(now or utcnow()).date())
+    if problem is not None:
+        log.error("calendar.horizon", problem=problem)
+    return problem
 
 
 def _current(dossier: Dossier) -> ClockChange:

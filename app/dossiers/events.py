@@ -12,9 +12,10 @@ from bson.errors import InvalidId
 
 from app.audit import service as audit
 from app.catalogue.service import service_of
-from app.dossiers import deadlines, store
+from app.dossiers import deadlines, store, transitions
 from app.dossiers.schemas import AgencyDossierOut, EventIn
-from app.dossiers.service import DOSSIER, status_notice
+from app.dossiers.service import DOSSIER
+from app.dossiers.transitions import Move
 from app.dossiers.views import agency_dossier_out
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
 from app.pagination import Page
@@ -26,8 +27,8 @@ from models.catalogue import Service
 from models.citizen import Citizen
 from models.common import utcnow
 from models.document_types import get_type
-from models.dossier import ChecklistItem, Dossier, HistoryEntry, OutboxEntry, Shipment, Supplement
-from models.dossier_status import CLOCK_STOPS, NOTE_REQUIRED, PROCESSING_MOVES, DossierStatus, allowed_next
+from models.dossier import ChecklistItem, Dossier, OutboxEntry, Shipment, Supplement
+from models.dossier_status import CLOCK_STOPS, NOTE_REQUIRED, PROCESSING_MOVES, DossierStatus
 
 DEADLINE_STATES = ("on_track", "at_risk", "overdue", "paused")
 
@@ -180,22 +181,6 @@ def parse_status(raw: str) -> DossierStatus:
         ) from None
 
 
-def move_not_allowed(current: DossierStatus, target: DossierStatus) -> AppError:
-    allowed = sorted(s.value for s in allowed_next("agency", current))
-    return AppError(
-        409,
-        "status-move-not-allowed",
-        Text("Không thể chuyển trạng thái", "Status move not allowed"),
-        Text(
-            "Hồ sơ đang ở trạng thái '{current}', không thể chuyển sang '{target}'. Các trạng thái tiếp theo được "
-            "phép: {allowed}.",
-            "The dossier is '{current}' and cannot move to '{target}'. Allowed next statuses: {allowed}.",
-        ),
-        params={"current": current.value, "target": target.value, "allowed": ", ".join(allowed) or "-"},
-        extra={"allowed_next": allowed},
-    )
-
-
 def payment_first(target: DossierStatus) -> AppError:
     return AppError(
         409,
@@ -237,9 +222,9 @@ async def agency_dossier(principal: Principal, code: str) -> Dossier:
     return dossier
 
 
-def _check_event(dossier: Dossier, target: DossierStatus, data: EventIn) -> None:
-    if target not in allowed_next("agency", dossier.status):
-        raise move_not_allowed(dossier.status, target)
+def _check_event(service: Service, dossier: Dossier, target: DossierStatus, data: EventIn) -> None:
+    if not transitions.allows(service, "agency", dossier.status, target):
+        raise transitions.move_not_allowed(service, "agency", dossier.status, target)
     if target in NOTE_REQUIRED and not (data.note or "").strip():
         raise _bad(
             "note",
@@ -307,23 +292,13 @@ async def apply_event(principal: Principal, code: str, data: EventIn) -> tuple[D
         nonlocal changed
         if data.event_id in dossier.event_ids:
             return _as_of(dossier, data.event_id)
-        _check_event(dossier, target, data)
+        _check_event(service, dossier, target, data)
         now = utcnow()
         update, outbox = await _event_update(principal, service, dossier, target, data, now)
-        entry = HistoryEntry(
-            status=target, at=now, note=data.note, event_id=data.event_id, actor=f"agency:{principal.agency_code}"
-        )
-        update["$set"]["status"] = target.value
-        push = update.setdefault("$push", {})
-        push.update({"history": entry.model_dump(), "event_ids": data.event_id})
-        outbox += status_notice(dossier, service, target, data.event_id)
-        if outbox:
-            push["outbox"] = {"$each": [n.model_dump() for n in outbox]}
+        move = Move("agency", target, f"agency:{principal.agency_code}", data.note, event_key=data.event_id)
         # One atomic, conditional update: it applies only if the dossier is still in the status
         # (and revision) we checked and has not seen this event, so two racing copies change it once.
-        written = await store.write(
-            dossier, update, {"status": dossier.status.value, "event_ids": {"$ne": data.event_id}}
-        )
+        written = await transitions.apply(dossier, service, move, update=update, outbox=outbox, now=now)
         changed = written is not None
         return written
 
@@ -363,7 +338,7 @@ async def _event_update(
             )
     elif target is DossierStatus.SUPPLEMENT_REQUIRED:
         change = deadlines.pause(dossier, "supplement", now)
-    elif target is DossierStatus.PROCESSING and dossier.status is DossierStatus.SUPPLEMENT_REQUIRED:
+    elif dossier.status is DossierStatus.SUPPLEMENT_REQUIRED and target not in CLOCK_STOPS:
         # The agency takes the dossier back without waiting for the answers (the citizen brought them in).
         change = deadlines.resume(dossier, "supplement", now)
     elif target in CLOCK_STOPS:

@@ -11,18 +11,20 @@ from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
 from app.catalogue.service import get_service, service_of
-from app.dossiers import attachments, deadlines, store, views
+from app.dossiers import attachments, deadlines, store, transitions, views
 from app.dossiers.forms import form_problems
 from app.dossiers.schemas import DossierIn, DossierOut, RatingIn, WithdrawIn
+from app.dossiers.transitions import Move, status_notice
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
 from app.i18n import Language
+from app.inbox import flushing
 from app.pagination import Page, cursor_filter, next_cursor
 from app.payments import service as payments
 from models.catalogue import Service
 from models.citizen import Citizen
 from models.common import utcnow
-from models.dossier import Delivery, Dossier, HistoryEntry, OutboxEntry, PaymentSummary, Rating
-from models.dossier_status import DossierStatus, allowed_next
+from models.dossier import Delivery, Dossier, HistoryEntry, PaymentSummary, Rating
+from models.dossier_status import DossierStatus
 from models.working_days import add_working_days
 
 DOSSIER = Text("hồ sơ", "dossier")
@@ -35,15 +37,6 @@ def new_code() -> str:
 
 def fingerprint(data: msgspec.Struct) -> str:
     return hashlib.sha256(msgspec.json.encode(data, order="sorted")).hexdigest()
-
-
-def status_notice(
-    dossier: Dossier, service: Service | None, status: DossierStatus, event_key: str
-) -> list[OutboxEntry]:
-    """The push owed for a move, if the procedure tells the citizen about this status."""
-    if service is not None and not service.notifies(status):
-        return []
-    return [OutboxEntry(key=f"dossier:{dossier.code}:{event_key}", kind="dossier_status", status=status)]
 
 
 IDEMPOTENCY_KEY_REUSED = AppError(
@@ -124,6 +117,8 @@ async def submit(citizen_id: PydanticObjectId, idempotency_key: str | None, data
         existing = await _existing_submission(citizen_id, idempotency_key, request_fingerprint)
         if existing is not None:
             await payments.ensure_request(existing)
+            # If the first call died before queueing the push, this request finishes it.
+            flushing.owed(Dossier, existing.id)
             return existing, False
 
     service = await get_service(data.service_code)
@@ -170,8 +165,10 @@ async def submit(citizen_id: PydanticObjectId, idempotency_key: str | None, data
         if idempotency_key:
             existing = await _existing_submission(citizen_id, idempotency_key, request_fingerprint)
             if existing is not None:
+                flushing.owed(Dossier, existing.id)
                 return existing, False
         raise
+    flushing.owed(Dossier, dossier.id, service)
     # The payment ledger entry is derived from the dossier, so a crash here loses nothing:
     # the next read of the payment (or a retried submission) creates it.
     await payments.ensure_request(dossier)
@@ -210,8 +207,8 @@ def dossier_out(dossier: Dossier, service: Service | None = None, language: Lang
     return views.dossier_out(dossier, service, language)
 
 
-def cannot_withdraw(current: DossierStatus) -> AppError:
-    allowed = sorted(s.value for s in allowed_next("citizen", current))
+def cannot_withdraw(service: Service | None, current: DossierStatus) -> AppError:
+    allowed = transitions.allowed(service, "citizen", current)
     return AppError(
         409,
         "withdraw-not-allowed",
@@ -235,28 +232,16 @@ async def withdraw(citizen_id: PydanticObjectId, code: str, data: WithdrawIn) ->
     async def attempt(dossier: Dossier) -> Dossier | None:
         if dossier.status is DossierStatus.WITHDRAWN:
             return dossier
-        if DossierStatus.WITHDRAWN not in allowed_next("citizen", dossier.status):
-            raise cannot_withdraw(dossier.status)
+        if not transitions.allows(service, "citizen", dossier.status, DossierStatus.WITHDRAWN):
+            raise cannot_withdraw(service, dossier.status)
         now = utcnow()
-        entry = HistoryEntry(
-            status=DossierStatus.WITHDRAWN, at=now, note=(data.reason or "").strip() or None, actor="citizen"
-        )
-        clock = deadlines.stop(dossier, now)
-        update = clock.update()
-        update["$set"]["status"] = DossierStatus.WITHDRAWN.value
+        update = deadlines.stop(dossier, now).update()
         if dossier.payment is not None:
             update["$set"]["payment.state"] = "refund_due" if dossier.payment.state == "paid" else "cancelled"
-        update.setdefault("$push", {}).update(
-            {
-                "history": entry.model_dump(),
-                "outbox": {
-                    "$each": [
-                        n.model_dump() for n in status_notice(dossier, service, DossierStatus.WITHDRAWN, "withdrawn")
-                    ]
-                },
-            }
+        move = Move(
+            "citizen", DossierStatus.WITHDRAWN, "citizen", (data.reason or "").strip() or None, notice_key="withdrawn"
         )
-        return await store.write(dossier, update, {"status": dossier.status.value})
+        return await transitions.apply(dossier, service, move, update=update, now=now)
 
     withdrawn: Dossier = await store.retrying(lambda: get_for_citizen(citizen_id, code), attempt)
     await payments.sync_from_dossier(withdrawn)

@@ -4,6 +4,10 @@ Every change (an agency event, a payment, a supplement answer, a postal update, 
 sweeper) reads the dossier, decides, and writes with a filter on the revision it read. Two
 changes that race cannot overwrite each other: the loser finds nothing to update, reads
 again and decides again (a repeated event then sees its own id and changes nothing).
+
+The status is not among what `write` may change: a move goes through
+`app/dossiers/transitions.py`, which checks the procedure's table and calls `write_move`.
+An update that leaves an outbox entry is noted for the after-request flush (app/inbox/flushing.py).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from app.errors import AppError, Text
+from app.inbox import flushing
 from models.dossier import Dossier
 
 RACE_RETRIES = 5
@@ -34,6 +39,17 @@ def revision_filter(dossier: Dossier) -> dict[str, Any]:
 
 async def write(dossier: Dossier, update: dict[str, Any], extra_filter: dict[str, Any] | None = None) -> Dossier | None:
     """Apply `update` if the dossier is still at the revision read; None if it moved on."""
+    if "status" in update.get("$set", {}):
+        raise ValueError("a dossier's status changes only through app.dossiers.transitions.apply")
+    return await _write(dossier, update, extra_filter)
+
+
+async def write_move(dossier: Dossier, update: dict[str, Any], condition: dict[str, Any]) -> Dossier | None:
+    """`write` for a status move; only app/dossiers/transitions.py calls it."""
+    return await _write(dossier, update, condition)
+
+
+async def _write(dossier: Dossier, update: dict[str, Any], extra_filter: dict[str, Any] | None) -> Dossier | None:
     update = {**update, "$inc": {**update.get("$inc", {}), "rev": 1}}
     collection = Dossier.get_pymongo_collection()
     # The conditional update is the atomic part; the read after it only shows the result, and
@@ -43,6 +59,8 @@ async def write(dossier: Dossier, update: dict[str, Any], extra_filter: dict[str
     result = await collection.update_one(condition, update)
     if result.matched_count == 0:
         return None
+    if "outbox" in update.get("$push", {}):
+        flushing.owed(Dossier, dossier.id)
     raw = await collection.find_one({"_id": dossier.id})
     return Dossier.model_validate(raw) if raw is not None else None
 

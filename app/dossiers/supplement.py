@@ -2,8 +2,9 @@
 
 Each answer is checked against what the item asks for (an upload, a wallet document, a
 corrected form field, or a short reply) and saved in one conditional update. The answer
-that completes the checklist also sends the dossier back to `processing` and restarts the
-deadline clock, in the same update.
+that completes the checklist also sends the dossier back (to `processing`, or wherever the
+procedure's table lets the citizen's answer send it) and restarts the deadline clock, in the
+same update, through app/dossiers/transitions.py.
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ from typing import Any
 from beanie import PydanticObjectId
 
 from app.catalogue.service import service_of
-from app.dossiers import attachments, deadlines, store
+from app.dossiers import attachments, deadlines, store, transitions
 from app.dossiers.forms import field_problem
 from app.dossiers.schemas import SupplementAnswerIn
-from app.dossiers.service import get_for_citizen, status_notice
+from app.dossiers.service import get_for_citizen
+from app.dossiers.transitions import Move
 from app.errors import AppError, FieldProblem, Text, invalid_input
 from models.catalogue import AttachmentSpec, LocalizedText, Service
 from models.common import utcnow
-from models.dossier import AttachmentRef, ChecklistItem, Dossier, HistoryEntry, SupplementAnswer
-from models.dossier_status import DossierStatus
+from models.dossier import AttachmentRef, ChecklistItem, Dossier, SupplementAnswer
+from models.dossier_status import DossierStatus, allowed_next
 
 NOTHING_TO_ANSWER = AppError(
     409,
@@ -130,27 +132,33 @@ async def answer(citizen_id: PydanticObjectId, code: str, data: SupplementAnswer
         if ref is not None:
             update["$push"] = {"attachments": ref.model_dump()}
         unanswered = [i for n, i in enumerate(supplement.items) if i.answered_at is None and n != index]
-        if not unanswered:
-            _complete(dossier, service, update, now)
-        return await store.write(dossier, update, {"status": DossierStatus.SUPPLEMENT_REQUIRED.value})
+        if unanswered:
+            return await store.write(dossier, update, {"status": DossierStatus.SUPPLEMENT_REQUIRED.value})
+        return await _complete(dossier, service, update, now)
 
     answered: Dossier = await store.retrying(lambda: get_for_citizen(citizen_id, code), attempt)
     return answered
 
 
-def _complete(dossier: Dossier, service: Service, update: dict[str, Any], now: datetime) -> None:
-    """Every item answered: back to processing, the clock runs again, the agency sees it."""
+async def _complete(dossier: Dossier, service: Service, update: dict[str, Any], now: datetime) -> Dossier | None:
+    """Every item answered: back to where the procedure's table sends the answer, the clock runs
+    again, the agency sees it."""
     assert dossier.supplement is not None
-    change = deadlines.resume(dossier, "supplement", now)
-    clock_update = change.update()
+    back = _back_to(service)
+    if back is None:
+        # The procedure leaves the move back to the agency: the answers wait for it, the clock still paused.
+        update["$set"]["supplement.completed_at"] = now
+        return await store.write(dossier, update, {"status": DossierStatus.SUPPLEMENT_REQUIRED.value})
+    clock_update = deadlines.resume(dossier, "supplement", now).update()
     update["$set"].update(clock_update["$set"])
-    update["$set"]["status"] = DossierStatus.PROCESSING.value
     update["$set"]["supplement.completed_at"] = now
-    push = update.setdefault("$push", {})
     if "$push" in clock_update:
-        push.update(clock_update["$push"])
-    entry = HistoryEntry(status=DossierStatus.PROCESSING, at=now, note=None, actor="citizen")
-    push["history"] = entry.model_dump()
-    notices = status_notice(dossier, service, DossierStatus.PROCESSING, f"supplement-{dossier.supplement.round}")
-    if notices:
-        push["outbox"] = {"$each": [n.model_dump() for n in notices]}
+        update.setdefault("$push", {}).update(clock_update["$push"])
+    move = Move("citizen", back, "citizen", notice_key=f"supplement-{dossier.supplement.round}")
+    return await transitions.apply(dossier, service, move, update=update, now=now)
+
+
+def _back_to(service: Service) -> DossierStatus | None:
+    """The status the citizen's last answer moves the dossier to, if the table gives the citizen one."""
+    targets = allowed_next("citizen", DossierStatus.SUPPLEMENT_REQUIRED, transitions.table_of(service))
+    return min(targets, default=None)

@@ -30,7 +30,7 @@ from models.catalogue import Service
 from models.citizen import Citizen
 from models.common import utcnow
 from models.dossier import Dossier, PaymentSummary
-from models.dossier_status import DossierStatus, allowed_next
+from models.dossier_status import DEFAULT_TABLE, DossierStatus, allowed_next
 from models.working_days import local
 
 APOLOGY_TEXT = Text(
@@ -106,13 +106,14 @@ def _supplement_out(dossier: Dossier) -> SupplementOut | None:
     )
 
 
-def citizen_actions(dossier: Dossier) -> list[str]:
+def citizen_actions(dossier: Dossier, service: Service | None = None) -> list[str]:
     actions: list[str] = []
     if dossier.payment is not None and dossier.payment.state == "pending":
         actions.append("pay")
     if dossier.status is DossierStatus.SUPPLEMENT_REQUIRED and dossier.supplement is not None:
         actions.append("answer_supplement")
-    if DossierStatus.WITHDRAWN in allowed_next("citizen", dossier.status):
+    table = service.table() if service is not None else DEFAULT_TABLE
+    if DossierStatus.WITHDRAWN in allowed_next("citizen", dossier.status, table):
         actions.append("withdraw")
     if dossier.status is DossierStatus.COMPLETED and dossier.rating is None:
         actions.append("rate")
@@ -190,7 +191,7 @@ def dossier_out(
         rating=RatingOut(score=dossier.rating.score, comment=dossier.rating.comment, at=dossier.rating.at)
         if dossier.rating
         else None,
-        actions=citizen_actions(dossier),
+        actions=citizen_actions(dossier, service),
     )
 
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from arq import ArqRedis
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
@@ -16,12 +15,10 @@ from app.dossiers.schemas import DossierIn, DossierOut
 from app.guardians import service
 from app.guardians.schemas import ChildIn, ChildOut
 from app.i18n import Language, negotiate
-from app.inbox.outbox import flush
 from app.pagination import Page, clamp_limit
 from app.security import PrincipalRequest, citizen_only
 from app.wallet import service as wallet
 from app.wallet.schemas import DocumentOut
-from models.dossier import Dossier
 
 IdempotencyKey = Annotated[
     str | None,
@@ -88,7 +85,6 @@ class GuardianController(Controller):
         request: PrincipalRequest,
         child_id: FromPath[str],
         data: JSONBody[DossierIn],
-        queue_pool: NamedDependency[ArqRedis],
         idempotency_key: IdempotencyKey = None,
     ) -> DossierOut:
         """Apply for a public service for the child. Retrying with the same `Idempotency-Key` returns the first."""
@@ -96,10 +92,6 @@ class GuardianController(Controller):
         assert child.id is not None
         dossier, _ = await dossiers.submit(child.id, idempotency_key, data)
         await service.record(child, request.user.object_id, "dossier.submit", dossier.code)
-        # Also on a retry: if the first call died before queueing the push, this finishes it.
-        raw = await Dossier.get_pymongo_collection().find_one({"_id": dossier.id})
-        if raw is not None and raw.get("outbox"):
-            await flush(Dossier, raw, queue_pool)
         return await dossiers.view_for_citizen(child.id, dossier.code, _language(request))
 
     @get("/{child_id:str}/dossiers")

@@ -17,9 +17,9 @@ from beanie import Document
 from bson import ObjectId
 
 from app.audit import service as audit
+from app.catalogue.renewal import renewal_service
 from app.queue import enqueue_notification
-from app.wallet.renewal_link import renewal_service
-from models.catalogue import Service
+from models.catalogue import Service, ServiceData
 from models.citizen import Citizen
 from models.common import utcnow
 from models.document_types import is_sensitive, type_names
@@ -31,7 +31,7 @@ from notifications.templates import category_of
 
 
 def _dossier_params(
-    raw: dict[str, Any], entry: OutboxEntry, service: Service | None
+    raw: dict[str, Any], entry: OutboxEntry, service: ServiceData | None
 ) -> tuple[dict[str, str], dict[str, str]]:
     assert entry.status is not None
     params = {
@@ -69,7 +69,7 @@ def _support_lookup_params(raw: dict[str, Any], entry: OutboxEntry) -> tuple[dic
     return params, {"type": entry.kind, "lookup_id": str(raw["_id"])}
 
 
-def _is_sensitive(model: type[Document], raw: dict[str, Any], service: Service | None) -> bool:
+def _is_sensitive(model: type[Document], raw: dict[str, Any], service: ServiceData | None) -> bool:
     """About health or a criminal record: the push shows neutral text, the inbox the detail."""
     if model is Dossier:
         return (
@@ -163,7 +163,7 @@ async def _copy_to_guardians(
 
 
 async def flush(
-    model: type[Document], raw: dict[str, Any], pool: ArqRedis, service: Service | None = None
+    model: type[Document], raw: dict[str, Any], pool: ArqRedis, service: ServiceData | None = None
 ) -> list[ObjectId]:
     """Materialise and queue every outbox entry of one dossier or wallet document. A caller
     that holds the dossier's procedure already passes it as `service`."""

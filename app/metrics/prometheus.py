@@ -9,6 +9,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from app.metrics.figures import PushFigures
+from models.working_days import UNCOVERED, calendar
 
 
 class PushCollector(Collector):
@@ -54,3 +55,22 @@ class PushCollector(Collector):
 PUSH_COLLECTOR = PushCollector()
 # Once per process, however many apps it creates (the tests create several).
 REGISTRY.register(PUSH_COLLECTOR)
+
+
+class CalendarCollector(Collector):
+    """How far the working-day calendar reaches, and lookups beyond it (an alert: deadlines
+    in those years count public holidays as working days)."""
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            "cwallet_calendar_last_year", "Last year the holiday calendar covers.", value=max(calendar().years)
+        )
+        uncovered = CounterMetricFamily(
+            "cwallet_calendar_uncovered_lookups", "Days looked up in years the calendar lacks.", labels=["year"]
+        )
+        for year, count in sorted(UNCOVERED.items()):
+            uncovered.add_metric([str(year)], count)
+        yield uncovered
+
+
+REGISTRY.register(CalendarCollector())

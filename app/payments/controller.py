@@ -3,13 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import msgspec
-from arq import ArqRedis
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK
 
 from app.config import Settings
-from app.dossiers.controller import flush_outbox
 from app.payments import service
 from app.payments.signing import SIGNATURE_HEADER
 from app.security import AnyRequest, PrincipalRequest, citizen_only
@@ -49,16 +47,12 @@ class PaymentCallbackController(Controller):
     tags = ["payments"]
 
     @post("/callback", status_code=HTTP_200_OK, security=[])
-    async def callback(
-        self, request: AnyRequest, settings: NamedDependency[Settings], queue_pool: NamedDependency[ArqRedis]
-    ) -> service.CallbackOut:
+    async def callback(self, request: AnyRequest, settings: NamedDependency[Settings]) -> service.CallbackOut:
         """The payment provider confirms (or reports a failed) payment. Signed: `X-Signature: sha256=<hex>`,
         an HMAC-SHA256 over the raw body with the shared secret; the body's `timestamp` and `nonce` make a
         replay useless."""
         raw = await request.body()
-        answer, dossier = await service.handle_callback(settings, raw, request.headers.get(SIGNATURE_HEADER))
-        if dossier is not None:
-            await flush_outbox(dossier.code, queue_pool)
+        answer, _ = await service.handle_callback(settings, raw, request.headers.get(SIGNATURE_HEADER))
         return answer
 
 

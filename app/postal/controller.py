@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from arq import ArqRedis
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -8,7 +7,6 @@ from litestar.status_codes import HTTP_200_OK
 
 from app.auth.service import AuthService
 from app.config import Settings
-from app.dossiers.controller import flush_outbox
 from app.pagination import Page, clamp_limit
 from app.postal import service
 from app.postal.schemas import PostalOperatorCredentialsIn, PostalTokenOut, ShipmentOut, TrackingUpdateIn
@@ -44,9 +42,6 @@ class PostalController(Controller):
         request: PrincipalRequest,
         code: FromPath[str],
         data: JSONBody[TrackingUpdateIn],
-        queue_pool: NamedDependency[ArqRedis],
     ) -> ShipmentOut:
         """Report where the parcel is. The same `event_id` again changes nothing."""
-        shipment = await service.post_update(request.user, code, data)
-        await flush_outbox(code, queue_pool)
-        return shipment
+        return await service.post_update(request.user, code, data)

@@ -15,16 +15,17 @@ from typing import Any
 from litestar.security.jwt import JWTAuth, Token
 
 from app.catalogue.service import service_of
-from app.dossiers import store
-from app.dossiers.service import status_notice
+from app.dossiers import store, transitions
+from app.dossiers.transitions import Move
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
 from app.pagination import Page, cursor_filter, next_cursor
 from app.postal.schemas import PostalTokenOut, ShipmentOut, TrackingOut, TrackingUpdateIn
 from app.security import AUDIENCES, ISSUER, Principal, hash_password, verify_password
 from models.audit import AccessRecord
+from models.catalogue import Service
 from models.citizen import Citizen
 from models.common import utcnow
-from models.dossier import Dossier, HistoryEntry, OutboxEntry, TrackingUpdate
+from models.dossier import Dossier, OutboxEntry, TrackingUpdate
 from models.dossier_status import DossierStatus
 from models.postal import PostalOperator
 
@@ -173,26 +174,29 @@ async def post_update(principal: Principal, code: str, data: TrackingUpdateIn) -
                 params={"delivery_status": data.status},
             )
         ]
-        push: dict[str, Any] = {"shipment.updates": update_entry.model_dump(), "event_ids": event_key}
-        if data.status == "delivered" and _can_complete(dossier):
-            sets["status"] = DossierStatus.COMPLETED.value
-            push["history"] = HistoryEntry(
-                status=DossierStatus.COMPLETED, at=now, note=None, event_id=event_key, actor=f"postal:{principal.id}"
-            ).model_dump()
-            outbox += status_notice(dossier, service, DossierStatus.COMPLETED, event_key)
+        push: dict[str, Any] = {"shipment.updates": update_entry.model_dump()}
+        condition = {"shipment.status": dossier.shipment.status}
+        if data.status == "delivered" and _can_complete(service, dossier):
+            move = Move("postal", DossierStatus.COMPLETED, f"postal:{principal.id}", event_key=event_key)
+            return await transitions.apply(
+                dossier,
+                service,
+                move,
+                update={"$set": sets, "$push": push},
+                outbox=outbox,
+                condition=condition,
+                now=now,
+            )
+        push["event_ids"] = event_key
         push["outbox"] = {"$each": [n.model_dump() for n in outbox]}
-        return await store.write(
-            dossier,
-            {"$set": sets, "$push": push},
-            {"shipment.status": dossier.shipment.status, "event_ids": {"$ne": event_key}},
-        )
+        return await store.write(dossier, {"$set": sets, "$push": push}, {**condition, "event_ids": {"$ne": event_key}})
 
     dossier: Dossier = await store.retrying(lambda: _load(code), attempt)
     return (await _views(principal, [dossier]))[0]
 
 
-def _can_complete(dossier: Dossier) -> bool:
-    if dossier.status is not DossierStatus.RESULT_READY:
+def _can_complete(service: Service, dossier: Dossier) -> bool:
+    if not transitions.allows(service, "postal", dossier.status, DossierStatus.COMPLETED):
         return False
     payment = dossier.payment
     return payment is None or payment.state == "paid"

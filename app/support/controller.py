@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from arq import ArqRedis
 from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.middleware.rate_limit import RateLimitConfig
@@ -13,7 +12,6 @@ from app.audit.service import record
 from app.config import Settings, get_settings
 from app.dossiers import service as dossiers
 from app.dossiers.schemas import DossierIn, DossierOut
-from app.inbox.outbox import flush
 from app.security import AnyRequest, PrincipalRequest, citizen_only, staff_only
 from app.support import service
 from app.support.schemas import (
@@ -49,11 +47,9 @@ class SupportController(Controller):
     guards = [staff_only]
 
     @post("/lookups", status_code=HTTP_201_CREATED, middleware=[lookup_limit.middleware])
-    async def lookup(
-        self, request: PrincipalRequest, data: JSONBody[LookupIn], queue_pool: NamedDependency[ArqRedis]
-    ) -> LookupOut:
+    async def lookup(self, request: PrincipalRequest, data: JSONBody[LookupIn]) -> LookupOut:
         """Look up a citizen's masked profile and wallet. A reason is required; the citizen is told."""
-        return await service.lookup(request.user, data.national_id, data.reason, queue_pool)
+        return await service.lookup(request.user, data.national_id, data.reason)
 
     @post("/sessions", status_code=HTTP_201_CREATED)
     async def open_session(
@@ -61,10 +57,9 @@ class SupportController(Controller):
         request: PrincipalRequest,
         data: JSONBody[AssistedSessionIn],
         settings: NamedDependency[Settings],
-        queue_pool: NamedDependency[ArqRedis],
     ) -> AssistedSessionOut:
         """Open an assisted session with the six-digit code the citizen made in the app."""
-        return await service.open_session(request.user, data.national_id, data.code, data.reason, settings, queue_pool)
+        return await service.open_session(request.user, data.national_id, data.code, data.reason, settings)
 
     @delete("/sessions/{session_id:str}", status_code=HTTP_204_NO_CONTENT)
     async def end_session(self, request: PrincipalRequest, session_id: FromPath[str]) -> None:
@@ -92,7 +87,6 @@ class SupportController(Controller):
         request: PrincipalRequest,
         session_id: FromPath[str],
         data: JSONBody[DossierIn],
-        queue_pool: NamedDependency[ArqRedis],
         idempotency_key: Annotated[
             str | None, HeaderParameter(name="Idempotency-Key", min_length=8, max_length=128)
         ] = None,
@@ -113,9 +107,6 @@ class SupportController(Controller):
                 reason=f"assisted-session:{session_id}",
                 changed_fields=["service_code", "form", "delivery"],
             )
-        raw = await Dossier.get_pymongo_collection().find_one({"_id": dossier.id})
-        if raw is not None:
-            await flush(Dossier, raw, queue_pool)
         return Response(dossiers.dossier_out(dossier), status_code=HTTP_201_CREATED)
 
 

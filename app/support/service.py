@@ -6,7 +6,6 @@ import hmac
 import secrets
 from datetime import date, timedelta
 
-from arq import ArqRedis
 from beanie import PydanticObjectId
 from bson.errors import InvalidId
 from litestar.exceptions import NotAuthorizedException
@@ -15,7 +14,7 @@ from pymongo import ReturnDocument
 from app.audit.service import record
 from app.config import Settings
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
-from app.inbox.outbox import flush
+from app.inbox import flushing
 from app.security import Principal
 from app.support.masking import masked_citizen, masked_document
 from app.support.schemas import AssistedSessionOut, ConsentCodeOut, LookupOut
@@ -73,9 +72,7 @@ async def staff_name(principal: Principal) -> str:
     return staff.username if staff else principal.id
 
 
-async def _tell_citizen(
-    principal: Principal, citizen_id: PydanticObjectId, reason: str, pool: ArqRedis
-) -> SupportLookup:
+async def _tell_citizen(principal: Principal, citizen_id: PydanticObjectId, reason: str) -> SupportLookup:
     """Record that staff looked at the citizen's data, and push them who, where and why."""
     staff = await Staff.get(PydanticObjectId(principal.id))
     assert staff is not None
@@ -89,13 +86,11 @@ async def _tell_citizen(
     )
     entry.outbox = [OutboxEntry(key=f"support-lookup:{entry.id}", kind="support_lookup")]
     await entry.insert()
-    raw = await SupportLookup.get_pymongo_collection().find_one({"_id": entry.id})
-    if raw is not None:
-        await flush(SupportLookup, raw, pool)
+    flushing.owed(SupportLookup, entry.id)
     return entry
 
 
-async def lookup(principal: Principal, national_id: str, reason: str, pool: ArqRedis) -> LookupOut:
+async def lookup(principal: Principal, national_id: str, reason: str) -> LookupOut:
     _reason_problem(reason)
     citizen = await _citizen(national_id)
     assert citizen.id is not None
@@ -111,7 +106,7 @@ async def lookup(principal: Principal, national_id: str, reason: str, pool: ArqR
         )
         raise CITIZEN_OBJECTED
     documents = await WalletDocument.find(WalletDocument.citizen_id == citizen.id).sort("-_id").to_list()
-    entry = await _tell_citizen(principal, citizen.id, reason.strip(), pool)
+    entry = await _tell_citizen(principal, citizen.id, reason.strip())
     await record(
         citizen.id,
         "staff",
@@ -149,7 +144,7 @@ async def create_consent_code(
 
 
 async def open_session(
-    principal: Principal, national_id: str, code: str, reason: str, settings: Settings, pool: ArqRedis
+    principal: Principal, national_id: str, code: str, reason: str, settings: Settings
 ) -> AssistedSessionOut:
     _reason_problem(reason)
     citizen = await _citizen(national_id)
@@ -199,7 +194,7 @@ async def open_session(
         reason=reason.strip(),
         changed_fields=session.scopes,
     )
-    await _tell_citizen(principal, citizen.id, f"{reason.strip()} ({', '.join(session.scopes)})", pool)
+    await _tell_citizen(principal, citizen.id, f"{reason.strip()} ({', '.join(session.scopes)})")
     return AssistedSessionOut(id=str(session.id), scopes=list(session.scopes), expires_at=session.expires_at)
 
 

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from arq import ArqRedis
-from beanie import PydanticObjectId
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -9,7 +7,6 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from app.config import Settings
 from app.i18n import negotiate
-from app.inbox.outbox import flush
 from app.pagination import Page, clamp_limit
 from app.security import AnyRequest, PrincipalRequest, agency_only, citizen_only
 from app.wallet import lifecycle, service
@@ -21,14 +18,6 @@ from app.wallet.schemas import (
     RenewalIn,
     SignedDocumentOut,
 )
-from models.wallet import WalletDocument
-
-
-async def _flush_outbox(document_id: PydanticObjectId | None, pool: ArqRedis) -> None:
-    """Queue the pushes the change owes now; the sweeper would otherwise do it a little later."""
-    raw = await WalletDocument.get_pymongo_collection().find_one({"_id": document_id})
-    if raw is not None and raw.get("outbox"):
-        await flush(WalletDocument, raw, pool)
 
 
 class WalletController(Controller):
@@ -69,14 +58,11 @@ class AgencyDocumentController(Controller):
     guards = [agency_only]
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def issue(
-        self, request: PrincipalRequest, data: JSONBody[IssueDocumentIn], queue_pool: NamedDependency[ArqRedis]
-    ) -> Response[DocumentOut]:
+    async def issue(self, request: PrincipalRequest, data: JSONBody[IssueDocumentIn]) -> Response[DocumentOut]:
         """Issue a signed document into a citizen's wallet. The same `event_id` again returns the first document."""
         citizen = await service.citizen_by_national_id(data.national_id)
         assert citizen.id is not None
         document, _ = await service.issue(request.user, citizen.id, data.event_id, data.document())
-        await _flush_outbox(document.id, queue_pool)
         return Response(service.document_out(document), status_code=HTTP_201_CREATED)
 
     @post("/{document_id:str}/renewals", status_code=HTTP_201_CREATED)
@@ -85,12 +71,10 @@ class AgencyDocumentController(Controller):
         request: PrincipalRequest,
         document_id: FromPath[str],
         data: JSONBody[RenewalIn],
-        queue_pool: NamedDependency[ArqRedis],
     ) -> DocumentOut:
         """Issue the next version of one of this agency's documents; the old one becomes `superseded`.
         `number` and `fields` default to the current version's. Idempotent by `event_id`."""
         renewed = await lifecycle.renew(request.user, document_id, data)
-        await _flush_outbox(renewed.id, queue_pool)
         return service.document_out(renewed)
 
     @post("/{document_id:str}/events", status_code=200)
@@ -99,13 +83,10 @@ class AgencyDocumentController(Controller):
         request: PrincipalRequest,
         document_id: FromPath[str],
         data: JSONBody[DocumentEventIn],
-        queue_pool: NamedDependency[ArqRedis],
     ) -> DocumentOut:
         """Suspend (`suspended`), revoke (`revoked`) or reinstate (`valid`) one of this agency's documents,
         with a `reason` the citizen reads. Idempotent by `event_id`; another agency's document is 404."""
-        answer = await lifecycle.apply_status_event(request.user, document_id, data)
-        await _flush_outbox(PydanticObjectId(answer.id), queue_pool)
-        return answer
+        return await lifecycle.apply_status_event(request.user, document_id, data)
 
 
 class DocumentTypesController(Controller):

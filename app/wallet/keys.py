@@ -54,9 +54,23 @@ def _seal(kid: str, private: Ed25519PrivateKey) -> str:
     return sealing.seal(_WRAP_PURPOSE, raw, kid)
 
 
-def _unseal(key: SigningKey) -> Ed25519PrivateKey | None:
-    raw = sealing.unseal(_WRAP_PURPOSE, key.private_key_sealed, key.kid)
-    return Ed25519PrivateKey.from_private_bytes(raw) if raw is not None else None
+async def _unseal(key: SigningKey) -> Ed25519PrivateKey | None:
+    """The private key; one sealed under a previous SECRETS_KEY is stored again under the current one."""
+    raw, resealed = sealing.open_current(_WRAP_PURPOSE, key.private_key_sealed, key.kid)
+    if raw is None:
+        return None
+    if resealed is not None:
+        await SigningKey.get_pymongo_collection().update_one(
+            {"kid": key.kid, "private_key_sealed": key.private_key_sealed},
+            {
+                "$set": {
+                    "private_key_sealed": resealed,
+                    "wrap_key_id": sealing.key_id(sealing.purpose_key(_WRAP_PURPOSE)),
+                }
+            },
+        )
+        log.info("signing_key_resealed", kid=key.kid)
+    return Ed25519PrivateKey.from_private_bytes(raw)
 
 
 async def create_key() -> SigningKey:
@@ -110,12 +124,12 @@ async def active_key() -> ActiveKey:
     stored = await SigningKey.find({"state": "active"}).sort("-created_at", "-kid").first_or_none()
     if stored is None:
         stored = await create_key()
-    private = _unseal(stored)
+    private = await _unseal(stored)
     if private is None:
         # Sealed under another secret: it can still verify, but can no longer sign.
         log.warning("signing_key_unreadable", kid=stored.kid)
         stored, _ = await rotate()
-        private = _unseal(stored)
+        private = await _unseal(stored)
         assert private is not None
     active = ActiveKey(stored.kid, private)
     _active_cache = (now, active)

@@ -18,6 +18,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
+from app.inbox import flushing
 from app.security import Principal
 from app.wallet import signing
 from app.wallet.schemas import DocumentEventIn, DocumentIn, DocumentOut, RenewalIn
@@ -136,6 +137,7 @@ async def apply_status_event(principal: Principal, document_id: str, data: Docum
             return_document=ReturnDocument.AFTER,
         )
         if raw is not None:
+            flushing.owed(WalletDocument, document.id)
             await AccessRecord(
                 citizen_id=document.citizen_id,
                 actor_kind="agency",
@@ -203,6 +205,7 @@ async def _finish_renewal(new: WalletDocument) -> bool:
         {"_id": new.id, "renewal_pending": True},
         {"$set": {"renewal_pending": False}, "$push": {"outbox": notice.model_dump()}},
     )
+    flushing.owed(WalletDocument, new.id)
     return True
 
 

@@ -11,6 +11,7 @@ from pymongo.errors import DuplicateKeyError
 from app.citizens.identity import national_id_problem
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
 from app.i18n import Language
+from app.inbox import flushing
 from app.pagination import Page, cursor_filter, next_cursor
 from app.security import Principal
 from app.wallet import signing
@@ -182,7 +183,9 @@ async def issue(
             WalletDocument.issuer == principal.agency_code, WalletDocument.issue_event_id == event_id
         )
         assert existing is not None
+        flushing.owed(WalletDocument, existing.id)
         return existing, False
+    flushing.owed(WalletDocument, document.id)
     await AccessRecord(
         citizen_id=citizen_id,
         actor_kind="agency",

@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support import sent_once_each, settled_notifications
+
 pytestmark = pytest.mark.usefixtures("worker")
 
 # How long to wait for the worker before calling it a failure: a deadline, not a speed check.
@@ -154,8 +156,8 @@ async def test_same_idempotency_key_gives_one_dossier_and_one_push(
     listed = (await api.get("/api/v1/me/dossiers", headers=citizen.headers)).json()["items"]
     assert [d["code"] for d in listed] == [first.json()["code"]]
 
-    messages = await pushes_for(emulator, citizen.device_tokens[0], 1)
-    await asyncio.sleep(1.0)  # give a wrongly duplicated job the time to show up
+    settled = await settled_notifications(citizen.id, 1)
+    assert len(settled) == 1 and sent_once_each(settled)
     messages = (await emulator.get("/emulator/messages", params={"token": citizen.device_tokens[0]})).json()["messages"]
     assert len(messages) == 1
 
@@ -195,7 +197,8 @@ async def test_repeated_agency_event_has_no_second_effect(
     dossier = (await api.get(f"/api/v1/me/dossiers/{code}", headers=citizen.headers)).json()
     assert [h["status"] for h in dossier["history"]] == ["submitted", "received", "processing"]
 
-    messages = await pushes_for(emulator, citizen.device_tokens[0], 3)
-    await asyncio.sleep(1.0)
+    settled = await settled_notifications(citizen.id, 3)
+    assert sorted(n.data["status"] for n in settled) == ["processing", "received", "submitted"]
+    assert sent_once_each(settled)
     messages = (await emulator.get("/emulator/messages", params={"token": citizen.device_tokens[0]})).json()["messages"]
     assert sorted(m["data"]["status"] for m in messages) == ["processing", "received", "submitted"]

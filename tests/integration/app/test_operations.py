@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from devtools.devstack import ManagedProcess
-from tests.support import submit_residence
+from tests.support import settled_notifications, submit_residence
 
 
 async def test_health_and_docs(api: httpx.AsyncClient) -> None:
@@ -99,9 +99,19 @@ async def test_logs_carry_no_personal_data_or_tokens(
     )
     await api.get("/api/v1/agency/dossiers", headers=agency.headers)
     await api.post("/api/v1/auth/token", json={"username": citizen.national_id, "password": "wrong wrong wrong"})
-    await asyncio.sleep(2.0)  # let the worker send and log
-    api_log = await asyncio.to_thread(Path(stack_env["LOG_FILE"]).read_text, errors="replace")
-    logged = api_log + await asyncio.to_thread(worker.log_path.read_text, errors="replace")
+    # Both pushes sent (submitted, received): the worker has done, and logged, its part.
+    await settled_notifications(citizen.id, 2)
+
+    async def read_logs() -> str:
+        api_log = await asyncio.to_thread(Path(stack_env["LOG_FILE"]).read_text, errors="replace")
+        return api_log + await asyncio.to_thread(worker.log_path.read_text, errors="replace")
+
+    logged = await read_logs()
+    for _ in range(100):  # the worker's log line may reach the file just after the store
+        if "notification_attempt" in logged:
+            break
+        await asyncio.sleep(0.1)
+        logged = await read_logs()
     # Both the API and the worker did log: the scan below is not vacuous.
     assert "notification_attempt" in logged and "HTTP Response" in logged
     secrets = [

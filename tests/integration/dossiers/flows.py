@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
+import time
 import uuid
 from typing import Any
 
@@ -127,3 +130,19 @@ async def pushes_for(emulator: httpx.AsyncClient, token: str, at_least: int) -> 
         if len(messages) >= at_least or loop.time() > deadline:
             return messages
         await asyncio.sleep(0.1)
+
+
+async def confirm_payment(api: httpx.AsyncClient, citizen: Any, code: str) -> httpx.Response:
+    """The provider's signed callback, as it sends it once the citizen has paid (without the simulator)."""
+    from app.payments.service import callback_body
+    from app.payments.signing import signature_header
+
+    payment = (await dossier(api, citizen, code))["payment"]
+    body = callback_body(payment["reference"], f"TX-{secrets.token_hex(4)}", "paid", payment["amount_vnd"],
+                         int(time.time()), secrets.token_hex(8))  # fmt: skip
+    signed = signature_header(os.environ["PAYMENT_SECRET"], body)
+    answer = await api.post(
+        "/api/v1/payments/callback", content=body, headers={"content-type": "application/json", "X-Signature": signed}
+    )
+    assert answer.status_code == 200, answer.text
+    return answer

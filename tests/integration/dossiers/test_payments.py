@@ -16,6 +16,7 @@ import pytest
 from app.payments.service import callback_body
 from app.payments.signing import signature_header
 from tests.integration.dossiers.flows import dossier, event, move, pay, pushes_for, submitted
+from tests.support import sent_once_each, settled_notifications
 
 pytestmark = pytest.mark.usefixtures("worker", "callback_api")
 
@@ -100,7 +101,9 @@ async def test_fee_first_procedure_waits_for_the_payment(
         if p["dossier_code"] == code
     )
     assert again["attempts"] == mine["attempts"]
-    await asyncio.sleep(1.0)  # a wrongly made second push would show up by now
+    # Every notification settled (none pending, no outbox left): none more can leave.
+    about = [n for n in await settled_notifications(citizen.id, 1) if n.data.get("dossier_code") == code]
+    assert [n.kind for n in about].count("payment_confirmed") == 1 and sent_once_each(about)
     assert (await pushed_kinds(emulator, citizen.device_tokens[0], code, set())).count("payment_confirmed") == 1
 
 

@@ -50,8 +50,3 @@ async def received(emulator: httpx.AsyncClient, token: str, count: int = 1) -> l
         return found if len(found) >= count else None
 
     return await wait_for(check, f"{count} push(es) to {token}")
-
-
-async def settle(seconds: float = 1.5) -> None:
-    """Give the worker time to do something it must not do (a push that must not come)."""
-    await asyncio.sleep(seconds)

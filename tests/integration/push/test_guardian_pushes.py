@@ -13,7 +13,8 @@ from bson import ObjectId
 from models.audit import AccessRecord
 from tests.integration.identity.helpers import years_ago
 from tests.integration.identity.test_guardians import RESIDENCE, add_child, issue_birth_certificate
-from tests.integration.push.helpers import messages, received, settle, wait_for
+from tests.integration.push.helpers import messages, received, wait_for
+from tests.support import sent_once_each, settled_notifications
 
 
 async def test_a_childs_dossier_and_papers_reach_the_parents_phone_marked_as_the_childs(
@@ -51,7 +52,9 @@ async def test_a_childs_dossier_and_papers_reach_the_parents_phone_marked_as_the
     await issue_birth_certificate(api, await make_agency(["BIRTH_REGISTRATION"]), child)
     third = (await received(emulator, parent_phone, count=3))[2]
     assert third["data"]["type"] == "document_issued" and third["data"]["child_id"] == child["id"]
-    await settle()
+    # The parent's three copies settled (the child's outbox empty too): no fourth can leave.
+    copies = await settled_notifications(parent.id, 3, outbox_of=child["id"])
+    assert len(copies) == 3 and sent_once_each(copies)
     assert len(await messages(emulator, parent_phone)) == 3
 
     # The parent's own inbox holds the copies, in the reader's language; the child's stays the child's.

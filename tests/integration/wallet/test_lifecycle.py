@@ -12,7 +12,8 @@ import httpx
 import pytest
 from beanie import PydanticObjectId
 
-from tests.integration.wallet.helpers import issued, present, pushes_for, status_event, verify
+from tests.integration.wallet.helpers import issued, present, status_event, verify
+from tests.support import sent_once_each, settled_notifications
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -52,8 +53,8 @@ async def test_suspend_reinstate_revoke_with_reasons_pushes_and_replays(
     assert final.status_code == 409
     assert final.json()["code"] == "status-move-not-allowed"
 
-    messages = await pushes_for(emulator, citizen.device_tokens[0], 4)
-    await asyncio.sleep(0.5)  # a wrongly doubled push would show up meanwhile
+    settled = await settled_notifications(citizen.id, 4)
+    assert len(settled) == 4 and sent_once_each(settled)
     messages = (await emulator.get("/emulator/messages", params={"token": citizen.device_tokens[0]})).json()["messages"]
     kinds = sorted(m["data"]["type"] for m in messages)
     assert kinds == ["document_issued", "document_reinstated", "document_revoked", "document_suspended"]
@@ -135,8 +136,8 @@ async def test_renewal_supersedes_and_keeps_history(
     assert again.status_code == 409
     assert again.json()["code"] == "document-superseded"
 
-    messages = await pushes_for(emulator, citizen.device_tokens[0], 2)
-    await asyncio.sleep(0.5)
+    settled = await settled_notifications(citizen.id, 2)
+    assert len(settled) == 2 and sent_once_each(settled)
     messages = (await emulator.get("/emulator/messages", params={"token": citizen.device_tokens[0]})).json()["messages"]
     assert sorted(m["data"]["type"] for m in messages) == ["document_issued", "document_renewed"]
     renewed_push = next(m for m in messages if m["data"]["type"] == "document_renewed")

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.integration.wallet.helpers import issued, pushes_for
+from tests.support import sent_once_each, settled_notifications
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -53,8 +54,8 @@ async def test_reminders_at_30_and_7_days_once_each(
     await send_expiry_reminders(queue_pool, today + timedelta(days=15))
     await send_expiry_reminders(queue_pool, today + timedelta(days=15))
 
-    messages = await pushes_for(emulator, token, 9)
-    await asyncio.sleep(0.5)  # a doubled reminder would show up meanwhile
+    settled = await settled_notifications(citizen.id, 9)
+    assert len(settled) == 9 and sent_once_each(settled)
     messages = (await emulator.get("/emulator/messages", params={"token": token})).json()["messages"]
     reminders = [m for m in messages if m["data"]["type"] == "document_expiring"]
     by_document: dict[str, list[dict[str, Any]]] = {}

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from models.working_days import VIETNAM, add_working_days, calendar, is_working_day, working_days_between
+from models.working_days import (
+    UNCOVERED,
+    VIETNAM,
+    add_working_days,
+    calendar,
+    horizon_problem,
+    is_working_day,
+    working_days_between,
+)
 
 
 def vn(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
@@ -74,3 +83,33 @@ def test_adding_is_monotonic_over_a_year() -> None:
         assert is_working_day(due.astimezone(VIETNAM).date())
         previous = due
     assert previous - start > timedelta(days=360)
+
+
+def test_the_calendar_reaches_next_year_from_october() -> None:
+    """Red from 1 October while next year's public holidays are not in the file (and all year
+    long when this year's are missing): deadlines would count Tết as working days."""
+    today = datetime.now(VIETNAM).date()
+    assert horizon_problem(today) is None, horizon_problem(today)
+
+
+def test_the_horizon_names_the_missing_year() -> None:
+    last = max(calendar().years)
+    assert horizon_problem(date(last, 9, 30)) is None
+    problem = horizon_problem(date(last, 10, 1))
+    assert problem is not None and str(last + 1) in problem
+    assert horizon_problem(date(last + 1, 3, 1)) is not None
+
+
+def test_a_day_beyond_the_calendar_is_counted_but_alerts(caplog: pytest.LogCaptureFixture) -> None:
+    cal = calendar()
+    beyond = max(cal.years) + 1
+    before = UNCOVERED[beyond]
+    with caplog.at_level(logging.ERROR, logger="models.working_days"):
+        # Still an answer (the citizen is served): a weekday counts, a weekend does not.
+        assert is_working_day(date(beyond, 1, 3)) == (date(beyond, 1, 3).weekday() < 5)
+        is_working_day(date(beyond, 1, 4))
+    assert UNCOVERED[beyond] == before + 2
+    if before == 0:  # logged once per year and process, not at every lookup
+        assert [r.getMessage() for r in caplog.records].count(caplog.records[0].getMessage()) == 1
+        assert str(beyond) in caplog.records[0].getMessage()
+    assert min(cal.years) not in UNCOVERED

@@ -1,4 +1,4 @@
-"""Which catalogue service renews a document type (for expiry reminders)."""
+"""Which catalogue service renews a document type (for expiry reminders and their pushes)."""
 
 from __future__ import annotations
 

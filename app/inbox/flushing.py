@@ -1,0 +1,82 @@
+"""Outboxes flushed by one mechanism at the end of each request, not by each controller.
+
+A service that writes an outbox entry (in the same atomic update as the change) calls
+`owed(model, id)`; that only notes the document in a per-request buffer (a contextvar). The
+`FlushOwedOutboxes` middleware opens the buffer when a request comes in and, once the handler
+has finished, turns what it holds into notifications and queued pushes (app/inbox/outbox.py)
+just before the response leaves, so a 2xx still means "the notice is in the inbox and its
+push is queued", as when each controller flushed by hand (decision 0023).
+
+Outside a request (a worker job, the CLI) there is no buffer and `owed` does nothing: those
+callers flush themselves, and the sweeper (workers/push_jobs.py) remains the backstop for
+anything a crash left behind.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any
+
+import structlog
+from arq import ArqRedis
+from beanie import Document
+from bson import ObjectId
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.inbox.outbox import flush
+from models.catalogue import ServiceData
+
+log = structlog.get_logger(__name__)
+
+# (collection model, document id) → the procedure, when the writer already holds it.
+Owed = dict[tuple[type[Document], Any], ServiceData | None]
+_owed: ContextVar[Owed | None] = ContextVar("outbox_owed", default=None)
+
+
+def owed(model: type[Document], document_id: ObjectId | None, service: ServiceData | None = None) -> None:
+    """Note that `model`'s document `document_id` holds outbox entries to flush after this request."""
+    buffer = _owed.get()
+    if buffer is not None and document_id is not None:
+        buffer[(model, document_id)] = service or buffer.get((model, document_id))
+
+
+async def flush_owed(pool: ArqRedis) -> int:
+    """Flush every outbox the request wrote; returns how many notifications were queued."""
+    buffer = _owed.get()
+    if not buffer:
+        return 0
+    items = list(buffer.items())
+    buffer.clear()
+    queued = 0
+    for (model, document_id), service in items:
+        raw = await model.get_pymongo_collection().find_one({"_id": document_id, "outbox.0": {"$exists": True}})
+        if raw is None:
+            continue  # flushed already (a racing copy of the request, or the sweeper)
+        try:
+            queued += len(await flush(model, raw, pool, service))
+        except Exception:
+            # The change is stored and its entry stays in the outbox: the sweeper sends it.
+            log.exception("outbox.flush_failed", collection=model.get_collection_name())
+    return queued
+
+
+class FlushOwedOutboxes(ASGIMiddleware):
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        token = _owed.set({})
+        pool: ArqRedis = scope["litestar_app"].state.queue_pool
+
+        async def flush_then_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                await flush_owed(pool)
+            await send(message)
+
+        try:
+            await next_app(scope, receive, flush_then_send)
+        finally:
+            # A handler that never answered (the client went away) still owes its pushes.
+            await flush_owed(pool)
+            _owed.reset(token)
