@@ -59,7 +59,9 @@ def http11_server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
 
 def _pushes(count: int) -> list[Push]:
     return [
-        Push(token=f"h1-{uuid.uuid4().hex}", title="t", body="b", data={"notification_id": f"n{i}"}, collapse_id=f"n{i}")
+        Push(
+            token=f"h1-{uuid.uuid4().hex}", title="t", body="b", data={"notification_id": f"n{i}"}, collapse_id=f"n{i}"
+        )
         for i in range(count)
     ]
 
