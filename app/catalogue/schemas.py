@@ -46,6 +46,8 @@ class ServiceOut(msgspec.Struct):
     attachments: list[AttachmentSpecOut] = []
     steps: list[StepOut] = []
     catalogue_version: str = ""
+    # The form field naming the wallet document this procedure renews; its result supersedes it.
+    renews_field: str | None = None
 
 
 class PrefilledAttachment(msgspec.Struct):

@@ -67,6 +67,7 @@ def service_out(service: Service, language: Language) -> ServiceOut:
             if (step := service.step(status)) is not None
         ],
         catalogue_version=service.catalogue_version,
+        renews_field=service.renews_field,
     )
 
 
