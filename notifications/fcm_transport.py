@@ -45,8 +45,10 @@ class CleartextTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         origin = _origin(request.url)
         known = self._speaks_h2c.get(origin)
+        response: httpx.Response
         if known is False:
-            return await self._http1.handle_async_request(request)
+            response = await self._http1.handle_async_request(request)
+            return response
         try:
             response = await self._h2c.handle_async_request(request)
         except _NOT_HTTP2:
