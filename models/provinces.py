@@ -57,14 +57,46 @@ def _plain(text: str) -> str:
     return " ".join(stripped.lower().split())
 
 
-_BY_NAME = {_plain(name): code for code, name in PROVINCES.items()} | {
-    "ha noi": "01",
-    "hanoi": "01",
-    "ho chi minh city": "79",
-    "hcm": "79",
-    "sai gon": "79",
-    "thua thien hue": "46",
+# The provinces merged whole into another on 1 July 2025: an address may still name them.
+FORMER_PROVINCES: dict[str, str] = {
+    "Hà Giang": "08",
+    "Yên Bái": "15",
+    "Bắc Kạn": "19",
+    "Bắc Giang": "24",
+    "Vĩnh Phúc": "25",
+    "Hòa Bình": "25",
+    "Hải Dương": "31",
+    "Thái Bình": "33",
+    "Hà Nam": "37",
+    "Nam Định": "37",
+    "Quảng Bình": "44",
+    "Thừa Thiên Huế": "46",
+    "Quảng Nam": "48",
+    "Kon Tum": "51",
+    "Bình Định": "52",
+    "Ninh Thuận": "56",
+    "Phú Yên": "66",
+    "Đắk Nông": "68",
+    "Bình Thuận": "68",
+    "Bình Phước": "75",
+    "Bình Dương": "79",
+    "Bà Rịa - Vũng Tàu": "79",
+    "Bà Rịa Vũng Tàu": "79",
+    "Long An": "80",
+    "Tiền Giang": "82",
+    "Bến Tre": "86",
+    "Trà Vinh": "86",
+    "Kiên Giang": "91",
+    "Sóc Trăng": "92",
+    "Hậu Giang": "92",
+    "Bạc Liêu": "96",
 }
+
+_BY_NAME = (
+    {_plain(name): code for code, name in PROVINCES.items()}
+    | {_plain(name): code for name, code in FORMER_PROVINCES.items()}
+    | {"hanoi": "01", "ho chi minh city": "79", "hcm": "79", "sai gon": "79"}
+)
 
 
 def label(code: str) -> str:
@@ -73,8 +105,8 @@ def label(code: str) -> str:
 
 
 def province_of_address(address: str | None) -> str | None:
-    """The province an address ends with ("…, Phường Ba Đình, Hà Nội" → "01"), or None when its
-    last part names none (an address written before the 2025 merger may name a former one)."""
+    """The province an address ends with ("…, Phường Ba Đình, Hà Nội" → "01"; a province merged
+    in 2025 counts as the one it joined), or None when its last part names none."""
     if not address or "," not in address:
         return None
     last = _plain(address.rsplit(",", 1)[1]).rstrip(".")
