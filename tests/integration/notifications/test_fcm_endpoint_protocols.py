@@ -3,9 +3,7 @@ with the sender's default settings: HTTP/1.1 only, or HTTP/2 in clear (the emula
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -95,13 +93,3 @@ async def test_the_emulator_still_gets_http2_in_clear_with_default_settings(
         answer = await emulator.get("/emulator/attempts", params={"token": push.token})
         [attempt] = answer.json()["attempts"]
         assert attempt["http_version"] == "2"
-
-
-async def test_a_server_that_is_not_there_is_a_retryable_failure_not_a_protocol_switch() -> None:
-    # A port nobody listens on: the connection is refused, which says nothing about HTTP/2.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    async with FcmSender(PROJECT, None, f"http://127.0.0.1:{port}", app_name=f"h0-{uuid.uuid4().hex}") as sender:
-        outcomes = await asyncio.wait_for(sender.send(_pushes(2)), 30)
-    assert [o.kind for o in outcomes] == ["retryable"] * 2
