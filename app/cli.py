@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import secrets
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import structlog
-from pymongo.errors import DuplicateKeyError
 
 from app import db
 from app.audit.service import VerifyResult, seal, verify
@@ -56,34 +55,24 @@ def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-async def _document_types_for(service_codes: list[str]) -> list[str]:
-    services = await Service.find({"code": {"$in": service_codes}}).to_list()
-    return sorted({s.result_document_type for s in services if s.result_document_type})
-
-
 async def create_agency(
-    code: str, name: str, service_codes: list[str], document_types: list[str], scopes: Sequence[AgencyScope] = ()
-) -> dict[str, str]:
-    known = {s.code for s in await Service.find({"code": {"$in": service_codes}}).to_list()}
-    unknown = sorted(set(service_codes) - known)
-    if unknown:
-        raise SystemExit(f"unknown service code(s): {', '.join(unknown)} (load the catalogue with `cwallet seed-demo`)")
-    client_id = f"{code.lower()}-{secrets.token_hex(4)}"
-    client_secret = secrets.token_urlsafe(32)
-    agency = Agency(
-        code=code,
-        name=name,
-        client_id=client_id,
-        client_secret_hash=hash_password(client_secret),
-        service_codes=service_codes,
-        document_types=document_types or await _document_types_for(service_codes),
-        scopes=sorted(set(scopes)),
-    )
+    code: str,
+    name: str,
+    service_codes: list[str],
+    document_types: list[str],
+    scopes: Sequence[AgencyScope] = (),
+    provinces: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Register an agency for procedures (app/auth/agencies.register); says whom it takes over from."""
     try:
-        await agency.insert()
-    except DuplicateKeyError:
-        raise SystemExit(f"an agency with code {code} already exists") from None
-    return {"client_id": client_id, "client_secret": client_secret, "code": code}
+        created = await agencies.register(code, name, service_codes, document_types, scopes, provinces)
+    except agencies.RegistrationRefused as refused:
+        raise SystemExit(f"cwallet agency create: {refused}") from None
+    for serves in created["serves"]:
+        before = ", ".join(serves["takes_over_from"]) or "no agency"
+        places = "every province without an agency of its own" if not provinces else ", ".join(serves["provinces"])
+        _progress(f"{serves['service_code']}: new dossiers from {places} now go to {code} (before: {before})")
+    return created
 
 
 async def create_staff(username: str, role: str) -> dict[str, str]:
@@ -126,7 +115,8 @@ async def seed_demo() -> dict[str, Any]:
                     "document_types": sorted({s.result_document_type for s in owned if s.result_document_type}),
                     "scopes": ["verify_identity"] if code == DEMO_IDENTITY_AGENCY else [],
                 },
-                "$setOnInsert": {"code": code},
+                # Registered before any agency an operator adds: theirs take over (routing.py).
+                "$setOnInsert": {"code": code, "provinces": [], "created_at": datetime(2000, 1, 1, tzinfo=UTC)},
             },
             upsert=True,
         )
@@ -202,6 +192,14 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True)
     create.add_argument("--service", action="append", required=True, dest="services", help="repeatable")
     create.add_argument(
+        "--province",
+        action="append",
+        default=[],
+        dest="provinces",
+        help="two-digit province code it takes dossiers from, repeatable (01 Hà Nội … 96 Cà Mau); "
+        "none: every province without an agency of its own",
+    )
+    create.add_argument(
         "--scope",
         action="append",
         default=[],
@@ -255,7 +253,9 @@ def main(argv: list[str] | None = None) -> None:
         if args.action == "rotate-secret":
             action = lambda: rotate_agency_secret(args.code, args.overlap_hours)  # noqa: E731
         else:
-            action = lambda: create_agency(args.code, args.name, args.services, args.document_types, args.scopes)  # noqa: E731
+            action = lambda: create_agency(  # noqa: E731
+                args.code, args.name, args.services, args.document_types, args.scopes, args.provinces
+            )
     elif args.command == "staff":
         action = lambda: create_staff(args.username, args.role)  # noqa: E731
     elif args.command == "seed-demo":

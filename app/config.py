@@ -59,8 +59,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # FCM's per-project quota, shared by every worker through Redis; the bucket holds one
     # second's worth (at least one full FCM batch of 500), so a burst slows down, never fails.
     fcm_quota_per_minute: int = 600_000
-    # HTTP/2 without TLS (prior knowledge) for an http:// FCM_ENDPOINT, as the local emulator
-    # speaks; false for a test server that only speaks HTTP/1.1.
+    # HTTP/2 without TLS (prior knowledge) for an http:// FCM_ENDPOINT that speaks it (the
+    # emulator); a server that does not is found out once and gets HTTP/1.1. False: HTTP/1.1 only.
     fcm_endpoint_h2c: bool = True
     # How long the inbox keeps a notification before the purge cron deletes it.
     inbox_retention_days: int = 180

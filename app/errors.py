@@ -103,24 +103,32 @@ def _render_param(value: object, language: Language) -> object:
     return value.render(language) if isinstance(value, Text) else value
 
 
+def render_problem(exc: AppError, language: Language) -> tuple[str, str, list[dict[str, str]]]:
+    """The title, detail and field messages of an error in `language`, every placeholder filled
+    (the title's too: "Not {age} yet" reads "Not 16 yet")."""
+    params = {k: _render_param(v, language) for k, v in exc.params.items()}
+    errors = [
+        {
+            "field": problem.field,
+            "message": problem.message.render(
+                language, **{k: _render_param(v, language) for k, v in problem.params.items()}
+            ),
+        }
+        for problem in exc.errors
+    ]
+    return exc.title.render(language, **params), exc.detail.render(language, **params), errors
+
+
 def _to_problem(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
     language = negotiate(request.headers.get("accept-language"))
-    params = {k: _render_param(v, language) for k, v in exc.params.items()}
+    title, detail, errors = render_problem(exc, language)
     extra: dict[str, Any] = {"type": problem_type(exc.code), "code": exc.code, **exc.extra}
-    if exc.errors:
-        extra["errors"] = [
-            {
-                "field": problem.field,
-                "message": problem.message.render(
-                    language, **{k: _render_param(v, language) for k, v in problem.params.items()}
-                ),
-            }
-            for problem in exc.errors
-        ]
+    if errors:
+        extra["errors"] = errors
     return ProblemDetailsException(
         status_code=exc.status,
-        title=exc.title.render(language),
-        detail=exc.detail.render(language, **params),
+        title=title,
+        detail=detail,
         headers=exc.headers,
         extra=extra,
     ).to_response(request)

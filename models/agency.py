@@ -25,6 +25,10 @@ class Agency(Document):
     client_secret_hash: str
     # The procedures whose dossiers this agency handles; it sees nothing else.
     service_codes: list[str] = Field(default_factory=list)
+    # Where it takes new dossiers of those procedures: province codes (models/provinces.py);
+    # empty: every province no other agency serves. Among agencies of one procedure and
+    # place, the one registered last receives them (app/catalogue/routing.py).
+    provinces: list[str] = Field(default_factory=list)
     # Document types it may issue into wallets.
     document_types: list[str] = Field(default_factory=list)
     # e.g. "verify_identity": may raise a citizen to e-ID level 2 and unlock a locked account.
@@ -40,6 +44,8 @@ class Agency(Document):
         indexes = [
             IndexModel([("code", pymongo.ASCENDING)], unique=True),
             IndexModel([("client_id", pymongo.ASCENDING)], unique=True),
+            # Who serves a procedure, read at every submission.
+            IndexModel([("service_codes", pymongo.ASCENDING)]),
         ]
 
 

@@ -101,6 +101,9 @@ class ServiceData(BaseModel):
     postage_fee_vnd: int = 0
     processing_days: int
     result_document_type: str | None = None
+    # The form field that holds the number of the wallet document this procedure renews (e.g.
+    # DL_RENEWAL's `current_licence_number`): its result supersedes that document.
+    renews_field: str | None = None
     required_eid_level: int = 1
     form_fields: list[FormField] = Field(default_factory=list)
     attachments: list[AttachmentSpec] = Field(default_factory=list)
@@ -160,6 +163,7 @@ class ServiceEntry(BaseModel):
     postage_fee_vnd: int | None = Field(default=None, ge=0)
     processing_days: int = Field(ge=1)
     result_document_type: str | None = None
+    renews_field: str | None = None
     required_eid_level: int = Field(default=1, ge=1, le=2)
     form_fields: list[FormField] = Field(default_factory=list)
     attachments: list[AttachmentSpec] = Field(default_factory=list)
@@ -175,6 +179,10 @@ class ServiceEntry(BaseModel):
             raise ValueError(f"{self.code}: form field and attachment names must be unique")
         if not self.delivery_methods:
             raise ValueError(f"{self.code}: at least one delivery method")
+        if self.renews_field is not None and (
+            self.result_document_type is None or self.renews_field not in {f.name for f in self.form_fields}
+        ):
+            raise ValueError(f"{self.code}: renews_field must name a form field of a procedure with a result type")
         return self
 
 
@@ -244,6 +252,7 @@ def parse_catalogue(raw: object) -> tuple[str, list[ServiceData]]:
                 else 0,
                 processing_days=entry.processing_days,
                 result_document_type=entry.result_document_type,
+                renews_field=entry.renews_field,
                 required_eid_level=entry.required_eid_level,
                 form_fields=entry.form_fields,
                 attachments=entry.attachments,

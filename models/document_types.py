@@ -135,8 +135,11 @@ class LandUseCertificateFields(TypeFields):
     address: Line
 
 
-# What a presentation may disclose besides a type's own fields, and where each comes from.
-BASE_CLAIMS = ("number", "valid_from", "issued_at", "full_name", "date_of_birth", "national_id")
+# What a presentation may disclose besides a type's own fields: every top-level field of a
+# Document (`fields` as a whole too; each of its keys also as `fields.<key>`), and the holder.
+DOCUMENT_CLAIMS = ("id", "type", "number", "issuer", "issued_at", "valid_from", "valid_until", "status", "fields")
+HOLDER_CLAIMS = ("full_name", "date_of_birth", "national_id")
+BASE_CLAIMS = (*DOCUMENT_CLAIMS, *HOLDER_CLAIMS)
 
 
 @dataclass(frozen=True)

@@ -164,7 +164,10 @@ class Dossier(Document):
     code: str
     citizen_id: PydanticObjectId
     service_code: str
+    # Chosen at submission by the procedure's routing (app/catalogue/routing.py).
     agency_code: str
+    # The province the citizen filed it in, when they chose one.
+    province_code: str | None = None
     status: DossierStatus = DossierStatus.SUBMITTED
     form: dict[str, Any] = Field(default_factory=dict)
     delivery: Delivery

@@ -21,6 +21,7 @@ from firebase_admin import _http_client, credentials, exceptions, messaging
 from firebase_admin._retry import HttpxRetry, HttpxRetryTransport
 from google.auth.transport import requests as google_auth_requests
 
+from notifications.fcm_transport import CleartextTransport
 from notifications.fcm_wire import FcmErrorInfo, parse_error
 from notifications.push import Push, PushOutcome, build_message
 from notifications.quota import FCM_BATCH_LIMIT, FcmQuota
@@ -71,7 +72,8 @@ class FcmSender:
     One sender owns one named firebase_admin App; `aclose()` deletes that App. With a
     `quota`, each send_each_async call first reserves its messages from the project-wide
     quota (and waits its turn). `h2c` sends to an http:// endpoint over HTTP/2 with prior
-    knowledge, as to FCM itself (which speaks HTTP/2 over TLS).
+    knowledge, as to FCM itself (which speaks HTTP/2 over TLS), when the endpoint speaks it,
+    and over HTTP/1.1 when it does not; `h2c=False` speaks HTTP/1.1 only.
     """
 
     def __init__(
@@ -84,7 +86,7 @@ class FcmSender:
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         batch_size: int = FCM_BATCH_LIMIT,
         quota: FcmQuota | None = None,
-        h2c: bool = False,
+        h2c: bool = True,
         max_concurrent_calls: int | None = None,
     ) -> None:
         if not 1 <= batch_size <= FCM_BATCH_LIMIT:
@@ -285,8 +287,9 @@ def install_single_attempt_client(app: firebase_admin.App, timeout_seconds: floa
     Retry-After; hidden retries would stall a whole batch inside one job and make the
     attempt count lie. So every FCM answer comes straight back to us.
 
-    `h2c`: http:// URLs go over HTTP/2 with prior knowledge (httpx would otherwise fall back
-    to HTTP/1.1 there, a connection per in-flight request); https:// keeps ALPN.
+    `h2c`: http:// URLs go over HTTP/2 with prior knowledge when the endpoint speaks it
+    (httpx would otherwise use HTTP/1.1 there, a connection per in-flight request), and over
+    HTTP/1.1 when it does not; https:// keeps ALPN.
     """
     service = _messaging_service(app)
     current = getattr(service, "_async_client", None)
@@ -307,8 +310,9 @@ def install_single_attempt_client(app: firebase_admin.App, timeout_seconds: floa
 
 def _rebuild_httpx_client(client: Any, credential: Any, *, h2c: bool) -> None:
     """Rebuild the wrapper's httpx client: single-attempt transports, HTTP/2 with prior
-    knowledge to an http:// endpoint when `h2c`, and an auth flow that keeps one transport
-    for token refreshes."""
+    knowledge to an http:// endpoint that speaks it when `h2c` (HTTP/1.1 to one that does not,
+    notifications/fcm_transport.py), and an auth flow that keeps one transport for token
+    refreshes."""
     inner = client._async_client
     if not isinstance(inner, httpx.AsyncClient):
         raise RuntimeError("firebase-admin changed: HttpxAsyncClient._async_client is gone")
@@ -319,7 +323,7 @@ def _rebuild_httpx_client(client: Any, credential: Any, *, h2c: bool) -> None:
         headers=inner.headers,
         auth=ReusedTransportAuthFlow(credential),
         mounts={
-            "http://": HttpxRetryTransport(retry=single, http1=not h2c),
+            "http://": CleartextTransport(single) if h2c else HttpxRetryTransport(retry=single),
             "https://": HttpxRetryTransport(retry=single),
         },
     )

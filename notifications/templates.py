@@ -294,10 +294,11 @@ KINDS: Mapping[str, KindSpec] = {
     ),
     "support_lookup": KindSpec(
         category="general",
-        params=frozenset({"staff", "office", "reason"}),
-        variant_param=None,
+        params=frozenset({"staff", "office", "reason", "place"}),
+        # "office" when the staff member's office is known; without one, the text names no place.
+        variant_param="place",
         texts={
-            FALLBACK: {
+            "office": {
                 "vi": Text(
                     "Nhân viên hỗ trợ đã xem thông tin của bạn",
                     "{staff} tại {office} đã xem thông tin của bạn. Lý do: {reason}.",
@@ -305,6 +306,16 @@ KINDS: Mapping[str, KindSpec] = {
                 "en": Text(
                     "Support staff viewed your data",
                     "{staff} at {office} viewed your data. Reason: {reason}.",
+                ),
+            },
+            FALLBACK: {
+                "vi": Text(
+                    "Nhân viên hỗ trợ đã xem thông tin của bạn",
+                    "Nhân viên hỗ trợ {staff} đã xem thông tin của bạn. Lý do: {reason}.",
+                ),
+                "en": Text(
+                    "Support staff viewed your data",
+                    "Support staff member {staff} viewed your data. Reason: {reason}.",
                 ),
             },
         },

@@ -1,15 +1,23 @@
-"""Agency client secrets: rotation with an overlap window."""
+"""Agency clients: registering one for procedures (and places), and secret rotation with an
+overlap window."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
 
 from app.auth.schemas import RotatedSecretOut
+from app.catalogue.routing import Routing, routing_of
 from app.errors import AppError, Text, not_found
 from app.security import hash_password
-from models.agency import Agency
+from models.agency import Agency, AgencyScope
+from models.catalogue import Service
 from models.common import utcnow
+from models.provinces import PROVINCES, label
 
 ROTATION_RACE = AppError(
     409,
@@ -48,3 +56,78 @@ async def rotate_secret(code: str, overlap_hours: int) -> RotatedSecretOut:
     return RotatedSecretOut(
         client_id=agency.client_id, client_secret=new_secret, previous_secret_valid_until=valid_until
     )
+
+
+# --- registering an agency for procedures -----------------------------------------------------
+
+
+class RegistrationRefused(Exception):
+    """An agency that could not take effect as asked; nothing was stored."""
+
+
+async def _document_types_for(services: list[Service]) -> list[str]:
+    return sorted({s.result_document_type for s in services if s.result_document_type})
+
+
+def _taken_over(before: Routing, provinces: Sequence[str]) -> list[str]:
+    """Who received the new dossiers of these places until now."""
+    if not provinces:
+        return [before.nationwide.agency_code] if before.nationwide else []
+    previous = {before.by_province[p].agency_code if p in before.by_province else None for p in provinces}
+    if None in previous and before.nationwide is not None:
+        previous.add(before.nationwide.agency_code)
+    return sorted(code for code in previous if code is not None)
+
+
+async def register(
+    code: str,
+    name: str,
+    service_codes: Sequence[str],
+    document_types: Sequence[str],
+    scopes: Sequence[AgencyScope] = (),
+    provinces: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Create an agency client that receives its procedures' new dossiers: from `provinces`,
+    or, with none, from every province without an agency of its own (taking that over from
+    the procedure's previous nationwide agency, which keeps the dossiers it has). Prints its
+    secret once. Refused, with nothing stored, when it could not take effect as asked."""
+    unknown_places = sorted(set(provinces) - set(PROVINCES))
+    if unknown_places:
+        known = ", ".join(label(p) for p in PROVINCES)
+        raise RegistrationRefused(f"unknown province code(s): {', '.join(unknown_places)}; the codes are: {known}")
+    services = await Service.find({"code": {"$in": list(service_codes)}}).to_list()
+    unknown = sorted(set(service_codes) - {s.code for s in services})
+    if unknown:
+        raise RegistrationRefused(
+            f"unknown service code(s): {', '.join(unknown)} (load the catalogue with `cwallet seed-demo` or "
+            "`cwallet catalogue load`; GET /api/v1/services lists the codes)"
+        )
+    closed = sorted(s.code for s in services if not s.active)
+    if closed:
+        raise RegistrationRefused(f"closed service(s), no longer in the catalogue: {', '.join(closed)}")
+    before = {s: await routing_of(s) for s in service_codes}
+    client_id = f"{code.lower()}-{secrets.token_hex(4)}"
+    client_secret = secrets.token_urlsafe(32)
+    agency = Agency(
+        code=code,
+        name=name,
+        client_id=client_id,
+        client_secret_hash=hash_password(client_secret),
+        service_codes=list(service_codes),
+        provinces=sorted(set(provinces)),
+        document_types=list(document_types) or await _document_types_for(services),
+        scopes=sorted(set(scopes)),
+    )
+    try:
+        await agency.insert()
+    except DuplicateKeyError:
+        raise RegistrationRefused(f"an agency with code {code} already exists") from None
+    serves = [
+        {
+            "service_code": service,
+            "provinces": sorted(set(provinces)) or "all without an agency of their own",
+            "takes_over_from": _taken_over(before[service], provinces),
+        }
+        for service in service_codes
+    ]
+    return {"client_id": client_id, "client_secret": client_secret, "code": code, "serves": serves}

@@ -3,7 +3,7 @@ from __future__ import annotations
 from litestar import Controller, get
 from litestar.params import FromPath
 
-from app.catalogue import service
+from app.catalogue import routing, service
 from app.catalogue.schemas import PrefillOut, ServiceOut
 from app.errors import Text, not_found
 from app.i18n import negotiate
@@ -19,7 +19,13 @@ class CatalogueController(Controller):
     async def list_services(self, request: AnyRequest) -> Page[ServiceOut]:
         """Every public service a citizen can apply for, in the caller's language. No sign-in needed."""
         language = negotiate(request.headers.get("accept-language"))
-        return Page(items=[service.service_out(s, language) for s in await service.list_services()])
+        agencies = await routing.all_agencies()
+        return Page(
+            items=[
+                service.service_out(s, language, routing.routing_from(s.code, agencies))
+                for s in await service.list_services()
+            ]
+        )
 
     @get("/{code:str}", security=[])
     async def get_service(self, request: AnyRequest, code: FromPath[str]) -> ServiceOut:
@@ -28,7 +34,7 @@ class CatalogueController(Controller):
         found = await service.find_service(code)
         if found is None:
             raise not_found(Text("thủ tục", "service"))
-        return service.service_out(found, language)
+        return service.service_out(found, language, await routing.routing_of(found.code))
 
     @get("/{code:str}/prefill", guards=[citizen_only])
     async def prefill(self, request: PrincipalRequest, code: FromPath[str]) -> PrefillOut:

@@ -30,6 +30,17 @@ class StepOut(msgspec.Struct):
     notify: bool
 
 
+class ServedByOut(msgspec.Struct):
+    """An agency that receives new dossiers of the procedure, and where from."""
+
+    agency_code: str
+    name: str
+    # Two-digit province codes (01 Hà Nội … 96 Cà Mau; models/provinces.py).
+    provinces: list[str]
+    # True: it takes every province that has no agency of its own in this list.
+    nationwide: bool
+
+
 class ServiceOut(msgspec.Struct):
     code: str
     name: str
@@ -46,6 +57,10 @@ class ServiceOut(msgspec.Struct):
     attachments: list[AttachmentSpecOut] = []
     steps: list[StepOut] = []
     catalogue_version: str = ""
+    # The form field naming the wallet document this procedure renews; its result supersedes it.
+    renews_field: str | None = None
+    # Who receives new dossiers where; a dossier names its place with `province_code`.
+    served_by: list[ServedByOut] = []
 
 
 class PrefilledAttachment(msgspec.Struct):

@@ -8,11 +8,13 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
+from app.catalogue.routing import Routing
 from app.catalogue.schemas import (
     AttachmentSpecOut,
     FormFieldOut,
     PrefilledAttachment,
     PrefillOut,
+    ServedByOut,
     ServiceOut,
     StepOut,
 )
@@ -26,12 +28,19 @@ from models.wallet import WalletDocument
 SERVICE = Text("thủ tục", "service")
 
 
-def service_out(service: Service, language: Language) -> ServiceOut:
+def service_out(service: Service, language: Language, routing: Routing | None = None) -> ServiceOut:
+    """The procedure as citizens read it. `agency_code` is the agency that takes dossiers from
+    every province without an agency of its own (the catalogue's, until another is registered
+    nationwide); `served_by` says who serves where."""
+    nationwide = routing.nationwide if routing else None
+    agency_name = service.agency_name.pick(language) if service.agency_name else None
+    if nationwide is not None and nationwide.agency_code != service.agency_code:
+        agency_name = nationwide.name
     return ServiceOut(
         code=service.code,
         name=service.name.pick(language),
-        agency_code=service.agency_code,
-        agency_name=service.agency_name.pick(language) if service.agency_name else None,
+        agency_code=nationwide.agency_code if nationwide else service.agency_code,
+        agency_name=agency_name,
         fee_vnd=service.fee_vnd,
         payment_timing=service.payment_timing,
         postage_fee_vnd=service.postage_fee_vnd,
@@ -67,6 +76,16 @@ def service_out(service: Service, language: Language) -> ServiceOut:
             if (step := service.step(status)) is not None
         ],
         catalogue_version=service.catalogue_version,
+        renews_field=service.renews_field,
+        served_by=[
+            ServedByOut(
+                agency_code=server.agency_code,
+                name=server.name,
+                provinces=list(server.provinces),
+                nationwide=not server.provinces,
+            )
+            for server in (routing.served_by() if routing else [])
+        ],
     )
 
 

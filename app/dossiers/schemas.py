@@ -28,6 +28,10 @@ class DossierIn(msgspec.Struct):
     delivery: DeliveryIn
     form: dict[str, Any] = {}
     attachments: Annotated[list[AttachmentIn], msgspec.Meta(max_length=20)] = []
+    # Where to file it, for a procedure each province's agency handles (GET /api/v1/services/
+    # {code} → served_by): a two-digit province code. Unset: the postal address's province,
+    # else the procedure's nationwide agency.
+    province_code: Annotated[str, msgspec.Meta(max_length=8)] | None = None
 
 
 class HistoryOut(msgspec.Struct):
@@ -153,6 +157,9 @@ class DossierOut(msgspec.Struct, kw_only=True):
     rating: RatingOut | None = None
     # What the citizen can do now: "pay", "answer_supplement", "withdraw", "rate".
     actions: list[str] = []
+    # The agency handling it, chosen at submission, and the province the citizen filed it in.
+    agency_code: str | None = None
+    province_code: str | None = None
 
 
 class ApplicantOut(msgspec.Struct):

@@ -10,6 +10,7 @@ import msgspec
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
+from app.catalogue.routing import agency_for
 from app.catalogue.service import get_service, service_of
 from app.dossiers import attachments, deadlines, store, transitions, views
 from app.dossiers.forms import form_problems
@@ -133,15 +134,19 @@ async def submit(citizen_id: PydanticObjectId, idempotency_key: str | None, data
     problems += attachment_problems
     if problems:
         raise invalid_input(problems)
+    postal = data.delivery.method == "postal"
+    agency_code, province_code = await agency_for(
+        service, data.province_code, data.delivery.address if postal else None
+    )
 
     now = utcnow()
     code = new_code()
-    postal = data.delivery.method == "postal"
     dossier = Dossier(
         code=code,
         citizen_id=citizen_id,
         service_code=service.code,
-        agency_code=service.agency_code,
+        agency_code=agency_code,
+        province_code=province_code,
         form=data.form,
         delivery=Delivery(
             method=data.delivery.method,

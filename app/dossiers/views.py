@@ -192,6 +192,8 @@ def dossier_out(
         if dossier.rating
         else None,
         actions=citizen_actions(dossier, service),
+        agency_code=dossier.agency_code,
+        province_code=dossier.province_code,
     )
 
 

@@ -65,7 +65,10 @@ async def _document_params(raw: dict[str, Any], entry: OutboxEntry) -> tuple[dic
 
 
 def _support_lookup_params(raw: dict[str, Any], entry: OutboxEntry) -> tuple[dict[str, str], dict[str, str]]:
-    params = {"staff": raw["staff_username"], "office": raw.get("office") or "-", "reason": raw["reason"]}
+    params = {"staff": raw["staff_username"], "reason": raw["reason"]}
+    office = (raw.get("office") or "").strip()
+    if office:
+        params |= {"office": office, "place": "office"}
     return params, {"type": entry.kind, "lookup_id": str(raw["_id"])}
 
 

@@ -111,17 +111,21 @@ BAD_SIGNATURE = AppError(
     ),
 )
 
-STALE_CALLBACK = AppError(
-    401,
-    "stale-callback",
-    Text("Thông báo thanh toán quá cũ", "Callback too old"),
-    Text(
-        "Dấu thời gian của thông báo lệch quá {seconds} giây so với hiện tại. Hãy gửi lại với dấu thời gian và "
-        "nonce mới.",
-        "The callback's timestamp is more than {seconds} seconds from now. Send it again with a fresh timestamp "
-        "and nonce.",
-    ),
-)
+
+def stale_callback(max_age_seconds: int) -> AppError:
+    return AppError(
+        401,
+        "stale-callback",
+        Text("Thông báo thanh toán quá cũ", "Callback too old"),
+        Text(
+            "Dấu thời gian của thông báo lệch quá {seconds} giây so với hiện tại. Hãy gửi lại với dấu thời gian và "
+            "nonce mới.",
+            "The callback's timestamp is more than {seconds} seconds from now. Send it again with a fresh timestamp "
+            "and nonce.",
+        ),
+        params={"seconds": max_age_seconds},
+    )
+
 
 REPLAYED = AppError(
     409,
@@ -159,13 +163,7 @@ async def handle_callback(settings: Settings, raw: bytes, signature: str | None)
     age = abs(utcnow().timestamp() - callback.timestamp)
     if age > settings.payment_callback_max_age_seconds:
         log.warning("payment_callback_refused", why="stale")
-        raise AppError(
-            STALE_CALLBACK.status,
-            STALE_CALLBACK.code,
-            STALE_CALLBACK.title,
-            STALE_CALLBACK.detail,
-            params={"seconds": settings.payment_callback_max_age_seconds},
-        )
+        raise stale_callback(settings.payment_callback_max_age_seconds)
     dossier = await _dossier_by_reference(callback.reference)
     await ensure_request(dossier)
     try:

@@ -43,16 +43,24 @@ VALID = Text(
 )
 
 
-def presentable_claims(document: WalletDocument) -> dict[str, Any]:
-    """Everything a holder may choose to disclose, by claim name."""
+def presentable_claims(document: WalletDocument, status: str) -> dict[str, Any]:
+    """Everything a holder may choose to disclose, by claim name: every top-level field of the
+    document (`valid_until` is null for a document without an end date), the holder, and each
+    of the type's fields under its own name and as `fields.<name>`."""
     claims: dict[str, Any] = {
+        "id": str(document.id),
+        "type": document.type,
         "number": document.number,
-        "valid_from": document.valid_from,
+        "issuer": document.issuer,
         "issued_at": signing.rfc3339_ms(document.issued_at),
+        "valid_from": document.valid_from,
+        "valid_until": document.valid_until,
+        "status": status,
+        "fields": document.fields,
     }
     if document.holder is not None:
         claims |= document.holder.model_dump()
-    return claims | document.fields
+    return claims | document.fields | {f"fields.{name}": value for name, value in document.fields.items()}
 
 
 def _not_presentable(status: str) -> AppError:
@@ -99,7 +107,7 @@ async def create(
     document = await signing.ensure_signed(document)
     if not await signing.verify(document):
         raise _integrity_failed(document)
-    available = presentable_claims(document)
+    available = presentable_claims(document, status)
     unknown = sorted(set(data.disclose) - set(available))
     if unknown:
         raise invalid_input(

@@ -23,6 +23,7 @@ from app.security import Principal
 from app.wallet import signing
 from app.wallet.schemas import DocumentEventIn, DocumentIn, DocumentOut, RenewalIn
 from app.wallet.service import DOCUMENT, check_document, document_out
+from app.wallet.supersede import finish_renewal, undo_renewal
 from models.audit import AccessRecord
 from models.common import utcnow
 from models.dossier import OutboxEntry
@@ -185,35 +186,6 @@ def _not_renewable(document: WalletDocument) -> AppError:
     )
 
 
-async def _finish_renewal(new: WalletDocument) -> bool:
-    """Mark the replaced version superseded, then show the new one and owe its push."""
-    assert new.supersedes is not None
-    collection = WalletDocument.get_pymongo_collection()
-    entry = StatusEvent(event_id=new.issue_event_id, status="superseded", actor=new.issuer, superseded_by=new.id)
-    await collection.update_one(
-        {"_id": new.supersedes, "status": "valid", "superseded_by": None},
-        {
-            "$set": {"status": "superseded", "superseded_by": new.id, "status_changed_at": utcnow()},
-            "$push": {"history": entry.model_dump(), "event_ids": new.issue_event_id},
-        },
-    )
-    old = await collection.find_one({"_id": new.supersedes}, {"superseded_by": 1})
-    if old is None or old.get("superseded_by") != new.id:
-        return False
-    notice = OutboxEntry(key=f"document:{new.issuer}:{new.issue_event_id}", kind="document_renewed")
-    await collection.update_one(
-        {"_id": new.id, "renewal_pending": True},
-        {"$set": {"renewal_pending": False}, "$push": {"outbox": notice.model_dump()}},
-    )
-    flushing.owed(WalletDocument, new.id)
-    return True
-
-
-async def _undo_renewal(new: WalletDocument) -> None:
-    # Only while still hidden: nobody has seen it and no push was owed for it.
-    await WalletDocument.get_pymongo_collection().delete_one({"_id": new.id, "renewal_pending": True})
-
-
 async def renew(principal: Principal, document_id: str, data: RenewalIn) -> WalletDocument:
     """Issue the next version of a document; the one it replaces stays, as `superseded`."""
     assert principal.agency_code is not None
@@ -259,8 +231,8 @@ async def renew(principal: Principal, document_id: str, data: RenewalIn) -> Wall
             )
             created = False
         if created:
-            if not await _finish_renewal(new):
-                await _undo_renewal(new)
+            if not await finish_renewal(new):
+                await undo_renewal(new)
                 fresh = await WalletDocument.get(old.id)
                 raise _not_renewable(fresh or old)
             await AccessRecord(
@@ -278,7 +250,7 @@ async def renew(principal: Principal, document_id: str, data: RenewalIn) -> Wall
     if existing.supersedes != old.id:
         raise _event_id_reused()
     if existing.renewal_pending:
-        await _finish_renewal(existing)
+        await finish_renewal(existing)
     again = await WalletDocument.get(existing.id)
     assert again is not None
     return again
@@ -290,8 +262,8 @@ async def finish_pending_renewals(batch: int = 200) -> int:
     finished = 0
     stale = await WalletDocument.find({"renewal_pending": True, "issued_at": {"$lt": cutoff}}).limit(batch).to_list()
     for new in stale:
-        if await _finish_renewal(new):
+        if await finish_renewal(new):
             finished += 1
         else:
-            await _undo_renewal(new)
+            await undo_renewal(new)
     return finished

@@ -15,6 +15,7 @@ from app.inbox import flushing
 from app.pagination import Page, cursor_filter, next_cursor
 from app.security import Principal
 from app.wallet import signing
+from app.wallet.renewal_link import renewed_by_dossier
 from app.wallet.schemas import (
     DocumentIn,
     DocumentOut,
@@ -23,6 +24,7 @@ from app.wallet.schemas import (
     ProofOut,
     SignedDocumentOut,
 )
+from app.wallet.supersede import finish_renewal, renewal_raced, undo_renewal
 from models.audit import AccessRecord
 from models.citizen import Citizen
 from models.document_types import BASE_CLAIMS, REGISTRY, DocumentType, FieldError, number_matches, validate_fields
@@ -30,6 +32,9 @@ from models.dossier import OutboxEntry
 from models.wallet import Holder, WalletDocument, today_in_vietnam
 
 DOCUMENT = Text("giấy tờ", "document")
+# How often a dossier's result looks again for the document it renews when that one changed
+# under it (renewed by another dossier at the same moment, revoked).
+RENEWAL_RACE_RETRIES = 5
 CITIZEN = Text("công dân với số định danh này", "citizen with this ID number")
 
 
@@ -149,6 +154,9 @@ async def issue(
 ) -> tuple[WalletDocument, bool]:
     """Issue and sign a document; the same (agency, event_id) again returns the first one, unchanged.
 
+    A dossier's result that renews a document the citizen holds (the procedure's
+    `renews_field` names its number) is issued as that document's next version, and the old
+    one becomes `superseded`: one valid licence after a renewal, and no reminder for the old.
     Returns the document and whether this call created it.
     """
     assert principal.agency_code is not None
@@ -157,43 +165,60 @@ async def issue(
     fields = check_document(principal, data, field_prefix)
     holder = await signing.holder_of(citizen_id)
     _check_holder(REGISTRY[data.type], data.number, holder, field_prefix)
-    document_id = PydanticObjectId()
-    document = WalletDocument(
-        id=document_id,
-        citizen_id=citizen_id,
-        type=data.type,
-        number=data.number,
-        issuer=principal.agency_code,
-        valid_from=data.valid_from.isoformat(),
-        valid_until=data.valid_until.isoformat() if data.valid_until else None,
-        fields=fields,
-        holder=holder,
-        lineage_id=document_id,
-        issue_event_id=event_id,
-        dossier_code=dossier_code,
-        outbox=[OutboxEntry(key=f"document:{principal.agency_code}:{event_id}", kind="document_issued")]
-        if notify
-        else [],
-    )
-    document.proof = await signing.sign(document)
-    try:
-        await document.insert()
-    except DuplicateKeyError:
-        existing = await WalletDocument.find_one(
-            WalletDocument.issuer == principal.agency_code, WalletDocument.issue_event_id == event_id
+    for _ in range(RENEWAL_RACE_RETRIES):
+        renews = await renewed_by_dossier(dossier_code, citizen_id, data.type) if dossier_code else None
+        document_id = PydanticObjectId()
+        document = WalletDocument(
+            id=document_id,
+            citizen_id=citizen_id,
+            type=data.type,
+            number=data.number,
+            issuer=principal.agency_code,
+            valid_from=data.valid_from.isoformat(),
+            valid_until=data.valid_until.isoformat() if data.valid_until else None,
+            fields=fields,
+            holder=holder,
+            lineage_id=renews.lineage if renews else document_id,
+            version=renews.version + 1 if renews else 1,
+            supersedes=renews.id if renews else None,
+            # Hidden until the old version points to it (supersede.py).
+            renewal_pending=renews is not None,
+            issue_event_id=event_id,
+            dossier_code=dossier_code,
+            outbox=[OutboxEntry(key=f"document:{principal.agency_code}:{event_id}", kind="document_issued")]
+            if notify
+            else [],
         )
-        assert existing is not None
-        flushing.owed(WalletDocument, existing.id)
-        return existing, False
-    flushing.owed(WalletDocument, document.id)
-    await AccessRecord(
-        citizen_id=citizen_id,
-        actor_kind="agency",
-        actor_id=principal.agency_code,
-        action="document.issue",
-        target=str(document.id),
-    ).insert()
-    return document, True
+        document.proof = await signing.sign(document)
+        try:
+            await document.insert()
+        except DuplicateKeyError:
+            existing = await WalletDocument.find_one(
+                WalletDocument.issuer == principal.agency_code, WalletDocument.issue_event_id == event_id
+            )
+            assert existing is not None
+            if existing.renewal_pending:
+                # The first copy of this event is still linking it (or crashed doing so).
+                await finish_renewal(existing)
+                existing = await WalletDocument.get(existing.id) or existing
+            flushing.owed(WalletDocument, existing.id)
+            return existing, False
+        if renews is not None and not await finish_renewal(document):
+            # The old version changed meanwhile (renewed by another dossier, revoked): look again.
+            await undo_renewal(document)
+            continue
+        await AccessRecord(
+            citizen_id=citizen_id,
+            actor_kind="agency",
+            actor_id=principal.agency_code,
+            action="document.renew" if renews else "document.issue",
+            target=str(document.id),
+        ).insert()
+        if renews is not None:
+            document = await WalletDocument.get(document_id) or document
+        flushing.owed(WalletDocument, document.id)
+        return document, True
+    raise renewal_raced(data.type)
 
 
 async def citizen_by_national_id(national_id: str) -> Citizen:

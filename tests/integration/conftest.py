@@ -147,13 +147,9 @@ def make_agency(api: httpx.AsyncClient) -> Callable[..., Awaitable[AgencyHandle]
     async def make(services: list[str], code: str | None = None, scopes: Sequence[str] = ()) -> AgencyHandle:
         from app.cli import create_agency
         from models.agency import Agency
-        from models.catalogue import Service
 
         code = code or f"AG{secrets.token_hex(3).upper()}"
         creds = await create_agency(code, f"Test agency {code}", services, [], scopes)  # type: ignore[arg-type]
-        # Dossiers are routed by the catalogue's agency code; a test agency takes over the
-        # services it is given, like a new agency system would after a catalogue update.
-        await Service.get_pymongo_collection().update_many({"code": {"$in": services}}, {"$set": {"agency_code": code}})
         assert await Agency.find_one(Agency.code == code) is not None
         token = await api.post(
             "/api/v1/agency/token", json={"client_id": creds["client_id"], "client_secret": creds["client_secret"]}

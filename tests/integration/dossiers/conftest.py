@@ -79,12 +79,9 @@ async def new_citizen(
 
 async def new_agency(api: httpx.AsyncClient, services: list[str]) -> AgencyHandle:
     from app.cli import create_agency
-    from models.catalogue import Service
 
     code = f"AG{secrets.token_hex(3).upper()}"
     creds = await create_agency(code, f"Test agency {code}", services, [], [])  # type: ignore[call-arg]
-    # Dossiers are routed by the catalogue's agency code: the new agency takes the procedures over.
-    await Service.get_pymongo_collection().update_many({"code": {"$in": services}}, {"$set": {"agency_code": code}})
     token = await api.post(
         "/api/v1/agency/token", json={"client_id": creds["client_id"], "client_secret": creds["client_secret"]}
     )

@@ -1,0 +1,95 @@
+"""A push test server of one's own at FCM_ENDPOINT gets the pushes whatever HTTP it speaks,
+with the sender's default settings: HTTP/1.1 only, or HTTP/2 in clear (the emulator)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+
+from notifications.fcm import FcmSender
+from notifications.push import Push
+
+PROJECT = "cwallet-h1"
+
+
+class _Http11Only(BaseHTTPRequestHandler):
+    """An FCM stand-in that speaks HTTP/1.1 only (the stdlib server answers HTTP/2's preface
+    with 505 and closes), and keeps every send request it understood."""
+
+    protocol_version = "HTTP/1.1"
+    received: list[dict[str, Any]]
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers.get("content-length", "0"))))
+        self.received.append({"path": self.path, "version": self.request_version, "message": body["message"]})
+        answer = json.dumps({"name": f"projects/{PROJECT}/messages/{uuid.uuid4().hex}"}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def http11_server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    received: list[dict[str, Any]] = []
+    handler = type("Handler", (_Http11Only,), {"received": received})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name="http11-fcm", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", received
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+
+def _pushes(count: int) -> list[Push]:
+    return [
+        Push(
+            token=f"h1-{uuid.uuid4().hex}", title="t", body="b", data={"notification_id": f"n{i}"}, collapse_id=f"n{i}"
+        )
+        for i in range(count)
+    ]
+
+
+async def test_an_http11_only_server_receives_every_push_once_with_default_settings(
+    http11_server: tuple[str, list[dict[str, Any]]],
+) -> None:
+    url, received = http11_server
+    first, later = _pushes(20), _pushes(5)
+    async with FcmSender(PROJECT, None, url, app_name=f"h1-{uuid.uuid4().hex}") as sender:
+        # The first contact is twenty sends at once: each is delivered, none twice.
+        outcomes = await sender.send(first)
+        assert [o.kind for o in outcomes] == ["sent"] * 20
+        # Later sends go straight over HTTP/1.1.
+        assert [o.kind for o in await sender.send(later)] == ["sent"] * 5
+    tokens = [r["message"]["token"] for r in received]
+    assert sorted(tokens) == sorted(p.token for p in first + later)
+    assert {r["version"] for r in received} == {"HTTP/1.1"}
+    assert {r["path"] for r in received} == {f"/v1/projects/{PROJECT}/messages:send"}
+
+
+async def test_the_emulator_still_gets_http2_in_clear_with_default_settings(
+    stack_env: dict[str, str], emulator: httpx.AsyncClient
+) -> None:
+    pushes = _pushes(3)
+    async with FcmSender(
+        stack_env["FCM_PROJECT_ID"], None, stack_env["FCM_ENDPOINT"], app_name=f"h2-{uuid.uuid4().hex}"
+    ) as sender:
+        assert [o.kind for o in await sender.send(pushes)] == ["sent"] * 3
+    for push in pushes:
+        answer = await emulator.get("/emulator/attempts", params={"token": push.token})
+        [attempt] = answer.json()["attempts"]
+        assert attempt["http_version"] == "2"
