@@ -59,14 +59,14 @@ class RetryWhileServing(Retry):
         super().__init__(
             EqualJitterBackoff(cap=MAX_WAIT_SECONDS, base=FIRST_WAIT_SECONDS),
             retries=-1,
-            # OSError: opening a connection fails with the socket's own error (refused,
-            # timed out), which redis-py wraps only after its retry has given up.
-            supported_errors=(RedisConnectionError, RedisTimeoutError, OSError),
+            supported_errors=(RedisConnectionError, RedisTimeoutError),
         )
+        # Opening a connection fails with the socket's own error (refused, timed out), which
+        # redis-py wraps into its ConnectionError only after this policy has given up.
+        self.update_supported_errors([OSError])
 
     async def call_with_retry(self, do: Callable[[], Awaitable[T]], fail: Callable[[Any], Any]) -> T:
-        self._backoff.reset()
-        failures = 0
+        failures = 0  # the backoff is stateless: nothing to reset
         lost_at = 0.0
         while True:
             try:

@@ -7,6 +7,7 @@ twice beyond a collapsible repeat, without anyone starting or restarting anythin
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -192,3 +193,17 @@ async def test_a_store_restart_answers_503_then_applies_each_retry_once(stack: P
         await check_once_per_device(emulator, db, residents)
         assert await _statuses(emulator, residents) == [["processing", "received", "submitted"]] * len(residents)
     await client.close()
+
+
+async def test_a_worker_told_to_stop_during_a_redis_outage_stops(stack: PrivateStack) -> None:
+    """It waits for Redis only while serving: SIGTERM ends it without needing a SIGKILL."""
+    assert stack.redis is not None
+    worker = stack.workers[-1]
+    assert worker.alive()
+    redis_port = _port(stack.redis.url)
+    stack.redis.stop()
+    try:
+        exit_code = await asyncio.to_thread(worker.stop, 30)  # SIGTERM; SIGKILL after 30 s
+        assert exit_code != -signal.SIGKILL, worker.log_tail()
+    finally:
+        stack.start_redis(redis_port)
