@@ -13,8 +13,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # dev stack and the test suite start themselves and hand over through MONGODB_URL.
     mongodb_url: str | None = None
     mongodb_db: str = "cwallet"
-    # How long a request waits for a reachable store before it answers 503 (decision 0020);
-    # also the limit on opening a connection to it.
+    # How long a request waits for a reachable store before it answers 503 (decision 0020).
     mongodb_server_selection_timeout_ms: int = 2000
     redis_url: str = "redis://127.0.0.1:6379/0"
     # arq queue name: tests give each run its own so parallel runs never share jobs.

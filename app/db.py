@@ -18,9 +18,8 @@ async def connect(settings: Settings) -> AsyncMongoClient[dict[str, object]]:
         # The API never starts a store itself: `make run` and the tests start the embedded
         # one and pass its URL, so a misconfigured production process fails loudly instead.
         raise MissingStoreError("MONGODB_URL is not set: start the system with `make run`, or point it at MongoDB")
-    timeout_ms = settings.mongodb_server_selection_timeout_ms
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
-        settings.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms
+        settings.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=settings.mongodb_server_selection_timeout_ms
     )
     await init_beanie(database=client[settings.mongodb_db], document_models=ALL_DOCUMENTS)
     return client

@@ -20,7 +20,6 @@ from litestar.plugins.structlog import StructlogPlugin
 from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
 from pymongo import AsyncMongoClient
-from redis.asyncio import Redis
 
 from app import db, session_cache
 from app.announcements.controller import AnnouncementController
@@ -56,9 +55,7 @@ from app.wallet.controller import AgencyDocumentController, DocumentTypesControl
 
 
 def redis_store_factory(redis_url: str) -> Callable[[str], RedisStore]:
-    # Timeouts, so a Redis that hangs rather than refuses answers 503 in seconds (decision 0020).
-    client = Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
-    root = RedisStore(client, namespace="cwallet", handle_client_shutdown=True)
+    root = RedisStore.with_client(url=redis_url, namespace="cwallet")
 
     def store_named(name: str) -> RedisStore:
         return root.with_namespace(name)
