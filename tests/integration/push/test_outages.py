@@ -11,7 +11,6 @@ import signal
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -83,9 +82,11 @@ async def _statuses(emulator: httpx.AsyncClient, residents: list[Resident]) -> l
     return found
 
 
-def _sign_in(api: httpx.AsyncClient, resident: Resident, password: str = PASSWORD, **headers: str) -> Any:
+async def _sign_in(
+    api: httpx.AsyncClient, resident: Resident, password: str = PASSWORD, **headers: str
+) -> httpx.Response:
     body = {"username": resident.national_id, "password": password}
-    return api.post("/api/v1/auth/token", json=body, headers=headers)
+    return await api.post("/api/v1/auth/token", json=body, headers=headers)
 
 
 async def test_a_redis_restart_heals_without_anyone_acting(stack: PrivateStack) -> None:
@@ -159,9 +160,9 @@ async def test_a_store_restart_answers_503_then_applies_each_retry_once(stack: P
         worker = stack.workers[0]
         event_ids = {code: f"evt-{uuid.uuid4().hex}" for code in codes}
 
-        def event(code: str, status: str, event_id: str | None = None) -> Any:
+        async def event(code: str, status: str, event_id: str | None = None) -> httpx.Response:
             body = {"event_id": event_id or f"evt-{uuid.uuid4().hex}", "status": status}
-            return api.post(f"/api/v1/agency/dossiers/{code}/events", json=body, headers=agency)
+            return await api.post(f"/api/v1/agency/dossiers/{code}/events", json=body, headers=agency)
 
         received = await asyncio.gather(*(event(code, "received") for code in codes))
         assert [a.status_code for a in received] == [200] * len(codes)
