@@ -15,6 +15,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # dev stack and the test suite start themselves and hand over through MONGODB_URL.
     mongodb_url: str | None = None
     mongodb_db: str = "cwallet"
+    # How long a request waits for a reachable store before it answers 503 (decision 0020).
+    mongodb_server_selection_timeout_ms: int = 2000
     redis_url: str = "redis://127.0.0.1:6379/0"
     # arq queue name: tests give each run its own so parallel runs never share jobs.
     queue_name: str = "cwallet:queue"
@@ -64,9 +66,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     fcm_endpoint_h2c: bool = True
     # How long the inbox keeps a notification before the purge cron deletes it.
     inbox_retention_days: int = 180
-    # The sweeper: how often it runs and how old work must be before it takes it over.
-    sweep_every_seconds: int = 15
-    sweep_grace_seconds: int = 30
+    # The sweeper: how often it runs and how old work must be before it takes it over. Their
+    # sum bounds how long after Redis' return the work of an outage is queued again (decision
+    # 0020: about 30 s, with sending).
+    sweep_every_seconds: int = 10
+    sweep_grace_seconds: int = 10
     # Longest run of one job; a killed worker's jobs are picked up again this long + 10 s later.
     worker_job_timeout_seconds: int = 60
     # Announcement batches (≤500 devices each) being sent at once, across all workers: about

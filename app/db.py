@@ -19,7 +19,7 @@ async def connect(settings: Settings) -> AsyncMongoClient[dict[str, object]]:
         # one and pass its URL, so a misconfigured production process fails loudly instead.
         raise MissingStoreError("MONGODB_URL is not set: start the system with `make run`, or point it at MongoDB")
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
-        settings.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=5000
+        settings.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=settings.mongodb_server_selection_timeout_ms
     )
     await init_beanie(database=client[settings.mongodb_db], document_models=ALL_DOCUMENTS)
     return client

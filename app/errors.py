@@ -19,6 +19,9 @@ from litestar.exceptions import (
 )
 from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.types import ExceptionHandlersMap
+from pymongo.errors import ConnectionFailure
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.i18n import Language, negotiate
 
@@ -255,6 +258,34 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     return _to_problem(request, AppError(status, code, title, detail, headers=headers or None))
 
 
+# How long a client should wait after a 503: a Redis restart or a store failover takes seconds.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
+
+
+def service_unavailable(retry_after: int = UNAVAILABLE_RETRY_AFTER_SECONDS) -> AppError:
+    return AppError(
+        503,
+        "service-unavailable",
+        Text("Dịch vụ tạm thời gián đoạn", "Service briefly unavailable"),
+        Text(
+            "Dịch vụ tạm thời gián đoạn. Hãy thử lại sau {seconds} giây; gửi lại cùng yêu cầu (cùng Idempotency-Key "
+            "hoặc event_id) là an toàn.",
+            "The service is briefly unavailable. Try again in {seconds} seconds; sending the same request again "
+            "(same Idempotency-Key or event_id) is safe.",
+        ),
+        params={"seconds": retry_after},
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # The store or Redis cannot be reached (down, restarting, failing over). Changes are single
+    # atomic writes or idempotent steps (Idempotency-Key, event_id), so a retry is safe.
+    part = "redis" if isinstance(exc, RedisConnectionError | RedisTimeoutError) else "store"
+    log.warning("service_unavailable", part=part, error_type=type(exc).__name__, method=request.method)
+    return _to_problem(request, service_unavailable())
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # Only the type and where it was raised are logged: the messages of driver errors carry
     # the offending values (a duplicate national ID, say), which must never reach the logs.
@@ -287,5 +318,10 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     PermissionDeniedException: handle_http,
     NotFoundException: handle_http,
     HTTPException: handle_http,
+    # The store (pymongo: AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError, ...) or
+    # Redis is out of reach: 503 with Retry-After, not 500 (decision 0020).
+    ConnectionFailure: handle_unavailable,
+    RedisConnectionError: handle_unavailable,
+    RedisTimeoutError: handle_unavailable,
     Exception: handle_unexpected,
 }

@@ -27,6 +27,7 @@ from workers.push_jobs import (
     send_notification_job,
     sweep_job,
 )
+from workers.redis_outages import riding_out_outages, serving_started
 from workers.reminders import wallet_upkeep_job
 
 log = structlog.get_logger(__name__)
@@ -43,6 +44,7 @@ SWEEP_SECONDS = set(range(0, 60, max(1, settings.sweep_every_seconds)))
 
 async def startup(ctx: dict[str, Any]) -> None:
     configure_worker_logging()
+    serving_started()  # from here on, a lost Redis is waited for, not fatal
     ctx["mongo"] = await db.connect(settings)
     make_senders(ctx)
 
@@ -68,7 +70,8 @@ class WorkerSettings:
     ]
     on_startup = startup
     on_shutdown = shutdown
-    redis_settings = redis_settings(settings)
+    # Rides out a Redis restart instead of exiting (workers/redis_outages.py).
+    redis_settings = riding_out_outages(redis_settings(settings))
     queue_name = settings.queue_name
     # No kept results: the job id must guard only while a job is queued or running, so the
     # sweeper can queue a notification again once its job is gone.

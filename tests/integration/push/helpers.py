@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
+
+if TYPE_CHECKING:
+    from tests.integration.push.conftest import Resident
 
 T = TypeVar("T")
 # How long to wait for the worker before calling it a failure: a deadline, not a speed check.
@@ -50,3 +54,28 @@ async def received(emulator: httpx.AsyncClient, token: str, count: int = 1) -> l
         return found if len(found) >= count else None
 
     return await wait_for(check, f"{count} push(es) to {token}")
+
+
+async def all_sent(db: Any, expected: int) -> bool:
+    """At least `expected` notifications are sent, and none is left pending or failed."""
+    sent = await db.notifications.count_documents({"state": "sent"})
+    return sent >= expected and await db.notifications.count_documents({"state": {"$ne": "sent"}}) == 0
+
+
+async def check_once_per_device(emulator: httpx.AsyncClient, db: Any, residents: list[Resident]) -> int:
+    """Every device got each of its citizen's notifications; any repeat is the same
+    notification under the same collapse key. Returns how many repeats there were."""
+    repeats = 0
+    for resident in residents:
+        citizen = await db.citizens.find_one({"national_id": resident.national_id}, {"_id": 1})
+        expected = {str(n["_id"]) async for n in db.notifications.find({"citizen_id": citizen["_id"]}, {"_id": 1})}
+        assert expected
+        for token in resident.device_tokens:
+            received = await messages(emulator, token)
+            per_notification = Counter(m["data"]["notification_id"] for m in received)
+            assert set(per_notification) == expected, (token, per_notification, expected)
+            for message in received:
+                notification_id = message["data"]["notification_id"]
+                assert message["android_collapse_key"] == message["apns_collapse_id"] == notification_id
+            repeats += sum(count - 1 for count in per_notification.values())
+    return repeats

@@ -1,6 +1,6 @@
 """A private copy of the system for the tests that break things: its own database, queue,
-API process and worker processes, and, when asked, its own Redis and FCM emulator. Killing
-its worker or restarting its Redis touches nothing the rest of the suite uses."""
+API process and worker processes, and, when asked, its own store, Redis and FCM emulator.
+Killing its worker or restarting its Redis or store touches nothing the rest of the suite uses."""
 
 from __future__ import annotations
 
@@ -15,9 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import redis
 from pymongo import AsyncMongoClient
 
-from devtools.devstack import ManagedProcess, free_port, http_answers, start_process, start_redis, wait_until
+from devtools.devstack import (
+    ManagedProcess,
+    free_port,
+    http_answers,
+    start_embedded_mongo,
+    start_process,
+    start_redis,
+    wait_until,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -50,6 +59,7 @@ class PrivateStack:
     env: dict[str, str]
     api: ManagedProcess | None = None
     redis: ManagedProcess | None = None
+    store: ManagedProcess | None = None
     emulator: ManagedProcess | None = None
     workers: list[ManagedProcess] = field(default_factory=list)
     seeded: dict[str, Any] = field(default_factory=dict)
@@ -74,6 +84,16 @@ class PrivateStack:
         self.workers.append(proc)
         return proc
 
+    def wait_serving(self, proc: ManagedProcess, timeout: float = 60) -> None:
+        """Until the worker polls its queue: arq's health mark, written by its first poll."""
+        url, key = self.env["REDIS_URL"], f"{self.env['QUEUE_NAME']}:health-check"
+
+        def marked() -> bool:
+            with redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1) as client:
+                return bool(client.exists(key))
+
+        wait_until(proc, marked, "polling its queue", timeout)
+
     def kill(self, proc: ManagedProcess) -> None:
         """SIGKILL: no shutdown hook, no chance to finish or record anything."""
         os.killpg(proc.popen.pid, signal.SIGKILL)
@@ -83,12 +103,17 @@ class PrivateStack:
         self.redis = start_redis(port, log_path=self.tmp / "redis.log")
         return self.redis
 
+    def start_store(self, port: int | None = None) -> ManagedProcess:
+        """The private store; started again on its old port, it finds its data where it left it."""
+        self.store = start_embedded_mongo(self.tmp / "store", port, log_path=self.tmp / "store.log")
+        return self.store
+
     def database(self) -> tuple[AsyncMongoClient[dict[str, Any]], Any]:
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(self.env["MONGODB_URL"], tz_aware=True)
         return client, client[self.env["MONGODB_DB"]]
 
     def stop(self) -> None:
-        for proc in [*self.workers, self.api, self.emulator, self.redis]:
+        for proc in [*self.workers, self.api, self.emulator, self.redis, self.store]:
             if proc is not None:
                 proc.stop(grace=5)
 
@@ -96,7 +121,7 @@ class PrivateStack:
 def start_stack(
     tmp: Path,
     *,
-    mongo_url: str,
+    mongo_url: str | None,
     redis_url: str | None,
     emulator_url: str | None,
     fcm_project_id: str,
@@ -105,11 +130,13 @@ def start_stack(
     overrides: dict[str, str] | None = None,
     database: str | None = None,
 ) -> PrivateStack:
-    """Start the API (and the private Redis / emulator when their URL is None), seed the
-    store; workers are started by the test (`start_worker`)."""
+    """Start the API (and the private store / Redis / emulator when their URL is None), seed
+    the store; workers are started by the test (`start_worker`)."""
     run = secrets.token_hex(4)
     stack = PrivateStack(tmp, {})
     try:
+        if mongo_url is None:
+            mongo_url = stack.start_store().url
         if redis_url is None:
             redis_url = stack.start_redis().url
         if emulator_url is None:
@@ -132,7 +159,7 @@ def start_stack(
             )
             emulator_url = stack.emulator.url
             wait_until(stack.emulator, lambda: http_answers(f"{emulator_url}/emulator/health"), "health answering")
-        assert redis_url is not None and emulator_url is not None
+        assert mongo_url is not None and redis_url is not None and emulator_url is not None
         stack.env = {
             **os.environ,
             "MONGODB_URL": mongo_url,
