@@ -102,7 +102,7 @@ run: install tools-bin ## Run the whole stack locally (API, worker, store, Redis
 	$(RUN) python -m devtools.devrun
 
 # Redis: used when one answers at REDIS_URL, else started for the run and stopped at its end.
-test: install tools-bin ## Everything CI runs: lint, types, import contracts, tests (~7-10 min on 2 cores)
+test: install tools-bin ## Everything CI runs: lint, types, import contracts, tests (~10 min on 2 free cores)
 	@$(redis_answers) || command -v redis-server >/dev/null || $(MAKE) redis-bin
 	$(RUN) python -m devtools.checks $(PYTEST_ARGS)
 
