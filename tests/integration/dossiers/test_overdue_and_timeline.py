@@ -85,8 +85,6 @@ async def test_the_timeline_tells_everything_newest_first(
     citizen = await make_citizen(devices=0, eid_level=2)
     other = await make_citizen(devices=0)
     agency = await module_agency(["BIRTH_REGISTRATION"])
-    # Every procedure filed below has an agency to receive it (else 422 service-not-served).
-    await module_agency(["CRIMINAL_RECORD", "TEMPORARY_ABSENCE"])
     code = (await submitted(api, citizen, "BIRTH_REGISTRATION"))["code"]
     await move(api, agency, code, "BIRTH_REGISTRATION", "received", "processing", "approved", "result_ready")
     paid_code = (await submitted(api, citizen, "CRIMINAL_RECORD"))["code"]
