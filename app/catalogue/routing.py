@@ -6,7 +6,9 @@ and one place, the agency registered last takes the new dossiers: registering an
 how an operator hands a procedure (or a province of it) over, and dossiers already routed
 stay where they are. A dossier goes to the agency of the province the citizen chose
 (`province_code`), else of the province their postal address ends with, else to the
-procedure's nationwide agency; with none of those, the citizen is told what to choose.
+procedure's nationwide agency; when only provincial agencies serve it and none serves the
+place, the citizen is told what to choose. A procedure no agency is registered for keeps
+the catalogue's `agency_code`.
 """
 
 from __future__ import annotations
@@ -128,20 +130,6 @@ def unknown_province(code: str, routing: Routing) -> AppError:
     )
 
 
-def service_not_served(service: Service) -> AppError:
-    return AppError(
-        422,
-        "service-not-served",
-        Text("Thủ tục chưa nhận hồ sơ trực tuyến", "Service not taken online yet"),
-        Text(
-            "Chưa có cơ quan nào nhận hồ sơ thủ tục '{service}' trực tuyến. Hãy nộp trực tiếp tại cơ quan giải "
-            "quyết, hoặc thử lại sau.",
-            "No agency takes '{service}' dossiers online yet. Apply in person at the agency, or try again later.",
-        ),
-        params={"service": service.code},
-    )
-
-
 def place_not_served(service: Service, routing: Routing, place: str | None) -> AppError:
     choices = ", ".join(label(code) for code in routing.choices())
     if place is None:
@@ -182,5 +170,7 @@ async def agency_for(service: Service, province_code: str | None, postal_address
     if routing.nationwide is not None:
         return routing.nationwide.agency_code, place
     if not routing.by_province:
-        raise service_not_served(service)
+        # No agency registered for it yet: the agency the catalogue names, as before; it sees
+        # these dossiers once registered under that code (the demo data's agencies are).
+        return service.agency_code, place
     raise place_not_served(service, routing, place)

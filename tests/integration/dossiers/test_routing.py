@@ -106,11 +106,11 @@ async def test_each_province_gets_its_agency_and_an_unserved_place_is_told_what_
     from models.dossier import Dossier
 
     mine = {"citizen_id": PydanticObjectId(shared_citizen.id)}
-    # Nobody serves the procedure yet: refused, not silently parked with no agency.
+    # No agency registered for the procedure yet: the catalogue's own agency code, as before.
+    catalogue_agency = (await api.get(f"/api/v1/services/{PROVINCIAL}")).json()["agency_code"]
     nobody = await _submit(api, shared_citizen, PROVINCIAL)
-    assert nobody.status_code == 422, nobody.text
-    assert nobody.headers["content-type"].startswith("application/problem+json")
-    assert nobody.json()["code"] == "service-not-served"
+    assert nobody.status_code == 201, nobody.text
+    assert nobody.json()["agency_code"] == catalogue_agency == "UBND_XA"
 
     hanoi, _ = await register([PROVINCIAL], ["01"])
     saigon, created = await register([PROVINCIAL], ["79"])
@@ -149,6 +149,7 @@ async def test_each_province_gets_its_agency_and_an_unserved_place_is_told_what_
         _submit(api, shared_citizen, PROVINCIAL, province_code="48", language="vi"),
     )
     assert [r.status_code for r in refusals] == [422] * 4
+    assert all(r.headers["content-type"].startswith("application/problem+json") for r in refusals)
     codes = [r.json()["code"] for r in refusals]
     assert codes == ["place-not-served", "place-not-served", "invalid-input", "place-not-served"]
     for refused in refusals:
@@ -160,7 +161,7 @@ async def test_each_province_gets_its_agency_and_an_unserved_place_is_told_what_
     assert "48 (Đà Nẵng)" in refusals[1].json()["errors"][0]["message"]
     assert "'99'" in refusals[2].json()["errors"][0]["message"]
     assert "Hãy chọn province_code" in refusals[3].json()["errors"][0]["message"]
-    # Nothing half-stored: only the eleven accepted dossiers exist.
+    # Nothing half-stored: only the eleven accepted dossiers since `before` exist.
     assert await Dossier.find(mine).count() == before + 11
 
 
