@@ -50,6 +50,7 @@ from app.privacy.controller import PrivacyController
 from app.queue import open_pool
 from app.security import build_jwt_auth
 from app.staff.controller import AdminController, StaffController
+from app.statistics.controller import statistics_router
 from app.support.controller import ConsentCodeController, SupportController
 from app.wallet.controller import AgencyDocumentController, DocumentTypesController, WalletController
 
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AccessLogController,
             PrivacyController,
             MetricsController,
+            statistics_router,
         ],
         lifespan=[lifespan],
         dependencies={

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from app.statistics.schemas import ExpectedOut
 from app.wallet.schemas import DocumentIn
 
 ObjectIdText = Annotated[str, msgspec.Meta(min_length=24, max_length=24, pattern="^[0-9a-fA-F]{24}$")]
@@ -153,6 +154,8 @@ class DossierOut(msgspec.Struct, kw_only=True):
     rating: RatingOut | None = None
     # What the citizen can do now: "pay", "answer_supplement", "withdraw", "rate".
     actions: list[str] = []
+    # When the result should come, from recent history (decision 26); open dossiers only.
+    expected: ExpectedOut | None = None
 
 
 class ApplicantOut(msgspec.Struct):

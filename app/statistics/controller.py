@@ -1,0 +1,172 @@
+"""Statistics routes: an agency's own figures, the administrators' view and ranking, and the
+public summary. Every table is also CSV (`Accept: text/csv` or `?format=csv`)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+from litestar import Controller, Response, Router, get
+from litestar.params import Parameter
+
+from app.errors import FieldProblem, Text, invalid_input
+from app.security import AnyRequest, PrincipalRequest, admin_only, agency_only
+from app.statistics import service
+from app.statistics.schemas import RankingOut, StatisticsOut
+
+FORMATS = ("json", "csv")
+CSV_TYPE = "text/csv; charset=utf-8"
+
+PeriodParam = Parameter(
+    query="period", required=False, description="day, month (default), quarter or year: the rows' period"
+)
+FromParam = Parameter(query="from", required=False, description="first day, YYYY-MM-DD (Vietnamese date)")
+ToParam = Parameter(query="to", required=False, description="last day, YYYY-MM-DD; today by default")
+FormatParam = Parameter(query="format", required=False, description="json (default) or csv; or Accept: text/csv")
+
+
+def _wants_csv(request: AnyRequest, fmt: str | None) -> bool:
+    if fmt is not None and fmt not in FORMATS:
+        raise invalid_input(
+            [
+                FieldProblem(
+                    "format",
+                    Text(
+                        "Định dạng '{value}' không hỗ trợ. Dùng json hoặc csv.",
+                        "Unknown format '{value}'. Use json or csv.",
+                    ),
+                    {"value": fmt},
+                )
+            ]
+        )
+    if fmt is not None:
+        return fmt == "csv"
+    return "text/csv" in (request.headers.get("accept") or "")
+
+
+def _csv(rows: Sequence[msgspec.Struct], columns: Sequence[str], name: str) -> Response[bytes]:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        values = msgspec.to_builtins(row)
+        writer.writerow(["" if values.get(c) is None else values[c] for c in columns])
+    return Response(
+        out.getvalue().encode(),
+        media_type=CSV_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"', "Vary": "Accept"},
+    )
+
+
+def _table_answer(request: AnyRequest, table: StatisticsOut, fmt: str | None, name: str) -> Response[Any]:
+    if _wants_csv(request, fmt):
+        from app.statistics.schemas import StatsRow
+
+        columns = [f for f in StatsRow.__struct_fields__ if f in table.group_by or f not in service.GROUP_FIELDS]
+        return _csv(table.rows, columns, f"{name}-{table.period}-{table.from_}-{table.to}")
+    return Response(table, headers={"Vary": "Accept"})
+
+
+def _scope(**filters: str | None) -> dict[str, Any]:
+    return {name: value for name, value in filters.items() if value}
+
+
+class AgencyStatisticsController(Controller):
+    path = "/agency/statistics"
+    tags = ["statistics"]
+    guards = [agency_only]
+
+    @get("/")
+    async def own(
+        self,
+        request: PrincipalRequest,
+        period: str | None = PeriodParam,
+        first: str | None = FromParam,
+        last: str | None = ToParam,
+        by: str | None = Parameter(query="by", required=False, description="procedure (default) or agency (totals)"),
+        procedure: str | None = Parameter(query="service_code", required=False, description="one procedure only"),
+        fmt: str | None = FormatParam,
+    ) -> Response[Any]:
+        """The calling agency's own indicators per period (by procedure), and its backlog now."""
+        rng = service.parse_range(period, first, last)
+        group_by = service.group_fields(by, ("agency_code", "service_code"), ("agency_code", "service_code"))
+        scope = _scope(agency_code=request.user.agency_code, service_code=procedure)
+        return _table_answer(request, await service.table(rng, scope, group_by), fmt, "statistics")
+
+
+class AdminStatisticsController(Controller):
+    path = "/admin/statistics"
+    tags = ["statistics"]
+    guards = [admin_only]
+
+    @get("/")
+    async def all_agencies(
+        self,
+        request: AnyRequest,
+        period: str | None = PeriodParam,
+        first: str | None = FromParam,
+        last: str | None = ToParam,
+        by: str | None = Parameter(
+            query="by", required=False, description="any of province, agency (default), procedure, comma-separated"
+        ),
+        agency: str | None = Parameter(query="agency_code", required=False),
+        province: str | None = Parameter(query="province", required=False),
+        procedure: str | None = Parameter(query="service_code", required=False),
+        fmt: str | None = FormatParam,
+    ) -> Response[Any]:
+        """Every agency's indicators per period (administrators only)."""
+        rng = service.parse_range(period, first, last)
+        group_by = service.group_fields(by, service.GROUP_FIELDS, ("agency_code",))
+        scope = _scope(agency_code=agency, province=province, service_code=procedure)
+        return _table_answer(request, await service.table(rng, scope, group_by), fmt, "statistics-all")
+
+    @get("/ranking")
+    async def ranking(
+        self,
+        request: AnyRequest,
+        first: str | None = FromParam,
+        last: str | None = ToParam,
+        province: str | None = Parameter(query="province", required=False),
+        fmt: str | None = FormatParam,
+    ) -> Response[Any]:
+        """Agencies ranked by on-time rate over the range (administrators only)."""
+        rng = service.parse_range("month", first, last)
+        ranked: RankingOut = await service.ranking(rng, _scope(province=province))
+        if _wants_csv(request, fmt):
+            from app.statistics.schemas import RankingRow
+
+            return _csv(ranked.rows, list(RankingRow.__struct_fields__), f"ranking-{ranked.from_}-{ranked.to}")
+        return Response(ranked, headers={"Vary": "Accept"})
+
+
+class PublicStatisticsController(Controller):
+    path = "/public/statistics"
+    tags = ["statistics"]
+
+    @get("/", security=[], opt={"exclude_from_auth": True})
+    async def summary(
+        self,
+        request: AnyRequest,
+        period: str | None = PeriodParam,
+        first: str | None = FromParam,
+        last: str | None = ToParam,
+        by: str | None = Parameter(query="by", required=False, description="province (default) or agency"),
+        agency: str | None = Parameter(query="agency_code", required=False),
+        province: str | None = Parameter(query="province", required=False),
+        fmt: str | None = FormatParam,
+    ) -> Response[Any]:
+        """The published summary per province or agency, as the service portals publish it.
+        No sign-in; counts only, nothing about any person."""
+        rng = service.parse_range(period, first, last)
+        group_by = service.group_fields(by, ("province", "agency_code"), ("province",))
+        scope = _scope(agency_code=agency, province=province)
+        return _table_answer(request, await service.table(rng, scope, group_by), fmt, "statistics-public")
+
+
+statistics_router = Router(
+    path="/api/v1",
+    route_handlers=[AgencyStatisticsController, AdminStatisticsController, PublicStatisticsController],
+)
