@@ -6,26 +6,32 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Response, Router, get
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from app.errors import FieldProblem, Text, invalid_input
 from app.security import AnyRequest, PrincipalRequest, admin_only, agency_only
 from app.statistics import service
-from app.statistics.schemas import RankingOut, StatisticsOut
+from app.statistics.schemas import RankingOut, RankingRow, StatisticsOut, StatsRow
 
 FORMATS = ("json", "csv")
 CSV_TYPE = "text/csv; charset=utf-8"
 
-PeriodParam = Parameter(
-    query="period", required=False, description="day, month (default), quarter or year: the rows' period"
-)
-FromParam = Parameter(query="from", required=False, description="first day, YYYY-MM-DD (Vietnamese date)")
-ToParam = Parameter(query="to", required=False, description="last day, YYYY-MM-DD; today by default")
-FormatParam = Parameter(query="format", required=False, description="json (default) or csv; or Accept: text/csv")
+
+def _query(name: str, description: str | None = None) -> QueryParameter:
+    return QueryParameter(name=name, description=description, required=False)
+
+
+PeriodQuery = Annotated[str | None, _query("period", "day, month (default), quarter or year: the rows' period")]
+FromQuery = Annotated[str | None, _query("from", "first day, YYYY-MM-DD (Vietnamese date)")]
+ToQuery = Annotated[str | None, _query("to", "last day, YYYY-MM-DD; today by default")]
+FormatQuery = Annotated[str | None, _query("format", "json (default) or csv; or send Accept: text/csv")]
+AgencyQuery = Annotated[str | None, _query("agency_code")]
+ProvinceQuery = Annotated[str | None, _query("province", "three-digit province code, e.g. 001 (Hà Nội)")]
+ProcedureQuery = Annotated[str | None, _query("service_code", "one procedure only")]
 
 
 def _wants_csv(request: AnyRequest, fmt: str | None) -> bool:
@@ -63,8 +69,6 @@ def _csv(rows: Sequence[msgspec.Struct], columns: Sequence[str], name: str) -> R
 
 def _table_answer(request: AnyRequest, table: StatisticsOut, fmt: str | None, name: str) -> Response[Any]:
     if _wants_csv(request, fmt):
-        from app.statistics.schemas import StatsRow
-
         columns = [f for f in StatsRow.__struct_fields__ if f in table.group_by or f not in service.GROUP_FIELDS]
         return _csv(table.rows, columns, f"{name}-{table.period}-{table.from_}-{table.to}")
     return Response(table, headers={"Vary": "Accept"})
@@ -83,12 +87,12 @@ class AgencyStatisticsController(Controller):
     async def own(
         self,
         request: PrincipalRequest,
-        period: str | None = PeriodParam,
-        first: str | None = FromParam,
-        last: str | None = ToParam,
-        by: str | None = Parameter(query="by", required=False, description="procedure (default) or agency (totals)"),
-        procedure: str | None = Parameter(query="service_code", required=False, description="one procedure only"),
-        fmt: str | None = FormatParam,
+        period: PeriodQuery = None,
+        first: FromQuery = None,
+        last: ToQuery = None,
+        by: Annotated[str | None, _query("by", "procedure (default) or agency (totals)")] = None,
+        procedure: ProcedureQuery = None,
+        fmt: FormatQuery = None,
     ) -> Response[Any]:
         """The calling agency's own indicators per period (by procedure), and its backlog now."""
         rng = service.parse_range(period, first, last)
@@ -106,16 +110,14 @@ class AdminStatisticsController(Controller):
     async def all_agencies(
         self,
         request: AnyRequest,
-        period: str | None = PeriodParam,
-        first: str | None = FromParam,
-        last: str | None = ToParam,
-        by: str | None = Parameter(
-            query="by", required=False, description="any of province, agency (default), procedure, comma-separated"
-        ),
-        agency: str | None = Parameter(query="agency_code", required=False),
-        province: str | None = Parameter(query="province", required=False),
-        procedure: str | None = Parameter(query="service_code", required=False),
-        fmt: str | None = FormatParam,
+        period: PeriodQuery = None,
+        first: FromQuery = None,
+        last: ToQuery = None,
+        by: Annotated[str | None, _query("by", "any of province, agency (default), procedure, comma-separated")] = None,
+        agency: AgencyQuery = None,
+        province: ProvinceQuery = None,
+        procedure: ProcedureQuery = None,
+        fmt: FormatQuery = None,
     ) -> Response[Any]:
         """Every agency's indicators per period (administrators only)."""
         rng = service.parse_range(period, first, last)
@@ -127,17 +129,15 @@ class AdminStatisticsController(Controller):
     async def ranking(
         self,
         request: AnyRequest,
-        first: str | None = FromParam,
-        last: str | None = ToParam,
-        province: str | None = Parameter(query="province", required=False),
-        fmt: str | None = FormatParam,
+        first: FromQuery = None,
+        last: ToQuery = None,
+        province: ProvinceQuery = None,
+        fmt: FormatQuery = None,
     ) -> Response[Any]:
         """Agencies ranked by on-time rate over the range (administrators only)."""
         rng = service.parse_range("month", first, last)
         ranked: RankingOut = await service.ranking(rng, _scope(province=province))
         if _wants_csv(request, fmt):
-            from app.statistics.schemas import RankingRow
-
             return _csv(ranked.rows, list(RankingRow.__struct_fields__), f"ranking-{ranked.from_}-{ranked.to}")
         return Response(ranked, headers={"Vary": "Accept"})
 
@@ -150,13 +150,13 @@ class PublicStatisticsController(Controller):
     async def summary(
         self,
         request: AnyRequest,
-        period: str | None = PeriodParam,
-        first: str | None = FromParam,
-        last: str | None = ToParam,
-        by: str | None = Parameter(query="by", required=False, description="province (default) or agency"),
-        agency: str | None = Parameter(query="agency_code", required=False),
-        province: str | None = Parameter(query="province", required=False),
-        fmt: str | None = FormatParam,
+        period: PeriodQuery = None,
+        first: FromQuery = None,
+        last: ToQuery = None,
+        by: Annotated[str | None, _query("by", "province (default) or agency")] = None,
+        agency: AgencyQuery = None,
+        province: ProvinceQuery = None,
+        fmt: FormatQuery = None,
     ) -> Response[Any]:
         """The published summary per province or agency, as the service portals publish it.
         No sign-in; counts only, nothing about any person."""
