@@ -97,7 +97,8 @@ async def seed_history(agency: str) -> tuple[list[Truth], dict[str, dict[str, An
         truths.append(Truth(DL, due.astimezone(VIETNAM).date().isoformat()))
     # Waiting for the citizen with its date passed: not the agency's backlog.
     docs["d7"] = raw_dossier(
-        agency, DL, submitted=vn(2026, 3, 2), moves=[("received", vn(2026, 3, 2)), ("supplement_required", vn(2026, 3, 3))],
+        agency, DL, submitted=vn(2026, 3, 2),
+        moves=[("received", vn(2026, 3, 2)), ("supplement_required", vn(2026, 3, 3))],
         due=vn(2026, 3, 9), clock={"state": "paused", "received_at": vn(2026, 3, 2), "paused_at": vn(2026, 3, 3),
                                    "waiting_for": ["supplement"]},
     )  # fmt: skip
@@ -283,7 +284,9 @@ async def test_the_clock_of_an_agency_is_vietnamese_not_utc(api: httpx.AsyncClie
     """One dossier filed at 00:30 on 1 February in Hà Nội: 31 January in UTC, February here."""
     agency = await make_agency([DL])
     await insert(
-        raw_dossier(agency.code, DL, submitted=vn(2026, 2, 1, 0, 30), due=vn(2026, 2, 10), clock={"state": "not_started"})
+        raw_dossier(
+            agency.code, DL, submitted=vn(2026, 2, 1, 0, 30), due=vn(2026, 2, 10), clock={"state": "not_started"}
+        )
     )
     assert vn(2026, 2, 1, 0, 30).astimezone(UTC).day == 31
     await run_rollup()

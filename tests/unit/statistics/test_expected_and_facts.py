@@ -118,4 +118,5 @@ def test_without_enough_history_the_legal_due_date_is_given_and_said_so() -> Non
         assert expected is not None
         assert expected.basis == "legal_due_date"
         assert expected.p50 == expected.p90 == vn(2026, 2, 24)
-    assert estimate(dossier(status=DossierStatus.COMPLETED, clock=Clock(state="stopped")), HISTORY, vn(2026, 3, 1)) is None
+    settled = dossier(status=DossierStatus.COMPLETED, clock=Clock(state="stopped"))
+    assert estimate(settled, HISTORY, vn(2026, 3, 1)) is None
