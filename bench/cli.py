@@ -17,7 +17,7 @@ from types import FrameType
 from typing import Any
 
 from app.devstack import DEFAULT_REDIS_URL, LOCAL_DIR, DevStackError, redis_answers
-from bench import scenarios_fanout, scenarios_growth, scenarios_http, scenarios_push, system
+from bench import scenarios_fanout, scenarios_growth, scenarios_http, scenarios_push, scenarios_statistics, system
 from bench.context import Config, Context
 from bench.servers import Layout, ServerOptions, Stack, require_tools
 from bench.stats import Figure, add_ratios, format_table, parse_size, parse_sizes
@@ -38,6 +38,7 @@ SCENARIOS: dict[str, Scenario] = {
     "push": scenarios_push.status_to_push,
     "fanout": scenarios_fanout.fan_out,
     "growth": scenarios_growth.growth,
+    "statistics": scenarios_statistics.statistics,
 }
 # (full, --quick)
 DEFAULTS: dict[str, tuple[Any, Any]] = {

@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import structlog
 from bson import ObjectId
+from pymongo import DeleteOne, InsertOne, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from app.statistics.facts import (
@@ -48,6 +50,8 @@ log = structlog.get_logger(__name__)
 LOOKBACK = timedelta(minutes=5)
 LEASE = timedelta(minutes=10)
 BATCH = 500
+# Up to this many touched days of a procedure are read by name, more as one range.
+FEW_DAYS = 32
 # The recent window a citizen's expected date is drawn from, in calendar days of resolution.
 RECENT_WINDOW_DAYS = 180
 STATE_ID = "rollup"
@@ -105,10 +109,8 @@ async def _take_lease(holder: str, now: datetime, wait: timedelta) -> dict[str, 
         await asyncio.sleep(0.2)
 
 
-async def _changed_ids(since: datetime | None) -> list[ObjectId]:
+async def _changed_ids(since: datetime) -> list[ObjectId]:
     collection = Dossier.get_pymongo_collection()
-    if since is None:
-        return [raw["_id"] async for raw in collection.find({}, {"_id": 1})]
     queries = [
         {"_id": {"$gt": ObjectId.from_datetime(since)}},
         {"history.at": {"$gt": since}},
@@ -119,16 +121,36 @@ async def _changed_ids(since: datetime | None) -> list[ObjectId]:
     for query in queries:
         async for raw in collection.find(query, {"_id": 1}):
             seen[raw["_id"]] = None
-    return list(seen)
+    return sorted(seen)
 
 
-async def _refresh_facts(ids: list[ObjectId], report: RollupReport) -> None:
-    facts = DossierFacts.get_pymongo_collection()
+async def _dossier_batches(since: datetime | None) -> AsyncIterator[tuple[list[dict[str, Any]], dict[str, Any]]]:
+    """Changed dossiers (their fact fields) in batches, each with the filter that finds the
+    facts stored for them. The first run reads every dossier in `_id` order, by ranges
+    (a `$in` of hundreds of ids costs the embedded store ten times a range)."""
     dossiers = Dossier.get_pymongo_collection()
+    if since is None:
+        batch: list[dict[str, Any]] = []
+        async for raw in dossiers.find({}, FACT_FIELDS).sort("_id", 1):
+            batch.append(raw)
+            if len(batch) >= BATCH:
+                yield batch, {"_id": {"$gte": batch[0]["_id"], "$lte": batch[-1]["_id"]}}
+                batch = []
+        if batch:
+            yield batch, {"_id": {"$gte": batch[0]["_id"], "$lte": batch[-1]["_id"]}}
+        return
+    ids = await _changed_ids(since)
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
-        stored = {raw["_id"]: raw async for raw in facts.find({"_id": {"$in": chunk}})}
-        async for raw in dossiers.find({"_id": {"$in": chunk}}, FACT_FIELDS):
+        yield [raw async for raw in dossiers.find({"_id": {"$in": chunk}}, FACT_FIELDS)], {"_id": {"$in": chunk}}
+
+
+async def _refresh_facts(since: datetime | None, report: RollupReport) -> None:
+    facts = DossierFacts.get_pymongo_collection()
+    async for batch, stored_filter in _dossier_batches(since):
+        stored = {raw["_id"]: raw async for raw in facts.find(stored_filter)}
+        writes: list[InsertOne[dict[str, Any]] | ReplaceOne[dict[str, Any]]] = []
+        for raw in batch:
             report.dossiers_seen += 1
             new = facts_of(raw)
             old = stored.get(raw["_id"])
@@ -139,8 +161,12 @@ async def _refresh_facts(ids: list[ObjectId], report: RollupReport) -> None:
                     continue
                 report.touched.update((old["agency_code"], old["service_code"], d) for d in old["days"])
             report.touched.update((new["agency_code"], new["service_code"], d) for d in new["days"])
-            await facts.replace_one({"_id": raw["_id"]}, new, upsert=True)
-            report.facts_changed += 1
+            writes.append(
+                InsertOne({"_id": raw["_id"], **new}) if old is None else ReplaceOne({"_id": raw["_id"]}, new)
+            )
+        if writes:
+            await facts.bulk_write(writes, ordered=False)
+            report.facts_changed += len(writes)
 
 
 async def _provinces() -> dict[str, str | None]:
@@ -150,41 +176,78 @@ async def _provinces() -> dict[str, str | None]:
     }
 
 
+def _by_key(touched: Iterable[tuple[str, str, str]]) -> dict[Key, list[str]]:
+    """Touched periods grouped by (agency, procedure), so each procedure costs one read."""
+    grouped: dict[Key, set[str]] = defaultdict(set)
+    for agency, service, period in touched:
+        grouped[(agency, service)].add(period)
+    return {key: sorted(periods) for key, periods in sorted(grouped.items())}
+
+
 async def _recompute_days(touched: Iterable[tuple[str, str, str]], provinces: dict[str, str | None]) -> int:
     facts = DossierFacts.get_pymongo_collection()
     daily = DailyStats.get_pymongo_collection()
     count = 0
-    for agency, service, day in sorted(set(touched)):
-        found = [f async for f in facts.find({"agency_code": agency, "service_code": service, "days": day})]
-        key = {"agency_code": agency, "service_code": service, "day": day}
-        if not found:
-            await daily.delete_one(key)
-        else:
-            counters = counters_for_day(found, day)
-            await daily.replace_one(key, {**key, "province": provinces.get(agency), **counters}, upsert=True)
-        count += 1
+    for (agency, service), days in _by_key(touched).items():
+        on_day: dict[str, list[dict[str, Any]]] = {day: [] for day in days}
+        # A few days: by name; many (a backfill): one range over them, the rest filtered here.
+        which = {"$in": days} if len(days) <= FEW_DAYS else {"$gte": days[0], "$lte": days[-1]}
+        async for f in facts.find({"agency_code": agency, "service_code": service, "days": which}):
+            for day in f["days"]:
+                if day in on_day:
+                    on_day[day].append(f)
+        fresh = {
+            day: {"agency_code": agency, "service_code": service, "day": day, "province": provinces.get(agency),
+                  **counters_for_day(found, day)}
+            for day, found in on_day.items() if found
+        }  # fmt: skip
+        count += await _write_counters(daily, {"agency_code": agency, "service_code": service}, "day", days, fresh)
     return count
+
+
+async def _write_counters(
+    collection: AsyncCollection[dict[str, Any]],
+    key: dict[str, str],
+    field: str,
+    periods: list[str],
+    fresh: dict[str, dict[str, Any]],
+) -> int:
+    """Make the stored counters of `periods` equal `fresh` (absent: none), writing only what
+    differs: inserts for new periods, replacements for changed ones (an upsert costs the
+    embedded store twice an insert)."""
+    which = {"$in": periods} if len(periods) <= FEW_DAYS else {"$gte": periods[0], "$lte": periods[-1]}
+    stored = {raw[field]: raw async for raw in collection.find({**key, field: which})}
+    writes: list[InsertOne[dict[str, Any]] | ReplaceOne[dict[str, Any]] | DeleteOne] = []
+    for period in periods:
+        old, new = stored.get(period), fresh.get(period)
+        if old is not None:
+            old_id = old.pop("_id")
+            if new is None:
+                writes.append(DeleteOne({"_id": old_id}))
+            elif old != new:
+                writes.append(ReplaceOne({"_id": old_id}, new))
+        elif new is not None:
+            writes.append(InsertOne(new))
+    if writes:
+        await collection.bulk_write(writes, ordered=False)
+    return len(writes)
 
 
 async def _recompute_months(months: Iterable[tuple[str, str, str]], provinces: dict[str, str | None]) -> int:
     daily = DailyStats.get_pymongo_collection()
     monthly = MonthlyStats.get_pymongo_collection()
     count = 0
-    for agency, service, month in sorted(set(months)):
-        days = days_of_month(month)
-        total = empty_counters()
-        found = 0
+    for (agency, service), wanted in _by_key(months).items():
+        totals: dict[str, dict[str, Any]] = {}
+        first, last = days_of_month(wanted[0])[0], days_of_month(wanted[-1])[-1]
         async for raw in daily.find(
-            {"agency_code": agency, "service_code": service, "day": {"$gte": days[0], "$lte": days[-1]}}
+            {"agency_code": agency, "service_code": service, "day": {"$gte": first, "$lte": last}}
         ):
-            add_counters(total, raw)
-            found += 1
-        key = {"agency_code": agency, "service_code": service, "month": month}
-        if found == 0:
-            await monthly.delete_one(key)
-        else:
-            await monthly.replace_one(key, {**key, "province": provinces.get(agency), **total}, upsert=True)
-        count += 1
+            if (month := month_of(raw["day"])) in wanted:
+                add_counters(totals.setdefault(month, empty_counters()), raw)
+        key = {"agency_code": agency, "service_code": service}
+        fresh = {month: {**key, "month": month, "province": provinces.get(agency), **totals[month]} for month in totals}
+        count += await _write_counters(monthly, key, "month", wanted, fresh)
     return count
 
 
@@ -259,7 +322,7 @@ async def run_rollup(*, now: datetime | None = None, wait: timedelta = timedelta
     try:
         watermark: datetime | None = state.get("watermark")
         since = watermark - LOOKBACK if watermark is not None else None
-        await _refresh_facts(await _changed_ids(since), report)
+        await _refresh_facts(since, report)
         provinces = await _provinces()
         report.days = await _recompute_days(report.touched, provinces)
         report.months = await _recompute_months({(a, s, month_of(d)) for a, s, d in report.touched}, provinces)
