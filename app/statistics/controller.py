@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Response, Router, get
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
 
 from app.errors import FieldProblem, Text, invalid_input
@@ -74,6 +75,10 @@ def _table_answer(request: AnyRequest, table: StatisticsOut, fmt: str | None, na
     return Response(table, headers={"Vary": "Accept"})
 
 
+TABLE = {200: ResponseSpec(StatisticsOut, description="The table as JSON, or as CSV (text/csv) when asked")}
+RANKING = {200: ResponseSpec(RankingOut, description="The ranking as JSON, or as CSV (text/csv) when asked")}
+
+
 def _scope(**filters: str | None) -> dict[str, Any]:
     return {name: value for name, value in filters.items() if value}
 
@@ -83,7 +88,7 @@ class AgencyStatisticsController(Controller):
     tags = ["statistics"]
     guards = [agency_only]
 
-    @get("/")
+    @get("/", responses=TABLE)
     async def own(
         self,
         request: PrincipalRequest,
@@ -106,7 +111,7 @@ class AdminStatisticsController(Controller):
     tags = ["statistics"]
     guards = [admin_only]
 
-    @get("/")
+    @get("/", responses=TABLE)
     async def all_agencies(
         self,
         request: AnyRequest,
@@ -125,7 +130,7 @@ class AdminStatisticsController(Controller):
         scope = _scope(agency_code=agency, province=province, service_code=procedure)
         return _table_answer(request, await service.table(rng, scope, group_by), fmt, "statistics-all")
 
-    @get("/ranking")
+    @get("/ranking", responses=RANKING)
     async def ranking(
         self,
         request: AnyRequest,
@@ -146,7 +151,7 @@ class PublicStatisticsController(Controller):
     path = "/public/statistics"
     tags = ["statistics"]
 
-    @get("/", security=[], opt={"exclude_from_auth": True})
+    @get("/", security=[], opt={"exclude_from_auth": True}, responses=TABLE)
     async def summary(
         self,
         request: AnyRequest,
