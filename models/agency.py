@@ -33,9 +33,6 @@ class Agency(Document):
     # roll the new one out to all its servers without an outage.
     previous_secret_hash: str | None = None
     previous_secret_expires_at: datetime | None = None
-    # The province it serves (the three-digit code national ID numbers start with, "001" Hà
-    # Nội); None for a national agency. The public statistics group by it (decision 26).
-    province: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:

@@ -26,6 +26,8 @@ class DossierFacts(Document):
 
     agency_code: str
     service_code: str
+    # The province the citizen filed it in (`Dossier.province_code`), when known.
+    province: str | None = None
     # Every day this dossier counts on: filed, resolved, paid, rated.
     days: list[str]
     received_day: str
@@ -47,7 +49,12 @@ class DossierFacts(Document):
         name = "dossier_stats_facts"
         indexes = [
             IndexModel(
-                [("agency_code", pymongo.ASCENDING), ("service_code", pymongo.ASCENDING), ("days", pymongo.ASCENDING)],
+                [
+                    ("agency_code", pymongo.ASCENDING),
+                    ("service_code", pymongo.ASCENDING),
+                    ("province", pymongo.ASCENDING),
+                    ("days", pymongo.ASCENDING),
+                ],
                 name="facts_by_day",
             ),
             IndexModel([("running_due_at", pymongo.ASCENDING)], name="facts_running_due", sparse=True),
@@ -84,10 +91,19 @@ class DailyStats(Document, Counters):
         name = "dossier_stats_daily"
         indexes = [
             IndexModel(
-                [("agency_code", pymongo.ASCENDING), ("service_code", pymongo.ASCENDING), ("day", pymongo.ASCENDING)],
+                [
+                    ("agency_code", pymongo.ASCENDING),
+                    ("service_code", pymongo.ASCENDING),
+                    ("province", pymongo.ASCENDING),
+                    ("day", pymongo.ASCENDING),
+                ],
                 unique=True,
                 name="daily_key",
             ),
+            # The readers' scopes (an agency, a province, everyone) over a range of days. The
+            # embedded store scans the collection rather than skip the key's middle field.
+            IndexModel([("agency_code", pymongo.ASCENDING), ("day", pymongo.ASCENDING)], name="daily_agency_day"),
+            IndexModel([("province", pymongo.ASCENDING), ("day", pymongo.ASCENDING)], name="daily_province_day"),
             IndexModel([("day", pymongo.ASCENDING)], name="daily_day"),
         ]
 
@@ -105,11 +121,14 @@ class MonthlyStats(Document, Counters):
                 [
                     ("agency_code", pymongo.ASCENDING),
                     ("service_code", pymongo.ASCENDING),
+                    ("province", pymongo.ASCENDING),
                     ("month", pymongo.ASCENDING),
                 ],
                 unique=True,
                 name="monthly_key",
             ),
+            IndexModel([("agency_code", pymongo.ASCENDING), ("month", pymongo.ASCENDING)], name="monthly_agency_month"),
+            IndexModel([("province", pymongo.ASCENDING), ("month", pymongo.ASCENDING)], name="monthly_province_month"),
             IndexModel([("month", pymongo.ASCENDING)], name="monthly_month"),
         ]
 
@@ -153,7 +172,11 @@ class Backlog(Document):
         name = "dossier_stats_backlog"
         indexes = [
             IndexModel(
-                [("agency_code", pymongo.ASCENDING), ("service_code", pymongo.ASCENDING)],
+                [
+                    ("agency_code", pymongo.ASCENDING),
+                    ("service_code", pymongo.ASCENDING),
+                    ("province", pymongo.ASCENDING),
+                ],
                 unique=True,
                 name="backlog_key",
             )

@@ -146,6 +146,8 @@ class DossierOut(msgspec.Struct, kw_only=True):
     # The procedure's text for the current status: what it means and what happens next.
     step: str | None = None
     deadline: DeadlineOut | None = None
+    # When the result should come, from recent history (decision 26); open dossiers only.
+    expected: ExpectedOut | None = None
     payment: PaymentOut | None = None
     supplement: SupplementOut | None = None
     attachments: list[AttachmentOut] = []
@@ -154,8 +156,6 @@ class DossierOut(msgspec.Struct, kw_only=True):
     rating: RatingOut | None = None
     # What the citizen can do now: "pay", "answer_supplement", "withdraw", "rate".
     actions: list[str] = []
-    # When the result should come, from recent history (decision 26); open dossiers only.
-    expected: ExpectedOut | None = None
 
 
 class ApplicantOut(msgspec.Struct):

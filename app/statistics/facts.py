@@ -55,6 +55,7 @@ def facts_of(raw: Mapping[str, Any], cal: HolidayCalendar | None = None) -> dict
     facts: dict[str, Any] = {
         "agency_code": raw["agency_code"],
         "service_code": raw["service_code"],
+        "province": raw.get("province_code"),
         "received_day": day_of(raw["submitted_at"]),
         "assisted": bool(raw.get("assisted_by")),
         "resolved_day": None,

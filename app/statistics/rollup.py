@@ -39,7 +39,6 @@ from app.statistics.facts import (
     merge_histogram,
     month_of,
 )
-from models.agency import Agency
 from models.common import utcnow
 from models.dossier import Dossier
 from models.statistics import Backlog, DailyStats, DossierFacts, MonthlyStats, RecentProcessing
@@ -61,6 +60,7 @@ FACT_FIELDS = {
     for name in (
         "agency_code",
         "service_code",
+        "province_code",
         "submitted_at",
         "assisted_by",
         "clock",
@@ -73,7 +73,9 @@ FACT_FIELDS = {
     )
 }
 
-Key = tuple[str, str]  # (agency_code, service_code)
+Procedure = tuple[str, str]  # (agency_code, service_code)
+# (agency_code, service_code, province): what one counter document is about, besides its period.
+Key = tuple[str, str, str | None]
 
 
 @dataclass
@@ -84,7 +86,7 @@ class RollupReport:
     months: int = 0
     windows: int = 0
     backlog_keys: int = 0
-    touched: set[tuple[str, str, str]] = field(default_factory=set)
+    touched: set[tuple[str, str, str | None, str]] = field(default_factory=set)
 
 
 def _state() -> AsyncCollection[dict[str, Any]]:
@@ -159,8 +161,10 @@ async def _refresh_facts(since: datetime | None, report: RollupReport) -> None:
                 old.pop("revision_id", None)
                 if old == new:
                     continue
-                report.touched.update((old["agency_code"], old["service_code"], d) for d in old["days"])
-            report.touched.update((new["agency_code"], new["service_code"], d) for d in new["days"])
+                report.touched.update(
+                    (old["agency_code"], old["service_code"], old["province"], d) for d in old["days"]
+                )
+            report.touched.update((new["agency_code"], new["service_code"], new["province"], d) for d in new["days"])
             writes.append(
                 InsertOne({"_id": raw["_id"], **new}) if old is None else ReplaceOne({"_id": raw["_id"]}, new)
             )
@@ -169,45 +173,41 @@ async def _refresh_facts(since: datetime | None, report: RollupReport) -> None:
             report.facts_changed += len(writes)
 
 
-async def _provinces() -> dict[str, str | None]:
-    return {
-        raw["code"]: raw.get("province")
-        async for raw in Agency.get_pymongo_collection().find({}, {"code": 1, "province": 1})
-    }
-
-
-def _by_key(touched: Iterable[tuple[str, str, str]]) -> dict[Key, list[str]]:
-    """Touched periods grouped by (agency, procedure), so each procedure costs one read."""
+def _by_key(touched: Iterable[tuple[str, str, str | None, str]]) -> dict[Key, list[str]]:
+    """Touched periods grouped by counter key, so each key costs one read."""
     grouped: dict[Key, set[str]] = defaultdict(set)
-    for agency, service, period in touched:
-        grouped[(agency, service)].add(period)
-    return {key: sorted(periods) for key, periods in sorted(grouped.items())}
+    for agency, service, province, period in touched:
+        grouped[(agency, service, province)].add(period)
+    return {key: sorted(periods) for key, periods in sorted(grouped.items(), key=lambda item: str(item[0]))}
 
 
-async def _recompute_days(touched: Iterable[tuple[str, str, str]], provinces: dict[str, str | None]) -> int:
+def _key_filter(key: Key) -> dict[str, Any]:
+    agency, service, province = key
+    # `province: None` also matches documents without the field, as the store has them.
+    return {"agency_code": agency, "service_code": service, "province": province}
+
+
+async def _recompute_days(touched: Iterable[tuple[str, str, str | None, str]]) -> int:
     facts = DossierFacts.get_pymongo_collection()
     daily = DailyStats.get_pymongo_collection()
     count = 0
-    for (agency, service), days in _by_key(touched).items():
+    for key, days in _by_key(touched).items():
         on_day: dict[str, list[dict[str, Any]]] = {day: [] for day in days}
         # A few days: by name; many (a backfill): one range over them, the rest filtered here.
         which = {"$in": days} if len(days) <= FEW_DAYS else {"$gte": days[0], "$lte": days[-1]}
-        async for f in facts.find({"agency_code": agency, "service_code": service, "days": which}):
+        async for f in facts.find({**_key_filter(key), "days": which}):
             for day in f["days"]:
                 if day in on_day:
                     on_day[day].append(f)
-        fresh = {
-            day: {"agency_code": agency, "service_code": service, "day": day, "province": provinces.get(agency),
-                  **counters_for_day(found, day)}
-            for day, found in on_day.items() if found
-        }  # fmt: skip
-        count += await _write_counters(daily, {"agency_code": agency, "service_code": service}, "day", days, fresh)
+        names = _key_filter(key)
+        fresh = {day: {**names, "day": day, **counters_for_day(found, day)} for day, found in on_day.items() if found}
+        count += await _write_counters(daily, names, "day", days, fresh)
     return count
 
 
 async def _write_counters(
     collection: AsyncCollection[dict[str, Any]],
-    key: dict[str, str],
+    key: dict[str, Any],
     field: str,
     periods: list[str],
     fresh: dict[str, dict[str, Any]],
@@ -233,25 +233,23 @@ async def _write_counters(
     return len(writes)
 
 
-async def _recompute_months(months: Iterable[tuple[str, str, str]], provinces: dict[str, str | None]) -> int:
+async def _recompute_months(months: Iterable[tuple[str, str, str | None, str]]) -> int:
     daily = DailyStats.get_pymongo_collection()
     monthly = MonthlyStats.get_pymongo_collection()
     count = 0
-    for (agency, service), wanted in _by_key(months).items():
+    for key, wanted in _by_key(months).items():
+        names = _key_filter(key)
         totals: dict[str, dict[str, Any]] = {}
         first, last = days_of_month(wanted[0])[0], days_of_month(wanted[-1])[-1]
-        async for raw in daily.find(
-            {"agency_code": agency, "service_code": service, "day": {"$gte": first, "$lte": last}}
-        ):
+        async for raw in daily.find({**names, "day": {"$gte": first, "$lte": last}}):
             if (month := month_of(raw["day"])) in wanted:
                 add_counters(totals.setdefault(month, empty_counters()), raw)
-        key = {"agency_code": agency, "service_code": service}
-        fresh = {month: {**key, "month": month, "province": provinces.get(agency), **totals[month]} for month in totals}
-        count += await _write_counters(monthly, key, "month", wanted, fresh)
+        fresh = {month: {**names, "month": month, **totals[month]} for month in totals}
+        count += await _write_counters(monthly, names, "month", wanted, fresh)
     return count
 
 
-async def _recompute_windows(keys: Iterable[Key], today: date) -> int:
+async def _recompute_windows(keys: Iterable[Procedure], today: date) -> int:
     """The recent processing histogram of each procedure touched, or computed on an earlier day."""
     recent = RecentProcessing.get_pymongo_collection()
     daily = DailyStats.get_pymongo_collection()
@@ -290,22 +288,22 @@ def lateness_bucket(working_days_late: int) -> str:
     return "late_over_10"
 
 
-async def _recompute_backlog(now: datetime, provinces: dict[str, str | None]) -> int:
+async def _recompute_backlog(now: datetime) -> int:
     """Running dossiers past their deadline now. Time alone makes a dossier late, so this is
     rebuilt on every run from the facts of running dossiers already past due (an index range)."""
     facts = DossierFacts.get_pymongo_collection()
     backlog = Backlog.get_pymongo_collection()
     rows: dict[Key, dict[str, Any]] = {}
     async for raw in facts.find(
-        {"running_due_at": {"$lt": now}}, {"agency_code": 1, "service_code": 1, "running_due_at": 1}
+        {"running_due_at": {"$lt": now}}, {"agency_code": 1, "service_code": 1, "province": 1, "running_due_at": 1}
     ):
-        key = (raw["agency_code"], raw["service_code"])
+        key = (raw["agency_code"], raw["service_code"], raw.get("province"))
         row = rows.setdefault(key, {"overdue": 0, "late_up_to_5": 0, "late_6_to_10": 0, "late_over_10": 0})
         row["overdue"] += 1
         row[lateness_bucket(working_days_between(raw["running_due_at"], now))] += 1
-    for (agency, service), row in rows.items():
-        names = {"agency_code": agency, "service_code": service}
-        await backlog.replace_one(names, {**names, "province": provinces.get(agency), **row, "as_of": now}, upsert=True)
+    for key, row in rows.items():
+        names = _key_filter(key)
+        await backlog.replace_one(names, {**names, **row, "as_of": now}, upsert=True)
     # Procedures with nothing late any more.
     await backlog.delete_many({"as_of": {"$ne": now}})
     return len(rows)
@@ -323,11 +321,10 @@ async def run_rollup(*, now: datetime | None = None, wait: timedelta = timedelta
         watermark: datetime | None = state.get("watermark")
         since = watermark - LOOKBACK if watermark is not None else None
         await _refresh_facts(since, report)
-        provinces = await _provinces()
-        report.days = await _recompute_days(report.touched, provinces)
-        report.months = await _recompute_months({(a, s, month_of(d)) for a, s, d in report.touched}, provinces)
-        report.windows = await _recompute_windows({(a, s) for a, s, _ in report.touched}, local(now).date())
-        report.backlog_keys = await _recompute_backlog(now, provinces)
+        report.days = await _recompute_days(report.touched)
+        report.months = await _recompute_months({(a, s, p, month_of(d)) for a, s, p, d in report.touched})
+        report.windows = await _recompute_windows({(a, s) for a, s, _, _ in report.touched}, local(now).date())
+        report.backlog_keys = await _recompute_backlog(now)
         await _state().update_one({"_id": STATE_ID, "holder": holder}, {"$set": {"watermark": started}})
     finally:
         await _state().update_one({"_id": STATE_ID, "holder": holder}, {"$set": {"lease_until": None, "holder": None}})

@@ -64,7 +64,6 @@ class StatisticsOut(msgspec.Struct, kw_only=True):
 class RankingRow(msgspec.Struct, kw_only=True):
     rank: int
     agency_code: str
-    province: str | None = None
     resolved: int
     on_time_rate: float | None
     processing_days_average: float | None

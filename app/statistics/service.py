@@ -268,10 +268,8 @@ async def ranking(rng: Range, scope: Mapping[str, Any]) -> RankingOut:
     """Agencies over the whole range, best on-time rate first (more dossiers settled breaks ties)."""
     docs = await _counter_docs(scope, rng.first, rng.last, by_day=False)
     totals: dict[str, dict[str, Any]] = {}
-    provinces: dict[str, str | None] = {}
     for raw in docs:
         add_counters(totals.setdefault(raw["agency_code"], empty_counters()), raw)
-        provinces[raw["agency_code"]] = raw.get("province")
     backlog, _ = await _backlog(scope, ("agency_code",))
     overdue = {row.agency_code: row.overdue for row in backlog}
     figures = {code: indicators(counters) for code, counters in totals.items()}
@@ -283,7 +281,6 @@ async def ranking(rng: Range, scope: Mapping[str, Any]) -> RankingOut:
             RankingRow(
                 rank=n,
                 agency_code=code,
-                province=provinces.get(code),
                 resolved=figures[code]["resolved"],
                 on_time_rate=figures[code]["on_time_rate"],
                 processing_days_average=figures[code]["processing_days_average"],
