@@ -52,6 +52,7 @@ from app.privacy.controller import PrivacyController
 from app.queue import open_pool
 from app.security import build_jwt_auth
 from app.staff.controller import AdminController, StaffController
+from app.statistics.controller import statistics_router
 from app.support.controller import ConsentCodeController, SupportController
 from app.wallet.controller import AgencyDocumentController, DocumentTypesController, WalletController
 
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AccessLogController,
             PrivacyController,
             MetricsController,
+            statistics_router,
         ],
         lifespan=[lifespan],
         dependencies={

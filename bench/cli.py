@@ -19,6 +19,7 @@ from typing import Any
 from app.config import running_dev_stack
 from bench import scenarios_fanout, scenarios_growth, scenarios_http, scenarios_push, system
 from bench.context import Config, Context
+from bench.scenarios_statistics import statistics as statistics_scenario
 from bench.servers import Layout, ServerOptions, Stack, require_tools
 from bench.stats import Figure, add_ratios, format_table, parse_size, parse_sizes
 from bench.variants import VARIANTS
@@ -39,6 +40,7 @@ SCENARIOS: dict[str, Scenario] = {
     "push": scenarios_push.status_to_push,
     "fanout": scenarios_fanout.fan_out,
     "growth": scenarios_growth.growth,
+    "statistics": statistics_scenario,
 }
 # (full, --quick)
 DEFAULTS: dict[str, tuple[Any, Any]] = {

@@ -17,6 +17,7 @@ from models.postal import PostalOperator
 from models.preferences import NotificationPreferences
 from models.presentation import Presentation
 from models.signing_key import SigningKey
+from models.statistics import Backlog, DailyStats, DossierFacts, ExpectedLateNotice, MonthlyStats, RecentProcessing
 from models.support import AssistedSession, ConsentCode, SupportLookup
 from models.wallet import WalletDocument
 
@@ -45,4 +46,11 @@ ALL_DOCUMENTS: list[type[Document]] = [
     Staff,
     SupportLookup,
     WalletDocument,
+    # Statistics rollups (decision 26).
+    Backlog,
+    DailyStats,
+    DossierFacts,
+    ExpectedLateNotice,
+    MonthlyStats,
+    RecentProcessing,
 ]

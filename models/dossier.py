@@ -242,4 +242,9 @@ class Dossier(Document):
                 [("shipment.status", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)],
                 name="shipments",
             ),
+            # What the statistics rollup reads to find dossiers changed since its last run
+            # (decision 26): every change writes one of these moments.
+            IndexModel([("history.at", pymongo.ASCENDING)], name="stats_history_at"),
+            IndexModel([("rating.at", pymongo.ASCENDING)], name="stats_rating_at", sparse=True),
+            IndexModel([("payment.paid_at", pymongo.ASCENDING)], name="stats_paid_at", sparse=True),
         ]

@@ -292,6 +292,25 @@ KINDS: Mapping[str, KindSpec] = {
             },
         },
     ),
+    "dossier_expected_late": KindSpec(
+        category="dossier_updates",
+        params=frozenset({"dossier_code", "service_name", "expected_date", "due_date"}),
+        variant_param=None,
+        texts={
+            FALLBACK: {
+                "vi": Text(
+                    "Hồ sơ {dossier_code} có thể chậm",
+                    "Theo các hồ sơ gần đây, hồ sơ {service_name} có thể có kết quả muộn nhất vào {expected_date}, "
+                    "sau ngày hẹn {due_date}. Mở ứng dụng để xem chi tiết.",
+                ),
+                "en": Text(
+                    "Dossier {dossier_code} may be late",
+                    "Judging by recent dossiers, your result for {service_name} may come as late as "
+                    "{expected_date}, after the due date {due_date}. Open the app for details.",
+                ),
+            },
+        },
+    ),
     "support_lookup": KindSpec(
         category="general",
         params=frozenset({"staff", "office", "reason", "place"}),

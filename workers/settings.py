@@ -16,6 +16,8 @@ from app.config import get_settings, require_production_secrets
 from app.dossiers.deadlines import overdue_job
 from app.logs import configure_worker_logging
 from app.queue import PLAN_ANNOUNCEMENT, SEND_ANNOUNCEMENT_BATCH, SEND_NOTIFICATION, redis_settings
+from app.statistics.expected import expected_late_job
+from app.statistics.rollup import rollup_job
 from workers.audit import seal_audit_job
 from workers.event_loop import use_uvloop_when_run_by_arq
 from workers.push_jobs import (
@@ -67,6 +69,10 @@ class WorkerSettings:
         cron(seal_audit_job, second=set(range(0, 60, 5)), unique=True),  # type: ignore[arg-type]
         cron(wallet_upkeep_job, minute={7}, second={0}, unique=True),  # type: ignore[arg-type]
         cron(overdue_job, minute=set(range(0, 60, 5)), second={20}, unique=True),  # type: ignore[arg-type]
+        # Statistics rollups each minute (a first run over a large store may take minutes);
+        # the expected-date warnings twice an hour (decision 26).
+        cron(rollup_job, second={40}, unique=True, timeout=600),  # type: ignore[arg-type]
+        cron(expected_late_job, minute={13, 43}, second={0}, unique=True, timeout=600),  # type: ignore[arg-type]
     ]
     on_startup = startup
     on_shutdown = shutdown

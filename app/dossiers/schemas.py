@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from app.statistics.schemas import ExpectedOut
 from app.wallet.schemas import DocumentIn
 
 ObjectIdText = Annotated[str, msgspec.Meta(min_length=24, max_length=24, pattern="^[0-9a-fA-F]{24}$")]
@@ -149,6 +150,8 @@ class DossierOut(msgspec.Struct, kw_only=True):
     # The procedure's text for the current status: what it means and what happens next.
     step: str | None = None
     deadline: DeadlineOut | None = None
+    # When the result should come, from recent history (decision 26); open dossiers only.
+    expected: ExpectedOut | None = None
     payment: PaymentOut | None = None
     supplement: SupplementOut | None = None
     attachments: list[AttachmentOut] = []

@@ -21,6 +21,7 @@ from app.i18n import Language
 from app.inbox import flushing
 from app.pagination import Page, cursor_filter, next_cursor
 from app.payments import service as payments
+from app.statistics.expected import expected_for
 from models.catalogue import Service
 from models.citizen import Citizen
 from models.common import utcnow
@@ -204,7 +205,9 @@ async def get_for_citizen(citizen_id: PydanticObjectId, code: str) -> Dossier:
 
 async def view_for_citizen(citizen_id: PydanticObjectId, code: str, language: Language) -> DossierOut:
     dossier = await get_for_citizen(citizen_id, code)
-    return views.dossier_out(dossier, await Service.find_one(Service.code == dossier.service_code), language)
+    out = views.dossier_out(dossier, await Service.find_one(Service.code == dossier.service_code), language)
+    out.expected = await expected_for(dossier)
+    return out
 
 
 def dossier_out(dossier: Dossier, service: Service | None = None, language: Language = "vi") -> DossierOut:
