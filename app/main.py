@@ -48,6 +48,7 @@ from app.postal.controller import PostalController
 from app.presentations.controller import JwksController, PresentationController, VerifyController
 from app.privacy.controller import PrivacyController
 from app.queue import open_pool
+from app.request_log import RequestLog
 from app.security import build_jwt_auth
 from app.staff.controller import AdminController, StaffController
 from app.support.controller import ConsentCodeController, SupportController
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         middleware=[
             PrometheusConfig(app_name="cwallet", prefix="cwallet", group_path=True).middleware,
+            RequestLog(),
             CitizenChangeAudit(),
             # Failed sign-ins per account and per address, counted in the Redis store.
             sign_in_throttle(settings).middleware,
