@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.catalogue.service import service_of
 from app.config import Settings
-from app.dossiers import attachments, events, service, supplement, timeline
+from app.dossiers import attachments, events, service, supplement, timeline, worklist
 from app.dossiers.schemas import (
     AgencyDossierOut,
     DossierIn,
@@ -191,7 +191,7 @@ class AgencyDossierController(Controller):
     ) -> Page[AgencyDossierOut]:
         """The agency's own dossiers, the nearest deadline first. `deadline`: on_track, at_risk, overdue (running
         clocks) or paused (waiting for the citizen). Each read is recorded in the citizen's access log."""
-        return await events.worklist(
+        return await worklist.worklist(
             request.user, status, service_code, deadline, cursor, clamp_limit(limit, settings.page_limit_max)
         )
 
