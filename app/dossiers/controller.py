@@ -198,12 +198,12 @@ class AgencyDossierController(Controller):
     @get("/{code:str}")
     async def get_dossier(self, request: PrincipalRequest, code: FromPath[str]) -> AgencyDossierOut:
         """One of the agency's dossiers; the read is recorded in the citizen's access log."""
-        return await events.agency_view(request.user, await events.agency_dossier(request.user, code))
+        return await events.agency_view(request.user, await worklist.agency_dossier(request.user, code))
 
     @get("/{code:str}/attachments/{upload_id:str}")
     async def attachment(self, request: PrincipalRequest, code: FromPath[str], upload_id: FromPath[str]) -> Stream:
         """A paper uploaded with one of the agency's dossiers; the read is recorded in the citizen's access log."""
-        dossier = await events.agency_dossier(request.user, code)
+        dossier = await worklist.agency_dossier(request.user, code)
         if upload_id not in {str(i) for i in attachments.attached_upload_ids(dossier)}:
             raise not_found(attachments.ATTACHMENT)
         stored = await attachments.open_upload(dossier.citizen_id, upload_id)

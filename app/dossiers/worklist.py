@@ -28,7 +28,8 @@ from bson.errors import InvalidId
 from app.dossiers import deadlines
 from app.dossiers.events import with_applicants
 from app.dossiers.schemas import AgencyDossierOut
-from app.errors import AppError, FieldProblem, Text, invalid_input
+from app.dossiers.service import DOSSIER
+from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
 from app.pagination import Page
 from app.security import Principal
 from models.common import utcnow
@@ -126,6 +127,18 @@ def worklist_queries(
         later = {op: bound for op, bound in due_bounds.items() if op in ("$lt", "$lte")}
         queries.append({**scoped, "due_at": {**later, "$gt": due}})
     return queries, index
+
+
+async def agency_dossier(principal: Principal, code: str) -> Dossier:
+    """One of the agency's dossiers by its code, asked with the agency (the dossiers' shard
+    key, app/sharding.py) so a sharded cluster reads one shard. No hint: the unique index on
+    `code` is the only one that fits."""
+    raw = await Dossier.get_pymongo_collection().find_one({"code": code, "agency_code": principal.agency_code})
+    if raw is None or raw.get("service_code") not in principal.service_codes:
+        # Another agency's dossier is indistinguishable from one that does not exist.
+        raise not_found(DOSSIER)
+    dossier: Dossier = Dossier.model_validate(raw)
+    return dossier
 
 
 async def worklist(
