@@ -13,8 +13,8 @@ each per-request layer (metrics, request log, audit, throttle) is measured.
 from __future__ import annotations
 
 import statistics
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from app.devstack import DevStackError, ManagedProcess

@@ -58,7 +58,10 @@ async def run(count: int, pages: int, repeat: int, status: str) -> None:
             agency = await database["agencies"].find_one({"service_codes.0": {"$exists": True}})
             assert agency is not None
             principal = Principal(
-                kind="agency", id=agency["code"], agency_code=agency["code"], service_codes=tuple(agency["service_codes"])
+                kind="agency",
+                id=agency["code"],
+                agency_code=agency["code"],
+                service_codes=tuple(agency["service_codes"]),
             )
             total = await database["dossiers"].count_documents({"agency_code": agency["code"], "status": status})
             print(f"agency {agency['code']}: {len(principal.service_codes)} procedures, {total:,} dossiers '{status}'")

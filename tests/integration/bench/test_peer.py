@@ -42,9 +42,7 @@ async def test_the_peer_gives_the_apis_bytes_for_every_kind_of_wallet_entry(
     await documents.update_one({"_id": revoked}, {"$set": {"status": "revoked", "status_reason": "Mất thẻ"}})
     await documents.update_one({"_id": expired}, {"$set": {"valid_until": "2020-01-01", "status_reason": "cũ"}})
     old = ObjectId()
-    await documents.update_one(
-        {"_id": renewed}, {"$set": {"version": 2, "supersedes": old}, "$unset": {"proof": ""}}
-    )
+    await documents.update_one({"_id": renewed}, {"$set": {"version": 2, "supersedes": old}, "$unset": {"proof": ""}})
     hidden = await documents.find_one({"_id": renewed})
     assert hidden is not None
     hidden.update(

@@ -75,4 +75,3 @@ async def test_wallet_worklist_and_dossier_reads_name_their_shard_key(
         hot = [f for f in recorded if f["collection"] in ("documents", "dossiers")]
         assert hot, f"{name}: no read of documents or dossiers was seen"
         assert all(_carries_its_key(f) for f in hot), (name, hot)
-
