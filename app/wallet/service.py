@@ -210,33 +210,9 @@ async def citizen_by_national_id(national_id: str) -> Citizen:
     return citizen
 
 
-# The fields a wallet page shows, and only those (decision 0025): Beanie would name all 26
-# fields of the model, and the history, outbox, holder and event ids are not shown.
-LIST_PROJECTION: dict[str, int] = dict.fromkeys(
-    (
-        "type",
-        "number",
-        "issuer",
-        "issued_at",
-        "valid_from",
-        "valid_until",
-        "status",
-        "fields",
-        "status_reason",
-        "version",
-        "supersedes",
-        "superseded_by",
-        "proof.alg",
-        "proof.kid",
-        "proof.signature",
-    ),
-    1,
-)
-
-
 def listed_document_out(raw: dict[str, Any], today: date) -> DocumentOut:
-    """`document_out` for a stored document read with LIST_PROJECTION: straight from the
-    driver's decoded BSON into the answer, with no model in between."""
+    """`document_out` for a stored document as the driver decoded it: straight into the
+    answer, with no model in between."""
     status = raw["status"]
     valid_until = raw.get("valid_until")
     supersedes, superseded_by, proof = raw.get("supersedes"), raw.get("superseded_by"), raw.get("proof")
@@ -263,8 +239,10 @@ def listed_document_out(raw: dict[str, Any], today: date) -> DocumentOut:
 async def list_documents(citizen_id: PydanticObjectId, cursor: str | None, limit: int) -> Page[DocumentOut]:
     """The wallet as it stands: versions replaced by a renewal are behind `/{id}/versions`.
 
-    The hot read of the API: one indexed query asking only for what the page shows, decoded
-    once by the driver and turned into the answer directly (decision 0025)."""
+    The hot read of the API: one indexed query, decoded once by the driver and turned into
+    the answer directly (decision 0025). No projection: the embedded store applies one in
+    Python, at 0.25 ms of its CPU per query more than none (measured in-run), and Beanie's
+    26-field one cost it 0.6-0.8 ms; a page of 20 small documents costs the wire less."""
     query = {
         "citizen_id": citizen_id,
         "status": {"$ne": "superseded"},
@@ -272,7 +250,7 @@ async def list_documents(citizen_id: PydanticObjectId, cursor: str | None, limit
         **cursor_filter(cursor, descending=True),
     }
     collection = WalletDocument.get_pymongo_collection()
-    found = await collection.find(query, LIST_PROJECTION, sort=[("_id", -1)], limit=limit).to_list()
+    found = await collection.find(query, sort=[("_id", -1)], limit=limit).to_list()
     today = today_in_vietnam()
     return Page(
         items=[listed_document_out(d, today) for d in found], next_cursor=next_cursor([d["_id"] for d in found], limit)
