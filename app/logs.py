@@ -13,9 +13,7 @@ from collections.abc import MutableMapping
 from typing import Any, BinaryIO
 
 import structlog
-from litestar.data_extractors import RequestExtractorField, ResponseExtractorField
 from litestar.logging.config import StructLoggingConfig, default_json_serializer
-from litestar.middleware.logging import LoggingMiddlewareConfig
 from litestar.plugins.structlog import StructlogConfig
 
 SENSITIVE_KEYS = frozenset(
@@ -42,10 +40,6 @@ _PATTERNS = [
     re.compile(r"(?<![\d+])(?:\+?84|0)[35789]\d{8}(?!\d)"),  # Vietnamese mobile numbers
 ]
 REDACTED = "[redacted]"
-# Method, path and status only: bodies, headers, cookies and query strings can carry
-# personal data and tokens.
-REQUEST_LOG_FIELDS: list[RequestExtractorField] = ["method", "path"]
-RESPONSE_LOG_FIELDS: list[ResponseExtractorField] = ["status_code"]
 
 
 def _scrub(value: Any) -> Any:
@@ -105,9 +99,6 @@ def structlog_config(log_file: str | None = None) -> StructlogConfig:
             logger_factory=structlog.BytesLoggerFactory(file=_log_sink(log_file)),
             log_exceptions="never",
         ),
-        middleware_logging_config=LoggingMiddlewareConfig(
-            request_log_fields=REQUEST_LOG_FIELDS,
-            response_log_fields=RESPONSE_LOG_FIELDS,
-            exclude=["^/health", "^/metrics"],
-        ),
+        # Not Litestar's line pair per request: app/request_log.py logs the answers worth reading.
+        enable_middleware_logging=False,
     )

@@ -50,6 +50,7 @@ from app.postal.controller import PostalController
 from app.presentations.controller import JwksController, PresentationController, VerifyController
 from app.privacy.controller import PrivacyController
 from app.queue import open_pool
+from app.request_log import RequestLog
 from app.security import build_jwt_auth
 from app.staff.controller import AdminController, StaffController
 from app.statistics.controller import statistics_router
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         middleware=[
             PrometheusConfig(app_name="cwallet", prefix="cwallet", group_path=True).middleware,
+            RequestLog(),
             CitizenChangeAudit(),
             # The pushes a request's changes owe are queued once, here, before its answer leaves.
             FlushOwedOutboxes(),

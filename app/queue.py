@@ -24,18 +24,24 @@ async def open_pool(settings: Settings) -> ArqRedis:
     return await create_pool(redis_settings(settings), default_queue_name=settings.queue_name)
 
 
+def announcement_queue(queue_name: str) -> str:
+    """Announcements (bulk fan-out) have a queue of their own, so a citizen's own push never
+    waits behind a national broadcast's batches (decision 0025): one queue per concern."""
+    return f"{queue_name}:announcements"
+
+
 def notification_job_id(notification_id: str) -> str:
     return f"notify:{notification_id}"
 
 
-async def enqueue(pool: ArqRedis, job: str, *args: str, job_id: str) -> bool:
+async def enqueue(pool: ArqRedis, job: str, *args: str, job_id: str, queue_name: str | None = None) -> bool:
     """Queue a job by name; False when Redis is unreachable, or the job id is queued already.
 
     A Redis failure is not the caller's failure: what the job does is stored first, and the
     sweeper queues it again once Redis is back.
     """
     try:
-        queued = await pool.enqueue_job(job, *args, _job_id=job_id)
+        queued = await pool.enqueue_job(job, *args, _job_id=job_id, _queue_name=queue_name)
     except (RedisError, OSError) as exc:
         log.warning("enqueue_failed", job=job, error_type=type(exc).__name__)
         return False
@@ -50,8 +56,10 @@ async def enqueue_notification(pool: ArqRedis, notification_id: str) -> bool:
 async def enqueue_announcement_plan(pool: ArqRedis, announcement_id: str, batches_planned: int) -> bool:
     """Queue (a further round of) the planning of an announcement's batches."""
     job_id = f"announce-plan:{announcement_id}:{batches_planned}"
-    return await enqueue(pool, PLAN_ANNOUNCEMENT, announcement_id, job_id=job_id)
+    queue = announcement_queue(pool.default_queue_name)
+    return await enqueue(pool, PLAN_ANNOUNCEMENT, announcement_id, job_id=job_id, queue_name=queue)
 
 
 async def enqueue_announcement_batch(pool: ArqRedis, batch_id: str) -> bool:
-    return await enqueue(pool, SEND_ANNOUNCEMENT_BATCH, batch_id, job_id=f"announce:{batch_id}")
+    queue = announcement_queue(pool.default_queue_name)
+    return await enqueue(pool, SEND_ANNOUNCEMENT_BATCH, batch_id, job_id=f"announce:{batch_id}", queue_name=queue)

@@ -25,6 +25,7 @@ from litestar.security.jwt import JWTAuth, Token
 
 from app.config import Settings
 from app.session_cache import CACHE as LIVE_SESSIONS
+from app.token_check import CheckedToken
 from models.agency import Agency, Staff
 from models.citizen import AuthSession
 from models.postal import PostalOperator
@@ -142,6 +143,8 @@ async def _session_is_live(session_id: str, citizen_id: str) -> bool:
 def build_jwt_auth(settings: Settings) -> JWTAuth[Principal, Token]:
     return JWTAuth[Principal, Token](
         retrieve_user_handler=retrieve_principal,
+        # Our own tokens, verified without PyJWT's per-call key checks (app/token_check.py).
+        token_cls=CheckedToken,
         token_secret=settings.jwt_secret,
         algorithm="HS256",
         accepted_audiences=list(AUDIENCES.values()),

@@ -17,7 +17,7 @@ from types import FrameType
 from typing import Any
 
 from app.config import running_dev_stack
-from bench import scenarios_fanout, scenarios_growth, scenarios_http, scenarios_push, system
+from bench import scenarios_fanout, scenarios_growth, scenarios_http, scenarios_peer, scenarios_push, system
 from bench.context import Config, Context
 from bench.scenarios_statistics import statistics as statistics_scenario
 from bench.servers import Layout, ServerOptions, Stack, require_tools
@@ -36,6 +36,7 @@ SCENARIOS: dict[str, Scenario] = {
     "ceiling": scenarios_http.ceiling,
     "raw": scenarios_http.raw_read,
     "wallet": scenarios_http.wallet_read,
+    "peer": scenarios_peer.peer_comparison,
     "submit": scenarios_http.dossier_submit,
     "push": scenarios_push.status_to_push,
     "fanout": scenarios_fanout.fan_out,
@@ -75,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--population", help="citizens seeded for the request scenarios (10k; quick 2k)")
     parser.add_argument("--sample", type=int, default=2000, help="of them, citizens whose tokens wrk rotates over")
     parser.add_argument("--concurrency", default="1,16,64", help="connections for ceiling, raw and wallet reads")
+    parser.add_argument(
+        "--peer-apis",
+        default="",
+        help="API variants measured beside the default in the peer scenario, e.g. no-metrics,bare-layers",
+    )
+    parser.add_argument("--peer-concurrency", default="16,64", help="connections for the peer scenario")
+    parser.add_argument("--peer-rounds", type=int, default=0, help="interleaved rounds per concurrency (3; quick 2)")
     parser.add_argument("--submit-concurrency", type=int, default=16)
     parser.add_argument("--push-rate", type=float, default=50.0, help="agency events a second")
     parser.add_argument("--push-seconds", type=float, help="how long the events run (60; quick 5)")
@@ -152,7 +160,18 @@ def build_config(args: argparse.Namespace, layout: Layout) -> Config:
         profile=args.profile,
         api_variant=args.api_variant,
         worker_settings=WORKER_SETTINGS[args.worker_variant],
+        peer_apis=_variants(args.peer_apis),
+        peer_concurrency=tuple(parse_sizes(args.peer_concurrency)),
+        peer_rounds=args.peer_rounds,
     )
+
+
+def _variants(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown:
+        raise SystemExit(f"unknown API variant(s): {', '.join(unknown)}; choose from {', '.join(VARIANTS)}")
+    return names
 
 
 def build_layout(args: argparse.Namespace) -> Layout:

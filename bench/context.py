@@ -54,6 +54,11 @@ class Config:
     profile: bool = False  # py-spy records the server during each wrk measurement
     api_variant: str = "default"  # bench/variants.py: the API with a proposed change applied
     worker_settings: str = "workers.settings.WorkerSettings"  # or one of bench/worker_variants.py
+    # The interleaved wallet comparison (bench/scenarios_peer.py): API variants measured
+    # beside the default, the concurrencies, and rounds per concurrency (0: 2 quick, 3 full).
+    peer_apis: tuple[str, ...] = ()
+    peer_concurrency: tuple[int, ...] = (16, 64)
+    peer_rounds: int = 0
 
     def describe(self) -> dict[str, Any]:
         described = dict(self.__dict__)
@@ -230,6 +235,18 @@ def store_ops(ctx: Context) -> dict[str, int] | None:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-zA-Z0-9]+", "-", text).strip("-").lower()
+
+
+def http_raw(method: str, url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    """One request with the standard library; the answer's status and exact bytes."""
+    if not url.startswith("http://127.0.0.1:"):
+        raise ValueError(f"not one of our local servers: {url}")
+    request = urllib.request.Request(url, method=method, headers=headers or {})  # noqa: S310 (checked above)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 (checked above)
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
 
 
 def http_json(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:

@@ -28,7 +28,7 @@ WORKLIST_STATUSES = ("submitted", "received", "processing")
 
 def _worklist_cursor(database: AsyncDatabase[dict[str, Any]], agency: dict[str, Any]) -> Any:
     """The first page of the worklist, filtered by status, built by the endpoint's own code."""
-    from app.dossiers.events import worklist_query
+    from app.dossiers.worklist import ORDER, worklist_queries
 
     principal = Principal(
         kind="agency",
@@ -37,8 +37,9 @@ def _worklist_cursor(database: AsyncDatabase[dict[str, Any]], agency: dict[str, 
         service_codes=tuple(agency["service_codes"]),
         document_types=tuple(agency.get("document_types", ())),
     )
-    query, index = worklist_query(principal, "submitted", None, None, None)
-    return database["dossiers"].find(query).sort([("due_at", 1), ("_id", 1)]).hint(index).limit(DEFAULT_LIMIT)
+    # One procedure's part of the first page: the endpoint sends one such query per procedure.
+    queries, _ = worklist_queries(principal, "submitted", WORKLIST_AGENCY_SERVICE, None, None)
+    return database["dossiers"].find(queries[0]).sort(ORDER).limit(DEFAULT_LIMIT)
 
 
 async def explain_all(database: AsyncDatabase[dict[str, Any]], citizen: Any, agency: dict[str, Any]) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from devtools.devstack import (
 
 CEILING_TARGET = "bench.apps:create_ceiling_app"
 RAW_READ_TARGET = "bench.apps:create_raw_read_app"
+PEER_TARGET = "bench.peer:create_peer_app"
 FCM_PROJECT_ID = "cwallet-bench"
 DEFAULT_WORKER = "workers.settings.WorkerSettings"
 

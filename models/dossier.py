@@ -202,29 +202,37 @@ class Dossier(Document):
         indexes = [
             IndexModel([("code", pymongo.ASCENDING)], unique=True),
             IndexModel([("citizen_id", pymongo.ASCENDING), ("_id", pymongo.DESCENDING)]),
-            # The agency worklist, sorted by deadline: with a status filter, with a deadline
-            # filter (the clock state), or neither. The query names the index it needs.
+            # The agency worklist, sorted by deadline, one procedure at a time: with a status
+            # filter, with a deadline filter (the clock state), or neither. Each worklist query
+            # is the equality prefix and one range on due_at (app/dossiers/worklist.py).
             IndexModel(
                 [
                     ("agency_code", pymongo.ASCENDING),
                     ("status", pymongo.ASCENDING),
+                    ("service_code", pymongo.ASCENDING),
                     ("due_at", pymongo.ASCENDING),
                     ("_id", pymongo.ASCENDING),
                 ],
-                name="worklist_status_due",
+                name="worklist_status_service_due",
             ),
             IndexModel(
                 [
                     ("agency_code", pymongo.ASCENDING),
                     ("clock.state", pymongo.ASCENDING),
+                    ("service_code", pymongo.ASCENDING),
                     ("due_at", pymongo.ASCENDING),
                     ("_id", pymongo.ASCENDING),
                 ],
-                name="worklist_clock_due",
+                name="worklist_clock_service_due",
             ),
             IndexModel(
-                [("agency_code", pymongo.ASCENDING), ("due_at", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)],
-                name="worklist_due",
+                [
+                    ("agency_code", pymongo.ASCENDING),
+                    ("service_code", pymongo.ASCENDING),
+                    ("due_at", pymongo.ASCENDING),
+                    ("_id", pymongo.ASCENDING),
+                ],
+                name="worklist_service_due",
             ),
             # One dossier per (citizen, Idempotency-Key): a retried submission finds the first.
             IndexModel(

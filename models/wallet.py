@@ -32,6 +32,15 @@ def today_in_vietnam(now: datetime | None = None) -> date:
     return (now or datetime.now(UTC)).astimezone(VIETNAM).date()
 
 
+def shown_status(status: StoredStatus, valid_until: str | None, today: date) -> ShownStatus:
+    """The status a reader sees: a valid document past its last day is `expired`."""
+    if status != "valid":
+        return status
+    if valid_until is not None and valid_until < today.isoformat():
+        return "expired"
+    return "valid"
+
+
 class Holder(BaseModel):
     """Who the document belongs to, as it was when issued: part of what is signed."""
 
@@ -96,11 +105,7 @@ class WalletDocument(Document):
     reminders_sent: list[int] = Field(default_factory=list)
 
     def shown_status(self, today: date) -> ShownStatus:
-        if self.status != "valid":
-            return self.status
-        if self.valid_until is not None and self.valid_until < today.isoformat():
-            return "expired"
-        return "valid"
+        return shown_status(self.status, self.valid_until, today)
 
     @property
     def lineage(self) -> PydanticObjectId | None:

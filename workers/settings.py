@@ -5,17 +5,26 @@ Run with `arq workers.settings.WorkerSettings`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 from typing import Any, ClassVar
 
 import structlog
 from arq.cron import CronJob, cron
-from arq.worker import func
+from arq.worker import Worker, func
 
 from app import db
 from app.config import get_settings, require_production_secrets
 from app.dossiers.deadlines import overdue_job
 from app.logs import configure_worker_logging
-from app.queue import PLAN_ANNOUNCEMENT, SEND_ANNOUNCEMENT_BATCH, SEND_NOTIFICATION, redis_settings
+from app.queue import (
+    PLAN_ANNOUNCEMENT,
+    SEND_ANNOUNCEMENT_BATCH,
+    SEND_NOTIFICATION,
+    announcement_queue,
+    redis_settings,
+)
 from app.statistics.expected import expected_late_job
 from app.statistics.rollup import rollup_job
 from workers.audit import seal_audit_job
@@ -44,14 +53,52 @@ MAX_TRIES = settings.notification_max_attempts + 4
 SWEEP_SECONDS = set(range(0, 60, max(1, settings.sweep_every_seconds)))
 
 
+ANNOUNCEMENT_FUNCTIONS: list[Any] = [
+    func(plan_announcement_job, name=PLAN_ANNOUNCEMENT, max_tries=MAX_TRIES),
+    func(send_announcement_batch_job, name=SEND_ANNOUNCEMENT_BATCH, max_tries=MAX_TRIES),
+]
+
+
+def announcement_worker(ctx: dict[str, Any]) -> Worker:
+    """The second arq worker of the process: it serves the announcements' own queue
+    (app/queue.py), sharing the Redis pool, the store client and the senders, so a
+    broadcast's batches never stand in the queue of citizens' own pushes (decision 0025)."""
+    return Worker(
+        functions=ANNOUNCEMENT_FUNCTIONS,
+        queue_name=announcement_queue(settings.queue_name),
+        redis_pool=ctx["redis"],
+        ctx=ctx,
+        handle_signals=False,
+        keep_result=0,
+        # Batches are few and long (≤500 devices each); the quota in Redis paces them anyway.
+        max_jobs=max(2, settings.announcement_batches_in_flight),
+        job_timeout=settings.worker_job_timeout_seconds,
+        poll_delay=0.1,
+        allow_abort_jobs=False,
+        health_check_interval=30,
+    )
+
+
 async def startup(ctx: dict[str, Any]) -> None:
     configure_worker_logging()
     serving_started()  # from here on, a lost Redis is waited for, not fatal
     ctx["mongo"] = await db.connect(settings)
     make_senders(ctx)
+    bulk = announcement_worker(ctx)
+    ctx["announcement_worker"] = bulk
+    ctx["announcement_worker_task"] = asyncio.create_task(bulk.main())
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    bulk: Worker | None = ctx.pop("announcement_worker", None)
+    if bulk is not None:
+        # What arq does on SIGTERM: cancel the running batches (their jobs run again after the
+        # timeout, their devices are claimed per batch) and stop polling. Not bulk.close():
+        # the Redis pool is the main worker's.
+        bulk.handle_sig(signal.SIGTERM)
+        with contextlib.suppress(asyncio.CancelledError):
+            await ctx.pop("announcement_worker_task")
+        await ctx["redis"].delete(bulk.health_check_key)
     await close_senders(ctx)
     await ctx["mongo"].close()
 
@@ -60,8 +107,9 @@ class WorkerSettings:
     functions: ClassVar[list[Any]] = [
         # Registered under the name app/queue.py enqueues, so app/ never imports workers/.
         func(send_notification_job, name=SEND_NOTIFICATION, max_tries=MAX_TRIES),
-        func(plan_announcement_job, name=PLAN_ANNOUNCEMENT, max_tries=MAX_TRIES),
-        func(send_announcement_batch_job, name=SEND_ANNOUNCEMENT_BATCH, max_tries=MAX_TRIES),
+        # Announcement jobs are queued on their own queue (announcement_worker); registered here
+        # too, so any left in this queue by a version before the split still run.
+        *ANNOUNCEMENT_FUNCTIONS,
     ]
     cron_jobs: ClassVar[list[CronJob]] = [
         cron(sweep_job, second=SWEEP_SECONDS, run_at_startup=True, unique=True),  # type: ignore[arg-type]

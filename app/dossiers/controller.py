@@ -12,7 +12,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.catalogue.service import service_of
 from app.config import Settings
-from app.dossiers import attachments, events, service, supplement, timeline
+from app.dossiers import attachments, events, service, supplement, timeline, worklist
 from app.dossiers.schemas import (
     AgencyDossierOut,
     DossierIn,
@@ -174,19 +174,19 @@ class AgencyDossierController(Controller):
     ) -> Page[AgencyDossierOut]:
         """The agency's own dossiers, the nearest deadline first. `deadline`: on_track, at_risk, overdue (running
         clocks) or paused (waiting for the citizen). Each read is recorded in the citizen's access log."""
-        return await events.worklist(
+        return await worklist.worklist(
             request.user, status, service_code, deadline, cursor, clamp_limit(limit, settings.page_limit_max)
         )
 
     @get("/{code:str}")
     async def get_dossier(self, request: PrincipalRequest, code: FromPath[str]) -> AgencyDossierOut:
         """One of the agency's dossiers; the read is recorded in the citizen's access log."""
-        return await events.agency_view(request.user, await events.agency_dossier(request.user, code))
+        return await events.agency_view(request.user, await worklist.agency_dossier(request.user, code))
 
     @get("/{code:str}/attachments/{upload_id:str}")
     async def attachment(self, request: PrincipalRequest, code: FromPath[str], upload_id: FromPath[str]) -> Stream:
         """A paper uploaded with one of the agency's dossiers; the read is recorded in the citizen's access log."""
-        dossier = await events.agency_dossier(request.user, code)
+        dossier = await worklist.agency_dossier(request.user, code)
         if upload_id not in {str(i) for i in attachments.attached_upload_ids(dossier)}:
             raise not_found(attachments.ATTACHMENT)
         stored = await attachments.open_upload(dossier.citizen_id, upload_id)

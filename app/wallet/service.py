@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from beanie import PydanticObjectId
 from bson.errors import InvalidId
@@ -29,7 +30,7 @@ from models.audit import AccessRecord
 from models.citizen import Citizen
 from models.document_types import BASE_CLAIMS, REGISTRY, DocumentType, FieldError, number_matches, validate_fields
 from models.dossier import OutboxEntry
-from models.wallet import Holder, WalletDocument, today_in_vietnam
+from models.wallet import Holder, WalletDocument, shown_status, today_in_vietnam
 
 DOCUMENT = Text("giấy tờ", "document")
 # How often a dossier's result looks again for the document it renews when that one changed
@@ -237,17 +238,51 @@ async def citizen_by_national_id(national_id: str) -> Citizen:
     return citizen
 
 
+def listed_document_out(raw: dict[str, Any], today: date) -> DocumentOut:
+    """`document_out` for a stored document as the driver decoded it: straight into the
+    answer, with no model in between."""
+    status = raw["status"]
+    valid_until = raw.get("valid_until")
+    supersedes, superseded_by, proof = raw.get("supersedes"), raw.get("superseded_by"), raw.get("proof")
+    return DocumentOut(
+        id=str(raw["_id"]),
+        type=raw["type"],
+        number=raw["number"],
+        issuer=raw["issuer"],
+        issued_at=raw["issued_at"],
+        valid_from=date.fromisoformat(raw["valid_from"]),
+        valid_until=date.fromisoformat(valid_until) if valid_until else None,
+        status=shown_status(status, valid_until, today),
+        fields=raw.get("fields") or {},
+        status_reason=raw.get("status_reason") if status in ("revoked", "suspended") else None,
+        version=raw.get("version", 1),
+        supersedes=str(supersedes) if supersedes else None,
+        superseded_by=str(superseded_by) if superseded_by else None,
+        proof=ProofOut(alg=proof.get("alg", "EdDSA"), kid=proof["kid"], signature=proof["signature"])
+        if proof
+        else None,
+    )
+
+
 async def list_documents(citizen_id: PydanticObjectId, cursor: str | None, limit: int) -> Page[DocumentOut]:
-    """The wallet as it stands: versions replaced by a renewal are behind `/{id}/versions`."""
+    """The wallet as it stands: versions replaced by a renewal are behind `/{id}/versions`.
+
+    The hot read of the API: one indexed query, decoded once by the driver and turned into
+    the answer directly (decision 0025). No projection: the embedded store applies one in
+    Python, at 0.25 ms of its CPU per query more than none (measured in-run), and Beanie's
+    26-field one cost it 0.6-0.8 ms; a page of 20 small documents costs the wire less."""
     query = {
         "citizen_id": citizen_id,
         "status": {"$ne": "superseded"},
         "renewal_pending": {"$ne": True},
         **cursor_filter(cursor, descending=True),
     }
-    found = await WalletDocument.find(query).sort("-_id").limit(limit).to_list()
+    collection = WalletDocument.get_pymongo_collection()
+    found = await collection.find(query, sort=[("_id", -1)], limit=limit).to_list()
     today = today_in_vietnam()
-    return Page(items=[document_out(d, today) for d in found], next_cursor=next_cursor([d.id for d in found], limit))
+    return Page(
+        items=[listed_document_out(d, today) for d in found], next_cursor=next_cursor([d["_id"] for d in found], limit)
+    )
 
 
 async def own_document(citizen_id: PydanticObjectId, document_id: str) -> WalletDocument:

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.dossiers.events import encode_cursor, worklist_query
+from app.dossiers.worklist import ORDER, encode_cursor, worklist_queries
 from app.security import Principal
 from models.audit import AccessRecord
 from models.common import utcnow
@@ -119,35 +119,33 @@ def plan_stages(plan: dict[str, Any]) -> list[dict[str, Any]]:
 @pytest.mark.parametrize(
     ("status", "deadline", "index"),
     [
-        (None, None, "worklist_due"),
-        ("received", None, "worklist_status_due"),
-        (None, "overdue", "worklist_clock_due"),
-        ("received", "on_track", "worklist_status_due"),
+        (None, None, "worklist_service_due"),
+        ("received", None, "worklist_status_service_due"),
+        (None, "overdue", "worklist_clock_service_due"),
+        (None, "paused", "worklist_clock_service_due"),
     ],
 )
-async def test_the_query_plan_walks_the_worklist_index(
+async def test_every_page_is_one_range_of_the_worklist_index(
     desk: dict[str, Any], status: str | None, deadline: str | None, index: str
 ) -> None:
     agency = desk["agency"]
-    principal = Principal(kind="agency", id=agency.code, agency_code=agency.code, service_codes=(SERVICE,))
+    principal = Principal(kind="agency", id=agency.code, agency_code=agency.code, service_codes=(SERVICE, "OTHER"))
     first = await Dossier.find({"agency_code": agency.code}).sort("+due_at").first_or_none()
-    assert first is not None
-    for cursor in (None, encode_cursor(first)):
-        query, chosen = worklist_query(principal, status, None, deadline, cursor)
+    assert first is not None and first.due_at is not None
+    for cursor in (None, encode_cursor(first.due_at, first.id)):
+        queries, chosen = worklist_queries(principal, status, None, deadline, cursor)
         assert chosen == index
-        plan = await (
-            Dossier.get_pymongo_collection()
-            .find(query)
-            .sort([("due_at", 1), ("_id", 1)])
-            .hint(chosen)
-            .limit(20)
-            .explain()
-        )
-        stages = plan_stages(plan)
-        names = [s["stage"] for s in stages]
-        assert "COLLSCAN" not in names, names
-        scans = [s for s in stages if s["stage"] == "IXSCAN"]
-        assert [s["indexName"] for s in scans] == [index]
-        # The index's keys end with the sort (due_at, _id): a store that reads the order from
-        # the index (MongoDB) needs no in-memory sort; the embedded store sorts the page anyway.
-        assert list(scans[0]["keyPattern"])[-2:] == ["due_at", "_id"]
+        # One query per procedure (and per range after a cursor), none with $or or $in.
+        assert {q["service_code"] for q in queries} == {SERVICE, "OTHER"}
+        assert not any(key.startswith("$") for q in queries for key in q)
+        assert not any(isinstance(v, dict) and "$in" in v for q in queries for v in q.values())
+        for query in queries:
+            plan = await Dossier.get_pymongo_collection().find(query).sort(ORDER).limit(20).explain()
+            stages = plan_stages(plan)
+            names = [s["stage"] for s in stages]
+            assert "COLLSCAN" not in names, (query, names)
+            scans = [s for s in stages if s["stage"] == "IXSCAN"]
+            # No hint: the store picks the worklist index itself. Its keys end with the sort
+            # (due_at, _id), so MongoDB reads the page in order and needs no SORT stage.
+            assert [s["indexName"] for s in scans] == [index], query
+            assert list(scans[0]["keyPattern"])[-2:] == ["due_at", "_id"]
