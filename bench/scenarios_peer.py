@@ -17,12 +17,11 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from app.devstack import DevStackError, ManagedProcess
-
 from bench.context import Context, http_raw
 from bench.servers import PEER_TARGET, RAW_READ_TARGET
 from bench.stats import Figure
 from bench.variants import VARIANTS
+from devtools.devstack import DevStackError, ManagedProcess
 
 ROUNDS = (2, 3)  # (--quick, full): rounds per concurrency
 

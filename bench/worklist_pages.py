@@ -19,13 +19,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from app.devstack import start_embedded_mongo
 from bson import ObjectId
 
 from app.dossiers.worklist import ORDER, worklist, worklist_queries
 from app.security import Principal
 from bench import seed
 from bench.stats import parse_size, percentile
+from devtools.devstack import start_embedded_mongo
 
 STATUSES = ("submitted", "received", "processing", "approved", "completed")
 

@@ -1,14 +1,11 @@
-"""The agency's side of a dossier: status events and the worklist."""
+"""The agency's side of a dossier: status events (the worklist is in worklist.py)."""
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Any
 
 from beanie import PydanticObjectId
-from bson import ObjectId
-from bson.errors import InvalidId
 
 from app.audit import service as audit
 from app.catalogue.service import service_of
@@ -18,7 +15,6 @@ from app.dossiers.service import DOSSIER
 from app.dossiers.transitions import Move
 from app.dossiers.views import agency_dossier_out
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
-from app.pagination import Page
 from app.payments.service import amount_params
 from app.security import Principal
 from app.wallet import service as wallet
@@ -29,12 +25,6 @@ from models.common import utcnow
 from models.document_types import get_type
 from models.dossier import ChecklistItem, Dossier, OutboxEntry, Shipment, Supplement
 from models.dossier_status import CLOCK_STOPS, NOTE_REQUIRED, PROCESSING_MOVES, DossierStatus
-
-DEADLINE_STATES = ("on_track", "at_risk", "overdue", "paused")
-
-
-def _agency_scope(principal: Principal) -> dict[str, Any]:
-    return {"agency_code": principal.agency_code, "service_code": {"$in": list(principal.service_codes)}}
 
 
 async def record_agency_reads(principal: Principal, dossiers: list[Dossier], action: str = "dossier.read") -> None:
@@ -70,91 +60,6 @@ async def with_applicants(principal: Principal, dossiers: list[Dossier]) -> list
 
 def _bad(field: str, vi: str, en: str, **params: object) -> AppError:
     return invalid_input([FieldProblem(field, Text(vi, en), dict(params))])
-
-
-def encode_cursor(dossier: Dossier) -> str:
-    raw = f"{int(dossier.due_at.timestamp() * 1000)}:{dossier.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, ObjectId]:
-    try:
-        millis, _, oid = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition(":")
-        return datetime.fromtimestamp(int(millis) / 1000, tz=utcnow().tzinfo), ObjectId(oid)
-    except (ValueError, InvalidId, UnicodeDecodeError):
-        raise _bad(
-            "cursor",
-            "Con trỏ trang không hợp lệ; hãy bỏ nó để đọc từ đầu.",
-            "Invalid cursor; omit it to start from the first page.",
-        ) from None
-
-
-def worklist_query(
-    principal: Principal, status: str | None, service_code: str | None, deadline: str | None, cursor: str | None
-) -> tuple[dict[str, Any], str]:
-    """The worklist's filter and the index that serves it (sorted by due_at, then _id)."""
-    query: dict[str, Any] = _agency_scope(principal)
-    index = "worklist_due"
-    if status:
-        try:
-            query["status"] = DossierStatus(status).value
-        except ValueError:
-            raise _bad(
-                "status",
-                "Trạng thái '{s}' không tồn tại. Các trạng thái: {all}.",
-                "Unknown status '{s}'. Statuses: {all}.",
-                s=status,
-                all=", ".join(s.value for s in DossierStatus),
-            ) from None
-        index = "worklist_status_due"
-    if service_code:
-        query["service_code"] = service_code if service_code in principal.service_codes else {"$in": []}
-    if deadline:
-        if deadline not in DEADLINE_STATES:
-            raise _bad(
-                "deadline",
-                "Giá trị '{d}' không hợp lệ. Dùng một trong: {all}.",
-                "Unknown deadline state '{d}'. Use one of: {all}.",
-                d=deadline,
-                all=", ".join(DEADLINE_STATES),
-            )
-        query.update(deadlines.deadline_query(deadline, utcnow()))
-        if not status:
-            index = "worklist_clock_due"
-    if cursor:
-        due, last = _decode_cursor(cursor)
-        # Resume after (due, _id): the range on due_at bounds the index scan, the $or breaks ties.
-        bounds = dict(query.get("due_at", {}))
-        bounds["$gte"] = max(bounds.get("$gte", due), due)
-        query["due_at"] = bounds
-        query["$or"] = [{"due_at": {"$gt": due}}, {"_id": {"$gt": last}}]
-    return query, index
-
-
-async def worklist(
-    principal: Principal,
-    status: str | None,
-    service_code: str | None,
-    deadline: str | None,
-    cursor: str | None,
-    limit: int,
-) -> Page[AgencyDossierOut]:
-    query, index = worklist_query(principal, status, service_code, deadline, cursor)
-    # The index is named: the query's $in (the agency's services) and $or (the cursor) must
-    # not lead a planner to a collection scan (the embedded store's planner does).
-    raws = (
-        await Dossier.get_pymongo_collection()
-        .find(query)
-        .sort([("due_at", 1), ("_id", 1)])
-        .hint(index)
-        .limit(limit)
-        .to_list()
-    )
-    found = [Dossier.model_validate(r) for r in raws]
-    return Page(
-        items=await with_applicants(principal, found),
-        next_cursor=encode_cursor(found[-1]) if len(found) == limit and found else None,
-    )
 
 
 # --- events -------------------------------------------------------------------------------
@@ -210,12 +115,9 @@ async def agency_dossier(principal: Principal, code: str) -> Dossier:
     # By its unique code alone (one index, one key), then the scope is checked here. No hint:
     # the unique index is the only one on `code`, and the embedded store answers a hinted
     # query by decoding the whole index.
-    raw = await Dossier.get_pymongo_collection().find_one({"code": code})
-    if (
-        raw is None
-        or raw.get("agency_code") != principal.agency_code
-        or raw.get("service_code") not in principal.service_codes
-    ):
+    # With the agency, the dossiers' shard key (app/sharding.py): a sharded cluster reads one shard.
+    raw = await Dossier.get_pymongo_collection().find_one({"code": code, "agency_code": principal.agency_code})
+    if raw is None or raw.get("service_code") not in principal.service_codes:
         # Another agency's dossier is indistinguishable from one that does not exist.
         raise not_found(DOSSIER)
     dossier: Dossier = Dossier.model_validate(raw)
