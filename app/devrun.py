@@ -206,7 +206,7 @@ def _run(args: argparse.Namespace, started: list[ManagedProcess]) -> int:
     api_url = f"http://127.0.0.1:{args.api_port}"
     _out("Starting the API and a worker ...")
     api_argv = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app",
-                "--host", "127.0.0.1", "--port", str(args.api_port)]  # fmt: skip
+                "--host", "127.0.0.1", "--port", str(args.api_port), "--no-proxy-headers"]  # fmt: skip
     api = start_process("api", api_argv, env, LOG_DIR / "api.log", url=api_url)
     started.append(api)
     worker_argv = [sys.executable, "-m", "arq", "workers.settings.WorkerSettings"]

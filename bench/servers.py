@@ -75,7 +75,7 @@ def server_argv(options: ServerOptions, target: str, port: int) -> list[str]:
     """The command line of the ASGI server, as production would run it (bar host and port)."""
     if options.server == "uvicorn":
         argv = [sys.executable, "-m", "uvicorn", "--factory", target, "--host", "127.0.0.1", "--port", str(port)]
-        argv += ["--workers", str(options.workers), "--log-level", "warning"]
+        argv += ["--workers", str(options.workers), "--log-level", "warning", "--no-proxy-headers"]
         return argv + ([] if options.access_log else ["--no-access-log"])
     if options.server == "granian":
         if importlib.util.find_spec("granian") is None:

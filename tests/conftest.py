@@ -36,6 +36,7 @@ LOG_FILES.append(API_LOG)
 FCM_PROJECT_ID = "cwallet-test"
 PAYMENT_SECRET = secrets.token_urlsafe(32)
 CALLBACK_API_PORT = free_port()
+METRICS_TOKEN = secrets.token_urlsafe(16)
 
 
 @pytest.fixture(scope="session")
@@ -100,6 +101,8 @@ def stack_env(
         "PAYMENT_NOTIFY_URL": f"http://127.0.0.1:{CALLBACK_API_PORT}/api/v1/payments/callback",
         # Every API process of the run appends its JSON logs here, for the log scan.
         "LOG_FILE": str(API_LOG),
+        # Prometheus's bearer token for /metrics (unset, /metrics is not served).
+        "METRICS_TOKEN": METRICS_TOKEN,
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
