@@ -19,6 +19,8 @@ from app.devstack import ManagedProcess, free_port, http_answers, start_process,
 
 # The strict process's limits, per minute: signed-in caller, agency, anyone else per address.
 SIGNED_IN_LIMIT, AGENCY_LIMIT, ADDRESS_LIMIT = 5, 7, 6
+# Failed sign-ins per address and minute there.
+SIGN_IN_ADDRESS_LIMIT = 3
 
 
 def loopback_address() -> str:
@@ -48,6 +50,7 @@ def strict_api(stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFacto
         "REQUESTS_PER_MINUTE_AGENCY": str(AGENCY_LIMIT),
         "REQUESTS_PER_MINUTE_PER_ADDRESS": str(ADDRESS_LIMIT),
         "TRUSTED_PROXIES": f"{PROXY_ADDRESS}/32",
+        "FAILED_SIGN_INS_PER_ADDRESS_MINUTE": str(SIGN_IN_ADDRESS_LIMIT),
         "METRICS_TOKEN": "",
     }
     log_path: Path = tmp_path_factory.mktemp("strict-api") / "api.log"
