@@ -64,7 +64,7 @@ async def test_metrics_need_the_scrapers_token(api: httpx.AsyncClient) -> None:
 
 async def test_metrics_are_not_served_where_no_token_is_set(strict_api: ManagedProcess) -> None:
     async with client_at(strict_api.url or "") as client:
-        for headers in ({}, {"Authorization": f"Bearer {METRICS_TOKEN}"}, {"Authorization": "Bearer "}):
+        for headers in ({}, {"Authorization": f"Bearer {METRICS_TOKEN}"}, {"Authorization": "Bearer x"}):
             answer = await client.get("/metrics", headers=headers)
             assert answer.status_code == 404
             assert answer.json()["code"] == "metrics-not-enabled"
