@@ -157,6 +157,7 @@ class Stack:
                 "SECRETS_KEY": self.secrets_key,
                 "PAYMENT_SECRET": self.secrets_key[::-1],
                 "ENVIRONMENT": "production",
+                "REQUESTS_PER_MINUTE_AGENCY": "0",  # one agency token drives the worklist scenario
                 "PYTHONUNBUFFERED": "1",
             }
         )
