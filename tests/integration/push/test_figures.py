@@ -99,7 +99,8 @@ async def test_the_oldest_pending_notification_shows_how_late_delivery_runs(
         figures = await _figures(api, admin)
         assert figures["oldest_pending_seconds"] >= 600
         assert figures["pending_notifications"] >= 1
-        gauge = re.search(r"^cwallet_push_oldest_pending_seconds (\S+)$", (await api.get("/metrics", headers=SCRAPER)).text, re.M)
+        scraped = (await api.get("/metrics", headers=SCRAPER)).text
+        gauge = re.search(r"^cwallet_push_oldest_pending_seconds (\S+)$", scraped, re.M)
         assert gauge is not None and float(gauge.group(1)) >= 600
     finally:
         await stuck.delete()
