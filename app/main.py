@@ -150,9 +150,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # The real client address first (TRUSTED_PROXIES), for everything that counts by it.
             *client_address_middleware(settings),
             PrometheusConfig(app_name="cwallet", prefix="cwallet", group_path=True).middleware,
-            CitizenChangeAudit(),
             # Requests a minute per caller (after the JWT middleware: it knows who calls).
             caller_rate_limit(settings).middleware,
+            CitizenChangeAudit(),
             # Failed sign-ins per account and per address, counted in the Redis store.
             sign_in_throttle(settings).middleware,
         ],

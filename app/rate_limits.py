@@ -13,17 +13,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from time import monotonic
 from typing import Any
 
+import structlog
 from litestar.datastructures import MutableScopeHeaders
 from litestar.middleware.rate_limit import DURATION_VALUES, RateLimitConfig, RateLimitMiddleware
 from litestar.stores.base import Store
 from litestar.stores.redis import RedisStore
 from litestar.types import Message, Receive, Scope, Send
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from app.config import Settings
 from app.errors import AppError, Text
+
+log = structlog.get_logger(__name__)
 
 # KEYS: windows; ARGV: limit, seconds for each. Raises every window; if one is then over its
 # limit, lowers them all again and answers that window's seconds left: all slots or none.
@@ -148,7 +153,14 @@ class CallerRateLimit(RateLimitMiddleware):
             await self.app(scope, receive, send)
             return
         seconds = DURATION_VALUES["minute"]
-        count, reset = await windows_of(self.config, scope).hit(Window(key, limit, seconds))
+        try:
+            count, reset = await windows_of(self.config, scope).hit(Window(key, limit, seconds))
+        except RedisError as exc:
+            # Open, not shut: a Redis outage must not take every read down with it (the
+            # sign-in throttle, which guards passwords, stays shut).
+            _warn_unlimited(exc)
+            await self.app(scope, receive, send)
+            return
         headers = {
             self.config.rate_limit_policy_header_key: f"{limit}; w={seconds}",
             self.config.rate_limit_limit_header_key: str(limit),
@@ -177,6 +189,16 @@ class CallerRateLimit(RateLimitMiddleware):
         client = scope.get("client")
         address = client[0] if client else "unknown"
         return f"{prefix}:address:{address}", self.config.address_per_minute
+
+
+def _warn_unlimited(exc: RedisError, every_seconds: float = 10.0) -> None:
+    now = monotonic()
+    if now - _last_warning[0] >= every_seconds:  # once in a while, not once a request
+        _last_warning[0] = now
+        log.warning("request_limits_unavailable", error_type=type(exc).__name__)
+
+
+_last_warning = [float("-inf")]
 
 
 def caller_rate_limit(settings: Settings) -> CallerRateLimitConfig:

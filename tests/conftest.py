@@ -103,6 +103,11 @@ def stack_env(
         "LOG_FILE": str(API_LOG),
         # Prometheus's bearer token for /metrics (unset, /metrics is not served).
         "METRICS_TOKEN": METRICS_TOKEN,
+        # The in-process client is one address (and a few tokens) for the whole suite: request
+        # limits are tested on a process of their own (tests/integration/hardening).
+        "REQUESTS_PER_MINUTE_SIGNED_IN": "100000",
+        "REQUESTS_PER_MINUTE_AGENCY": "100000",
+        "REQUESTS_PER_MINUTE_PER_ADDRESS": "100000",
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)

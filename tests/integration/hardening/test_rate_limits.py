@@ -83,6 +83,14 @@ async def test_anyone_else_is_counted_by_address_whatever_x_forwarded_for_claims
     check_rate_limited(list(answers), ADDRESS_LIMIT)
 
 
+async def test_health_probes_are_not_counted(strict_api: ManagedProcess) -> None:
+    async with client_at(strict_api.url or "") as probe:
+        for _ in range(ADDRESS_LIMIT + 2):
+            answer = await probe.get("/health/live")
+            assert answer.status_code == 200
+            assert "ratelimit-limit" not in answer.headers
+
+
 async def test_made_up_forwarded_headers_do_not_get_past_the_sign_in_throttle(strict_api: ManagedProcess) -> None:
     """What the issue saw under `make run`: a new X-Forwarded-For (or Forwarded) on each wrong
     password reset the per-address window. Now only SIGN_IN_ADDRESS_LIMIT passwords are checked."""
