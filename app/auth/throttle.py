@@ -103,8 +103,8 @@ class FailedSignInThrottle(RateLimitMiddleware):
         try:
             await self.app(scope, receive, capture)
         finally:
-            # Only an answer that is known not to be a failure gives the slot back; a try that
-            # broke half-way may have checked the password, so it stays counted.
+            # Any answer but 401 was not a wrong password: its slot goes back. A try that ended
+            # without an answer may have checked the password, so it stays counted.
             if status.get("code", 401) != 401:
                 await counters.give_back(windows)
 
