@@ -44,10 +44,11 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=3).status == 200 else 1)"]
 # Uvicorn, one worker per CPU given to the container (WEB_CONCURRENCY, which uvicorn reads),
 # no access log of its own: the app logs every request already, without query strings.
-# Why: docs/decisions/ (ASGI server), figures from `make bench`.
+# Why: docs/decisions/ (ASGI server), figures from `make bench`. --no-proxy-headers: the app alone
+# decides the client address, believing forwarded headers from TRUSTED_PROXIES only (decision 0018).
 ENV WEB_CONCURRENCY=1
 # The graceful shutdown (20 s) fits inside the stop grace docker-compose.yml gives the API (30 s).
-CMD ["uvicorn", "--factory", "app.main:create_app", "--host", "0.0.0.0", "--port", "8000", "--timeout-graceful-shutdown", "20", "--no-access-log"]
+CMD ["uvicorn", "--factory", "app.main:create_app", "--host", "0.0.0.0", "--port", "8000", "--timeout-graceful-shutdown", "20", "--no-access-log", "--no-proxy-headers"]
 
 # --- devtools: the local FCM emulator and payment simulator (docker compose on a laptop) --
 FROM runtime AS devtools

@@ -40,6 +40,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # hour, per client address in a minute (an address may be a whole carrier's NAT).
     failed_sign_ins_per_account_hour: int = 10
     failed_sign_ins_per_address_minute: int = 30
+    # A device that signed in before (its known-device token) skips the two windows above and
+    # has its own; how long such a token is good for (docs/decisions/0018-sign-in-throttling.md).
+    failed_sign_ins_per_device_hour: int = 5
+    known_device_days: int = 180
+    # Requests a minute per caller on the whole API (0: no limit): a signed-in citizen, staff
+    # member or postal operator; an agency system; anyone else, per client address.
+    requests_per_minute_signed_in: int = 600
+    requests_per_minute_agency: int = 3000
+    requests_per_minute_per_address: int = 1200
+    # Proxies whose X-Forwarded-For (or Forwarded) is believed, as CIDRs separated by commas;
+    # none by default, loopback included (app/client_address.py).
+    trusted_proxies: str = ""
+    trusted_proxy_header: str = "x-forwarded-for"
+    # Bearer token Prometheus must send to read /metrics; unset → /metrics is not served.
+    metrics_token: str | None = None
     # How long an agency's previous secret keeps working after a rotation.
     agency_secret_overlap_hours: int = 24
     # How long the one-time code with which a child of 14 takes over the account lasts.

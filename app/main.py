@@ -30,6 +30,7 @@ from app.auth.service import AuthService
 from app.auth.throttle import sign_in_throttle
 from app.catalogue.controller import CatalogueController
 from app.citizens.controller import AgencyIdentityController, CitizenController
+from app.client_address import client_address_middleware
 from app.config import Settings, get_settings, require_production_secrets
 from app.dossiers.controller import (
     AgencyDossierController,
@@ -50,8 +51,10 @@ from app.postal.controller import PostalController
 from app.presentations.controller import JwksController, PresentationController, VerifyController
 from app.privacy.controller import PrivacyController
 from app.queue import open_pool
+from app.rate_limits import caller_rate_limit
 from app.request_log import RequestLog
 from app.security import build_jwt_auth
+from app.security_headers import security_headers
 from app.staff.controller import AdminController, StaffController
 from app.statistics.controller import statistics_router
 from app.support.controller import ConsentCodeController, SupportController
@@ -150,8 +153,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ProblemDetailsPlugin(ProblemDetailsConfig()),
         ],
         middleware=[
+            # The real client address first (TRUSTED_PROXIES), for everything that counts by it.
+            *client_address_middleware(settings),
             PrometheusConfig(app_name="cwallet", prefix="cwallet", group_path=True).middleware,
             RequestLog(),
+            # Requests a minute per caller (after the JWT middleware: it knows who calls).
+            caller_rate_limit(settings).middleware,
             CitizenChangeAudit(),
             # The pushes a request's changes owe are queued once, here, before its answer leaves.
             FlushOwedOutboxes(),
@@ -161,6 +168,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Rate limits and other stores live in Redis, shared by every API process.
         stores=StoreRegistry(default_factory=redis_store_factory(settings.redis_url)),
         exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[security_headers(settings)],
         cors_config=CORSConfig(allow_origins=[]),
         openapi_config=OpenAPIConfig(
             title="Citizen Wallet API",

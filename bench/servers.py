@@ -76,7 +76,7 @@ def server_argv(options: ServerOptions, target: str, port: int) -> list[str]:
     """The command line of the ASGI server, as production would run it (bar host and port)."""
     if options.server == "uvicorn":
         argv = [sys.executable, "-m", "uvicorn", "--factory", target, "--host", "127.0.0.1", "--port", str(port)]
-        argv += ["--workers", str(options.workers), "--log-level", "warning"]
+        argv += ["--workers", str(options.workers), "--log-level", "warning", "--no-proxy-headers"]
         return argv + ([] if options.access_log else ["--no-access-log"])
     if options.server == "granian":
         if importlib.util.find_spec("granian") is None:
@@ -158,6 +158,7 @@ class Stack:
                 "SECRETS_KEY": self.secrets_key,
                 "PAYMENT_SECRET": self.secrets_key[::-1],
                 "ENVIRONMENT": "production",
+                "REQUESTS_PER_MINUTE_AGENCY": "0",  # one agency token drives the worklist scenario
                 "PYTHONUNBUFFERED": "1",
             }
         )

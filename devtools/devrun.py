@@ -268,7 +268,7 @@ def _run(args: argparse.Namespace, started: list[Part]) -> int:
     api_url = f"http://127.0.0.1:{args.api_port}"
     _out("Starting the API and a worker ...")
     api_argv = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app",
-                "--host", "127.0.0.1", "--port", str(args.api_port)]  # fmt: skip
+                "--host", "127.0.0.1", "--port", str(args.api_port), "--no-proxy-headers"]  # fmt: skip
 
     def start_api() -> ManagedProcess:
         api = start_process("api", api_argv, env, LOG_DIR / "api.log", url=api_url)

@@ -41,6 +41,7 @@ LOG_FILES.append(API_LOG)
 FCM_PROJECT_ID = "cwallet-test"
 PAYMENT_SECRET = secrets.token_urlsafe(32)
 CALLBACK_API_PORT = free_port()
+METRICS_TOKEN = secrets.token_urlsafe(16)
 
 # Property tests: in CI (.ci/run sets CI=true) the same examples every run, so a red build is
 # reproducible and a green one did not pass by luck of the draw; no per-example deadline on a
@@ -122,6 +123,13 @@ def stack_env(
         "PAYMENT_NOTIFY_URL": f"http://127.0.0.1:{CALLBACK_API_PORT}/api/v1/payments/callback",
         # Every API process of the run appends its JSON logs here, for the log scan.
         "LOG_FILE": str(API_LOG),
+        # Prometheus's bearer token for /metrics (unset, /metrics is not served).
+        "METRICS_TOKEN": METRICS_TOKEN,
+        # The in-process client is one address (and a few tokens) for the whole suite: request
+        # limits are tested on a process of their own (tests/integration/hardening).
+        "REQUESTS_PER_MINUTE_SIGNED_IN": "100000",
+        "REQUESTS_PER_MINUTE_AGENCY": "100000",
+        "REQUESTS_PER_MINUTE_PER_ADDRESS": "100000",
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)

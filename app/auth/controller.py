@@ -13,6 +13,7 @@ from app.auth.schemas import (
     RefreshIn,
     RotatedSecretOut,
     SessionOut,
+    SignedIn,
     StaffLoginIn,
     TokenPair,
 )
@@ -29,8 +30,10 @@ class AuthController(Controller):
     @post("/auth/token", status_code=HTTP_200_OK, security=[])
     async def citizen_token(
         self, data: JSONBody[LoginIn], request: AnyRequest, auth_service: NamedDependency[AuthService]
-    ) -> TokenPair:
-        """Sign in with national ID (or phone) and password. Failed attempts are throttled (429)."""
+    ) -> SignedIn:
+        """Sign in with national ID (or phone) and password. Failed attempts are throttled (429):
+        per account and per address, or, when the `device_token` of an earlier sign-in on this
+        device is sent, per device only, so strangers' guesses cannot lock the citizen out."""
         return await auth_service.login_citizen(data.username, data.password, request.headers.get("user-agent"))
 
     @post("/auth/refresh", status_code=HTTP_200_OK, security=[])

@@ -11,6 +11,9 @@ NonEmpty = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 class LoginIn(msgspec.Struct, forbid_unknown_fields=False):
     username: NonEmpty
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+    # The `device_token` this device got at its last sign-in, if any: with it, strangers'
+    # failed guesses on the account do not hold this device back (decision 0018).
+    device_token: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
 class RefreshIn(msgspec.Struct):
@@ -22,6 +25,13 @@ class TokenPair(msgspec.Struct):
     refresh_token: str
     expires_in: int
     token_type: Literal["Bearer"] = "Bearer"
+
+
+class SignedIn(TokenPair, kw_only=True):
+    """A citizen's sign-in: the token pair, and this device's known-device token to keep and send
+    with the next sign-ins."""
+
+    device_token: str
 
 
 class ClientCredentialsIn(msgspec.Struct):

@@ -5,12 +5,15 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+import msgspec
 import structlog
 from beanie import PydanticObjectId
 from litestar.security.jwt import JWTAuth, Token
 from pymongo import ReturnDocument
 
-from app.auth.schemas import AccessToken, TokenPair
+from app.auth import known_devices
+from app.auth.schemas import AccessToken, SignedIn, TokenPair
+from app.auth.throttle import account_of
 from app.auth.totp import accepted_step, open_totp_secret, seal_totp_secret
 from app.citizens.identity import canonical_phone
 from app.config import Settings
@@ -113,7 +116,7 @@ class AuthService:
         access = self._access_token("citizen", str(citizen_id), minutes, {"sid": str(session_id)})
         return TokenPair(access_token=access, refresh_token=refresh, expires_in=minutes * 60)
 
-    async def login_citizen(self, username: str, password: str, user_agent: str | None) -> TokenPair:
+    async def login_citizen(self, username: str, password: str, user_agent: str | None) -> SignedIn:
         username = username.strip()
         citizen: Citizen | None
         if username.isdigit() and len(username) == 12:
@@ -143,7 +146,9 @@ class AuthService:
         if await Citizen.find_one({"_id": citizen.id, "locked_at": {"$ne": None}}) is not None:
             await revoke_session(session.id, "self-lock")
             raise ACCOUNT_LOCKED
-        return self._citizen_pair(citizen.id, session.id, refresh)
+        pair = self._citizen_pair(citizen.id, session.id, refresh)
+        device_token = known_devices.issue(self.settings, account_of("citizen", citizen.national_id))
+        return SignedIn(**msgspec.structs.asdict(pair), device_token=device_token)
 
     async def refresh_citizen(self, refresh_token: str) -> TokenPair:
         presented = hash_token(refresh_token)

@@ -1,10 +1,11 @@
-"""Failed sign-ins are throttled per account and per client address.
+"""Failed sign-ins are throttled per account and per client address, and a device that has
+signed in before has a window of its own (decision 0018).
 
-Litestar's rate limiter (with the app's Redis store, so every API process counts together)
-counts every request; a sign-in throttle must count only the failures, or a busy office
-behind one address could not sign in at all. This subclass keeps Litestar's window and
-storage format, refuses up front once a window is full, and records the request only when
-it was answered 401.
+A slot is taken in the windows BEFORE the password is checked, atomically in Redis for every
+API process (app/rate_limits.py): with N wrong passwords sent at once, at most the limit are
+checked; the others are answered 429 without a look at the password. A try that was not a
+failure (signed in, locked account, invalid body) gives its slot back, so a busy office behind
+one address is held back by its failures only.
 """
 
 from __future__ import annotations
@@ -12,24 +13,16 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from time import time
 from typing import Any
 
-from litestar.middleware.rate_limit import (
-    DURATION_VALUES,
-    CacheObject,
-    DurationUnit,
-    RateLimitConfig,
-    RateLimitMiddleware,
-    get_remote_address,
-)
-from litestar.serialization import decode_json, encode_json
-from litestar.stores.base import Store
+from litestar.middleware.rate_limit import DURATION_VALUES, DurationUnit, RateLimitConfig, RateLimitMiddleware
 from litestar.types import Message, Receive, Scope, Send
 
+from app.auth import known_devices
 from app.citizens.identity import canonical_phone
 from app.config import Settings
 from app.errors import AppError, Text
+from app.rate_limits import Window, windows_of
 from models.citizen import Citizen
 
 # Sign-in routes and the body field that names the account being tried.
@@ -67,15 +60,18 @@ def account_of(kind: str, raw: str) -> str:
 
 def _key(deployment: str, kind: str, value: str) -> str:
     # Hashed: the store must not become a list of who tried to sign in from where.
-    return f"failed-sign-in:{deployment}:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
+    return f"sign-in-failures:{deployment}:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
 
 
 @dataclass
 class SignInThrottleConfig(RateLimitConfig):
-    # `rate_limit` (inherited) is the per-address window; this one is per account.
+    # `rate_limit` (inherited) is the per-address window; these are per account and per device.
     per_account: tuple[DurationUnit, int] = ("hour", 10)
+    per_device: tuple[DurationUnit, int] = ("hour", 5)
     # Deployments (or test runs) sharing one Redis count apart: the database name.
     deployment: str = "cwallet"
+    # Checks known-device tokens (their key derives from the settings' JWT secret).
+    settings: Settings | None = None
 
 
 class FailedSignInThrottle(RateLimitMiddleware):
@@ -86,19 +82,16 @@ class FailedSignInThrottle(RateLimitMiddleware):
         if route is None:
             await self.app(scope, receive, send)
             return
-        app = scope["litestar_app"]
-        request = app.request_class(scope, receive)
-        deployment = self.config.deployment
-        windows = [(_key(deployment, "address", get_remote_address(request)), self.config.rate_limit)]
-        account = await self._account(request, *route)
-        if account is not None:
-            windows.append((_key(deployment, "account", account), self.config.per_account))
-        store = self.config.get_store_from_app(app)
-        now = int(time())
-        for key, (unit, limit) in windows:
-            window = await self._window(store, key, unit, now)
-            if len(window.history) >= limit:
-                raise too_many_failures(max(1, window.reset - now))
+        request = scope["litestar_app"].request_class(scope, receive)
+        try:
+            body = json.loads(await request.body())
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            body = None
+        windows = await self._windows(scope, *route, body if isinstance(body, dict) else {})
+        counters = windows_of(self.config, scope)
+        retry_after = await counters.take(windows)
+        if retry_after:
+            raise too_many_failures(retry_after)
 
         status: dict[str, int] = {}
 
@@ -107,18 +100,34 @@ class FailedSignInThrottle(RateLimitMiddleware):
                 status["code"] = message["status"]
             await send(message)
 
-        await self.app(scope, receive, capture)
-        if status.get("code") == 401:
-            async with self._lock:
-                for key, (unit, _) in windows:
-                    await self._record(store, key, unit)
-
-    async def _account(self, request: Any, kind: str, field: str) -> str | None:
         try:
-            body = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError):
-            return None
-        value = body.get(field) if isinstance(body, dict) else None
+            await self.app(scope, receive, capture)
+        finally:
+            # Any answer but 401 was not a wrong password: its slot goes back. A try that ended
+            # without an answer may have checked the password, so it stays counted.
+            if status.get("code", 401) != 401:
+                await counters.give_back(windows)
+
+    def _window(self, kind: str, value: str, per: tuple[DurationUnit, int]) -> Window:
+        unit, limit = per
+        return Window(_key(self.config.deployment, kind, value), limit, DURATION_VALUES[unit])
+
+    async def _windows(self, scope: Scope, kind: str, field: str, body: dict[str, Any]) -> list[Window]:
+        account = await self._account(kind, body.get(field))
+        settings = self.config.settings
+        if account is not None and settings is not None and kind == "citizen":
+            device = known_devices.device_of(settings, account, body.get("device_token"))
+            if device is not None:
+                # A device that signed in before: strangers' windows do not hold it back.
+                return [self._window("device", device, self.config.per_device)]
+        client = scope.get("client")
+        windows = [self._window("address", client[0] if client else "unknown", self.config.rate_limit)]
+        if account is not None:
+            windows.append(self._window("account", account, self.config.per_account))
+        return windows
+
+    @staticmethod
+    async def _account(kind: str, value: object) -> str | None:
         if not isinstance(value, str) or not value.strip():
             return None
         account = account_of(kind, value)
@@ -129,27 +138,14 @@ class FailedSignInThrottle(RateLimitMiddleware):
                 account = account_of(kind, citizen.national_id)
         return account
 
-    @staticmethod
-    async def _window(store: Store, key: str, unit: DurationUnit, now: int) -> CacheObject:
-        cached = await store.get(key)
-        if cached:
-            window = CacheObject(**decode_json(value=cached))
-            if window.reset > now:
-                return window
-        return CacheObject(history=[], reset=now + DURATION_VALUES[unit])
-
-    async def _record(self, store: Store, key: str, unit: DurationUnit) -> None:
-        now = int(time())
-        window = await self._window(store, key, unit, now)
-        window.history = [now, *window.history]
-        await store.set(key, encode_json(window), expires_in=max(1, window.reset - now))
-
 
 def sign_in_throttle(settings: Settings) -> SignInThrottleConfig:
     return SignInThrottleConfig(
         rate_limit=("minute", settings.failed_sign_ins_per_address_minute),
         per_account=("hour", settings.failed_sign_ins_per_account_hour),
+        per_device=("hour", settings.failed_sign_ins_per_device_hour),
         deployment=settings.mongodb_db,
+        settings=settings,
         middleware_class=FailedSignInThrottle,
         store="failed-sign-ins",
         set_rate_limit_headers=False,

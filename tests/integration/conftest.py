@@ -201,7 +201,7 @@ def callback_api(stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFac
     log_path: Path = tmp_path_factory.mktemp("callback-api") / "api.log"
     url = f"http://127.0.0.1:{CALLBACK_API_PORT}"
     argv = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app",
-            "--host", "127.0.0.1", "--port", str(CALLBACK_API_PORT)]  # fmt: skip
+            "--host", "127.0.0.1", "--port", str(CALLBACK_API_PORT), "--no-proxy-headers"]  # fmt: skip
     proc = start_process("callback-api", argv, {**os.environ, **stack_env}, log_path, url=url)
     try:
         wait_until(proc, lambda: http_answers(f"{url}/health/live"), "/health/live", 60)

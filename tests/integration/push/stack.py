@@ -178,7 +178,16 @@ def start_stack(
         api_port = free_port()
         stack.api = start_process(
             "api",
-            [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--port", str(api_port)],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "app.main:create_app",
+                "--port",
+                str(api_port),
+                "--no-proxy-headers",
+            ],
             stack.env,
             tmp / "api.log",
             url=f"http://127.0.0.1:{api_port}",

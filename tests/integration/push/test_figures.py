@@ -12,10 +12,13 @@ from typing import Any
 import httpx
 from beanie import PydanticObjectId
 
+from tests.conftest import METRICS_TOKEN
 from tests.integration.push.helpers import received, wait_for
 from tests.support import submit_residence
 
 FIGURES = "/api/v1/admin/push/figures"
+# Prometheus's credential for /metrics (METRICS_TOKEN, set for the run in stack_env).
+SCRAPER = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 async def _figures(api: httpx.AsyncClient, admin: Any) -> dict[str, Any]:
@@ -59,7 +62,7 @@ async def test_sent_and_failed_by_reason_are_counted_across_processes(
     )
     assert set(after["queue"]) == {"ready", "deferred"}
 
-    metrics = await api.get("/metrics")
+    metrics = await api.get("/metrics", headers=SCRAPER)
     assert metrics.status_code == 200
     text = metrics.text
     sent = re.search(r"^cwallet_push_sent_total (\S+)$", text, re.MULTILINE)
@@ -96,7 +99,8 @@ async def test_the_oldest_pending_notification_shows_how_late_delivery_runs(
         figures = await _figures(api, admin)
         assert figures["oldest_pending_seconds"] >= 600
         assert figures["pending_notifications"] >= 1
-        gauge = re.search(r"^cwallet_push_oldest_pending_seconds (\S+)$", (await api.get("/metrics")).text, re.M)
+        scraped = (await api.get("/metrics", headers=SCRAPER)).text
+        gauge = re.search(r"^cwallet_push_oldest_pending_seconds (\S+)$", scraped, re.M)
         assert gauge is not None and float(gauge.group(1)) >= 600
     finally:
         await stuck.delete()

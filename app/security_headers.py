@@ -1,0 +1,50 @@
+"""Security headers on every answer (a `before_send` hook: one dict merge per response).
+
+Personal answers must never be kept by a browser or a shared cache, so everything is
+`Cache-Control: no-store` except what is the same for everyone and asked without a token
+(the catalogue, the document-type registry, the signing keys, the API description), whose
+handlers may say how long to keep it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import BeforeMessageSendHookHandler, Message, Scope
+
+from app.config import Settings
+
+PUBLIC_PATHS = re.compile(
+    r"^(/api/v1/services(/[^/]+)?/?|/api/v1/document-types/?|/\.well-known/jwks\.json|/schema(/.*)?|/health/.*)$"
+)
+ALWAYS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+}
+HSTS = "max-age=63072000; includeSubDomains"
+
+
+def security_headers(settings: Settings) -> BeforeMessageSendHookHandler:
+    always = {**ALWAYS, **({"Strict-Transport-Security": HSTS} if settings.environment == "production" else {})}
+
+    async def add_headers(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in always.items():
+            # A page with a policy of its own keeps it (it should say frame-ancestors too).
+            if name != "Content-Security-Policy" or name not in headers:
+                headers[name] = value
+        # A token may make a public path personal (a procedure's prefill reads the wallet).
+        public = PUBLIC_PATHS.match(scope.get("path", "")) and not _has_authorization(scope)
+        if not public:
+            headers["Cache-Control"] = "no-store"
+
+    return add_headers
+
+
+def _has_authorization(scope: Scope) -> bool:
+    return any(name == b"authorization" for name, _ in scope.get("headers", ()))
