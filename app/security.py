@@ -7,6 +7,7 @@ useless on agency routes and the reverse.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from typing import Any, Literal
@@ -23,7 +24,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.security.jwt import JWTAuth, Token
 
-from app.config import Settings
+from app.config import Settings, get_settings
 from app.session_cache import CACHE as LIVE_SESSIONS
 from app.token_check import CheckedToken
 from models.agency import Agency, Staff
@@ -39,9 +40,22 @@ AUDIENCES: dict[PrincipalKind, str] = {
 }
 ISSUER = "cwallet"
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verifying against this keeps the time of "no such account" equal to "wrong password".
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _hasher() -> PasswordHasher:
+    """argon2id with the library's recommended parameters; at argon2's floor only when
+    ENVIRONMENT=test, because the suite hashes thousands of passwords on two cores. A hash
+    carries its own parameters, so either verifies hashes made by the other."""
+    if get_settings().environment == "test":
+        return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    return PasswordHasher()
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Verifying against this keeps the time of "no such account" equal to "wrong password".
+    return _hasher().hash(secrets.token_urlsafe(16))
 
 
 class Principal(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,12 +80,12 @@ AnyRequest = Request[Any, Any, State]
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher().verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
