@@ -4,7 +4,7 @@ No controller flushes an outbox any more: the service that writes one notes it, 
 middleware (app/inbox/flushing.py) turns it into a notification and a queued job before the
 answer leaves. The proof, for each kind of change: as soon as the answer is in, the changed
 document's outbox is already empty and the notification exists. The sweeper cannot have
-done that, since it only takes over entries older than SWEEP_GRACE_SECONDS (30 s); then the
+done that, since it only takes over entries older than SWEEP_GRACE_SECONDS (10 s); then the
 push reaches the phone (the FCM emulator).
 """
 
@@ -38,7 +38,7 @@ async def flushed_in_the_request(
     emulator: httpx.AsyncClient, citizen: Any, model: Any, document: dict[str, Any], kind: str
 ) -> None:
     """Right after the answer: nothing left in the outbox, the notification made; then its push arrives."""
-    assert get_settings().sweep_grace_seconds >= 30  # the sweeper leaves entries this young alone
+    assert get_settings().sweep_grace_seconds >= 10  # the sweeper leaves entries this young alone
     raw = await model.get_pymongo_collection().find_one(document)
     assert raw is not None and raw.get("outbox") == [], f"{kind}: outbox still holds {raw and raw.get('outbox')}"
     made = await Notification.get_pymongo_collection().find_one(
