@@ -30,6 +30,7 @@ from devtools.devstack import (  # after the line above: LOCAL_DIR reads it
     start_fcm_emulator,
     start_payment_simulator,
     start_process,
+    wait_until,
 )
 from tests.support import LOG_FILES, SEEN_SECRETS, find_leaks
 
@@ -169,9 +170,20 @@ def worker(stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) 
     )
     LOG_FILES.append(log_path)  # part of what the suite logged: the log scan reads it
     try:
+        # Ready once it polls the queue (arq's health-check key): on a loaded machine starting
+        # takes a while, and the tests' delivery deadlines must not include it.
+        wait_until(proc, lambda: _redis_has(stack_env["REDIS_URL"], f"{stack_env['QUEUE_NAME']}:health-check"),
+                   "the worker's first poll of the queue", 120)  # fmt: skip
         yield proc
     finally:
         proc.stop()
+
+
+def _redis_has(url: str, key: str) -> bool:
+    import redis
+
+    with redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1) as client:
+        return bool(client.exists(key))
 
 
 @pytest.fixture(scope="session")

@@ -56,6 +56,8 @@ class ServiceOut(msgspec.Struct):
     postage_fee_vnd: int = 0
     attachments: list[AttachmentSpecOut] = []
     steps: list[StepOut] = []
+    # actor (agency, citizen, postal) → status → the statuses it may move a dossier to.
+    status_table: dict[str, dict[str, list[str]]] = {}
     catalogue_version: str = ""
     # The form field naming the wallet document this procedure renews; its result supersedes it.
     renews_field: str | None = None

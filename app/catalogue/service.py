@@ -22,7 +22,6 @@ from app.errors import AppError, Text, not_found
 from app.i18n import Language
 from models.catalogue import CATALOGUE_FILE, Service, read_catalogue_file
 from models.citizen import Citizen
-from models.dossier_status import DossierStatus
 from models.wallet import WalletDocument
 
 SERVICE = Text("thủ tục", "service")
@@ -72,9 +71,14 @@ def service_out(service: Service, language: Language, routing: Routing | None = 
         ],
         steps=[
             StepOut(status=status.value, text=step.text.pick(language), notify=step.notify)
-            for status in DossierStatus
+            for status in service.statuses()
             if (step := service.step(status)) is not None
         ],
+        # Who may move a dossier of this procedure from which status to which.
+        status_table={
+            actor: {source.value: sorted(t.value for t in targets) for source, targets in moves.items()}
+            for actor, moves in service.status_table.items()
+        },
         catalogue_version=service.catalogue_version,
         renews_field=service.renews_field,
         served_by=[

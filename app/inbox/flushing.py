@@ -51,10 +51,10 @@ async def flush_owed(pool: ArqRedis) -> int:
     buffer.clear()
     queued = 0
     for (model, document_id), service in items:
-        raw = await model.get_pymongo_collection().find_one({"_id": document_id, "outbox.0": {"$exists": True}})
-        if raw is None:
-            continue  # flushed already (a racing copy of the request, or the sweeper)
         try:
+            raw = await model.get_pymongo_collection().find_one({"_id": document_id, "outbox.0": {"$exists": True}})
+            if raw is None:
+                continue  # flushed already (a racing copy of the request, or the sweeper)
             queued += len(await flush(model, raw, pool, service))
         except Exception:
             # The change is stored and its entry stays in the outbox: the sweeper sends it.

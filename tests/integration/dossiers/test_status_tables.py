@@ -123,6 +123,11 @@ async def _land_use_dossier(api: httpx.AsyncClient, citizen: Any) -> dict[str, A
 
 async def test_land_use_follows_its_own_steps(api: httpx.AsyncClient, shared_citizen: Any, module_agency: Any) -> None:
     citizen, agency = shared_citizen, await module_agency([LAND_USE])
+    # The catalogue shows the procedure's own steps and moves to apps and agencies.
+    listed = (await api.get(f"/api/v1/services/{LAND_USE}", headers={"Accept-Language": "en"})).json()
+    assert listed["status_table"]["agency"]["received"] == ["appraisal", "rejected", "supplement_required"]
+    steps = [s["status"] for s in listed["steps"]]
+    assert "site_inspection" in steps and "processing" not in steps
     code = (await _land_use_dossier(api, citizen))["code"]
     assert (await event(api, agency, code, "received")).status_code == 200
     await confirm_payment(api, citizen, code)
