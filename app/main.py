@@ -28,6 +28,7 @@ from app.audit.middleware import CitizenChangeAudit
 from app.auth.controller import AuthController, SessionController
 from app.auth.service import AuthService
 from app.auth.throttle import sign_in_throttle
+from app.body_policy import RequestBodyPolicy
 from app.catalogue.controller import CatalogueController
 from app.citizens.controller import AgencyIdentityController, CitizenController
 from app.config import Settings, get_settings, require_production_secrets
@@ -43,6 +44,7 @@ from app.health.controller import HealthController
 from app.inbox.controller import InboxController, NotificationPreferencesController
 from app.logs import quiet_chatty_loggers, structlog_config
 from app.metrics.controller import MetricsController, PushFiguresController
+from app.openapi_errors import ErrorAnswersInOpenAPI
 from app.payments.controller import CitizenPaymentController, PaymentCallbackController
 from app.postal.controller import PostalController
 from app.presentations.controller import JwksController, PresentationController, VerifyController
@@ -142,9 +144,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             StructlogPlugin(structlog_config(settings.log_file)),
             # Our handlers (app/errors.py) turn every error into problem+json in the caller's language.
             ProblemDetailsPlugin(ProblemDetailsConfig()),
+            # Each operation's error answers in the OpenAPI, derived from its route (app/openapi_errors.py).
+            ErrorAnswersInOpenAPI(public_paths=jwt_auth.exclude),
         ],
         middleware=[
             PrometheusConfig(app_name="cwallet", prefix="cwallet", group_path=True).middleware,
+            # Before anything parses a body: its type, size and JSON depth (app/body_policy.py).
+            RequestBodyPolicy(),
             CitizenChangeAudit(),
             # Failed sign-ins per account and per address, counted in the Redis store.
             sign_in_throttle(settings).middleware,
@@ -152,6 +158,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Rate limits and other stores live in Redis, shared by every API process.
         stores=StoreRegistry(default_factory=redis_store_factory(settings.redis_url)),
         exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.request_max_body_bytes,
         cors_config=CORSConfig(allow_origins=[]),
         openapi_config=OpenAPIConfig(
             title="Citizen Wallet API",
