@@ -122,9 +122,9 @@ class RequestBodyPolicy(ASGIMiddleware):
             if media_type != RequestEncodingType.MULTI_PART:
                 raise unsupported_media_type("multipart")
         elif expected == "json" or _announces_body(scope):
+            if expected == "json" and media_type and not _is_json(media_type):
+                raise unsupported_media_type("json")  # no content type at all is taken as JSON
             body = await request.body()  # 413 above the route's cap; kept for everyone downstream
-            if body and expected == "json" and media_type and not _is_json(media_type):
-                raise unsupported_media_type("json")
             if body and not media_type.startswith("multipart/") and json_depth_exceeds(body):
                 raise TOO_DEEP
         await next_app(scope, receive, send)

@@ -4,11 +4,12 @@
 What an operation can answer follows from what its route is, read off the handler when the
 app registers it: a token (401), a guard (403), path parameters (404), a body (400, 413, 415,
 422), the /api/v1 rate limit (429), the store or Redis being down (503, every operation).
-Only two things cannot be read off a handler: which operations may conflict with the state
-they change (409), and which public operations check a credential of their own (401); both
-are named in the tables below, and tests/integration/app/test_openapi_errors.py keeps the
-tables pointing at real operations. The schema-driven fuzz run (tests/integration/app/
-test_fuzz.py) checks that nothing answers a status the description leaves out.
+What cannot be read off a handler is named in the tables below: which operations may
+conflict with the state they change (409), which look up what their body names (404), and
+which public operations check a credential of their own (401).
+tests/integration/app/test_openapi_errors.py keeps the tables pointing at real operations;
+the schema-driven fuzz run (tests/integration/app/test_fuzz.py) checks that nothing answers
+a status the description leaves out.
 """
 
 from __future__ import annotations
@@ -51,6 +52,19 @@ CONFLICTS = frozenset(
         "POST /api/v1/me/documents/{document_id}/presentations",
         "POST /api/v1/payments/callback",
         "POST /api/v1/postal/shipments/{code}/updates",
+    }
+)
+# Operations that look up what their body names (a citizen by national ID, a payment by its
+# reference) and answer 404 when there is none.
+LOOKUPS_BY_BODY = frozenset(
+    {
+        "POST /api/v1/support/lookups",
+        "POST /api/v1/support/sessions",
+        "POST /api/v1/agency/identity/eid-level",
+        "POST /api/v1/agency/identity/unlock",
+        "POST /api/v1/agency/identity/claim-codes",
+        "POST /api/v1/agency/documents",
+        "POST /api/v1/payments/callback",
     }
 )
 # Public operations (no bearer token) that still answer 401: they check a credential of their
@@ -117,7 +131,7 @@ def error_statuses(route: HTTPRoute, handler: HTTPRouteHandler, method: str, pub
         statuses.add(401)
     if handler.resolve_guards():
         statuses.add(403)
-    if route.path_parameters:
+    if route.path_parameters or key in LOOKUPS_BY_BODY:
         statuses.add(404)
     if key in CONFLICTS:
         statuses.add(409)
