@@ -24,7 +24,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.params import BodyKwarg
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from app.errors import AppError, Text
+from app.errors import MALFORMED_JSON, AppError, Text
 
 # Far deeper than any body this API takes (a dossier form, a document's fields), far below
 # where a recursive decoder gives up.
@@ -125,6 +125,11 @@ class RequestBodyPolicy(ASGIMiddleware):
             if expected == "json" and media_type and not _is_json(media_type):
                 raise unsupported_media_type("json")  # no content type at all is taken as JSON
             body = await request.body()  # 413 above the route's cap; kept for everyone downstream
-            if body and not media_type.startswith("multipart/") and json_depth_exceeds(body):
-                raise TOO_DEEP
+            if body and not media_type.startswith("multipart/"):
+                if b"\x00" in body:
+                    # UTF-16/32 (which the standard library's decoder accepts, and this count
+                    # would misread): never valid UTF-8 JSON.
+                    raise MALFORMED_JSON
+                if json_depth_exceeds(body):
+                    raise TOO_DEEP
         await next_app(scope, receive, send)

@@ -72,6 +72,14 @@ async def test_deep_bodies_at_once_on_sign_in_and_citizen_routes(api: httpx.Asyn
     assert (await api.get("/api/v1/me", headers=citizen.headers)).status_code == 200  # not locked
 
 
+async def test_utf16_json_is_refused_before_any_decoder_guesses_its_encoding(api: httpx.AsyncClient) -> None:
+    # The standard library's decoder (the sign-in throttle's) reads UTF-16; the byte-wise depth
+    # count does not (an escaped quote shifts what it takes for strings): refused as not UTF-8.
+    deep = ('{"username": "\\"", "password": ' + "[" * 1000 + "]" * 1000 + "}").encode("utf-16-le")
+    answer = await api.post("/api/v1/auth/token", content=deep, headers=JSON)
+    assert_problem(answer, 400, "malformed-json")
+
+
 async def test_nesting_up_to_the_limit_and_brackets_in_strings_are_fine(api: httpx.AsyncClient) -> None:
     # Brackets inside a string nest nothing: a password may be made of them.
     body = registration(password="[{" * 200 + '\\"]')
