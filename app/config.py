@@ -101,6 +101,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     payment_callback_max_age_seconds: int = 300
     # The largest paper a citizen may upload to a dossier (PDF, JPEG or PNG).
     attachment_max_bytes: int = 5 * 1024 * 1024
+    # The largest body any other route takes (413 above it); the upload route has its own cap.
+    request_max_body_bytes: int = 1024 * 1024
+    # Push devices one citizen may keep; registering one more drops the one seen longest ago
+    # (docs/decisions/0019-hostile-input-and-device-cap.md).
+    max_devices_per_citizen: int = 10
 
     # Support desk: how long a citizen's consent code and the session it opens last, and how
     # many lookups one staff member may make a minute.

@@ -160,6 +160,10 @@ def _validation_problems(exc: ValidationException) -> list[FieldProblem]:
         field_path = _field_path(str(item.get("key") or "body"), message)
         if _MISSING.search(message):
             problems.append(FieldProblem(field_path, Text("Thiếu trường bắt buộc này.", "This field is required.")))
+        elif message.startswith("Unsupported type"):
+            # A multipart field that should hold one file held text or several files.
+            one_file = Text("Cần đúng một tệp ở trường này.", "Send exactly one file here.")
+            problems.append(FieldProblem(field_path, one_file))
         else:
             detail = _AT_PATH.sub("", message)
             problems.append(
@@ -179,6 +183,19 @@ MALFORMED_JSON = AppError(
     Text(
         "Nội dung yêu cầu không phải JSON hợp lệ. Hãy gửi một đối tượng JSON mã hoá UTF-8.",
         "The request body is not valid JSON. Send a UTF-8 encoded JSON object.",
+    ),
+)
+
+
+MALFORMED_MULTIPART = AppError(
+    400,
+    "malformed-multipart",
+    Text("Biểu mẫu multipart không hợp lệ", "Malformed multipart form"),
+    Text(
+        "Không đọc được nội dung multipart/form-data. Hãy gửi lại tệp trong trường 'data' của một biểu mẫu "
+        "multipart/form-data hợp lệ.",
+        "The multipart/form-data body could not be read. Send the file again in the field 'data' of a valid "
+        "multipart/form-data form.",
     ),
 )
 
@@ -222,6 +239,16 @@ _HTTP_TEXTS: dict[int, tuple[str, Text, Text]] = {
             "This path does not take this method. See /schema.",
         ),
     ),
+    413: (
+        "body-too-large",
+        Text("Nội dung quá lớn", "Request body too large"),
+        Text(
+            "Nội dung yêu cầu vượt quá giới hạn của đường dẫn này. Hãy gửi ít dữ liệu hơn; tệp lớn hãy nén hoặc chia "
+            "nhỏ rồi tải lên lại.",
+            "The request body is larger than this path accepts. Send less data; compress or split a large file, then "
+            "upload it again.",
+        ),
+    ),
     429: (
         "too-many-requests",
         Text("Quá nhiều yêu cầu", "Too many requests"),
@@ -237,7 +264,8 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     status = exc.status_code
     if status == 400:
         # Litestar raises a bare 400 when the body cannot be decoded at all.
-        return _to_problem(request, MALFORMED_JSON)
+        multipart = request.headers.get("content-type", "").startswith("multipart/")
+        return _to_problem(request, MALFORMED_MULTIPART if multipart else MALFORMED_JSON)
     code, title, detail = _HTTP_TEXTS.get(
         status,
         (

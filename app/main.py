@@ -28,6 +28,7 @@ from app.audit.middleware import CitizenChangeAudit
 from app.auth.controller import AuthController, SessionController
 from app.auth.service import AuthService
 from app.auth.throttle import sign_in_throttle
+from app.body_policy import RequestBodyPolicy
 from app.catalogue.controller import CatalogueController
 from app.citizens.controller import AgencyIdentityController, CitizenController
 from app.client_address import client_address_middleware
@@ -46,6 +47,7 @@ from app.inbox.controller import InboxController, NotificationPreferencesControl
 from app.inbox.flushing import FlushOwedOutboxes
 from app.logs import quiet_chatty_loggers, structlog_config
 from app.metrics.controller import MetricsController, PushFiguresController
+from app.openapi_errors import ErrorAnswersInOpenAPI
 from app.payments.controller import CitizenPaymentController, PaymentCallbackController
 from app.postal.controller import PostalController
 from app.presentations.controller import JwksController, PresentationController, VerifyController
@@ -151,6 +153,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             StructlogPlugin(structlog_config(settings.log_file)),
             # Our handlers (app/errors.py) turn every error into problem+json in the caller's language.
             ProblemDetailsPlugin(ProblemDetailsConfig()),
+            # Each operation's error answers in the OpenAPI, derived from its route (app/openapi_errors.py).
+            ErrorAnswersInOpenAPI(public_paths=jwt_auth.exclude),
         ],
         middleware=[
             # The real client address first (TRUSTED_PROXIES), for everything that counts by it.
@@ -159,6 +163,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RequestLog(),
             # Requests a minute per caller (after the JWT middleware: it knows who calls).
             caller_rate_limit(settings).middleware,
+            # Before anything parses a body: its type, size and JSON depth (app/body_policy.py).
+            RequestBodyPolicy(),
             CitizenChangeAudit(),
             # The pushes a request's changes owe are queued once, here, before its answer leaves.
             FlushOwedOutboxes(),
@@ -169,6 +175,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores=StoreRegistry(default_factory=redis_store_factory(settings.redis_url)),
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[security_headers(settings)],
+        request_max_body_size=settings.request_max_body_bytes,
         cors_config=CORSConfig(allow_origins=[]),
         openapi_config=OpenAPIConfig(
             title="Citizen Wallet API",

@@ -41,7 +41,6 @@ AUDIENCES: dict[PrincipalKind, str] = {
 ISSUER = "cwallet"
 
 
-
 @functools.cache
 def _hasher() -> PasswordHasher:
     """argon2id with the library's recommended parameters; at argon2's floor only when

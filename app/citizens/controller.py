@@ -50,9 +50,12 @@ class CitizenController(Controller):
         return await service.lock(request.user.object_id, negotiate(request.headers.get("accept-language")))
 
     @post("/me/devices", status_code=HTTP_201_CREATED, guards=[citizen_only])
-    async def add_device(self, request: PrincipalRequest, data: JSONBody[DeviceIn]) -> DeviceOut:
-        """Register this phone for push; a token already registered moves to this citizen."""
-        return await service.register_device(request.user.object_id, data)
+    async def add_device(
+        self, request: PrincipalRequest, data: JSONBody[DeviceIn], settings: NamedDependency[Settings]
+    ) -> DeviceOut:
+        """Register this phone for push; a token already registered moves to this citizen. Beyond
+        MAX_DEVICES_PER_CITIZEN phones, the one that registered longest ago stops getting pushes."""
+        return await service.register_device(request.user.object_id, data, settings.max_devices_per_citizen)
 
     @get("/me/devices", guards=[citizen_only])
     async def devices(self, request: PrincipalRequest) -> dict[str, list[DeviceOut]]:

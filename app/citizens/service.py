@@ -167,7 +167,8 @@ def device_out(device: Device) -> DeviceOut:
     )
 
 
-async def register_device(citizen_id: PydanticObjectId, data: DeviceIn) -> DeviceOut:
+async def register_device(citizen_id: PydanticObjectId, data: DeviceIn, max_devices: int) -> DeviceOut:
+    """Register (or refresh) a phone; beyond `max_devices`, the phones seen longest ago are dropped."""
     now = utcnow()
     # One upsert keyed by the FCM token: a phone that changes hands (or account) moves with
     # its token, and a repeated registration changes nothing but the timestamps.
@@ -180,7 +181,23 @@ async def register_device(citizen_id: PydanticObjectId, data: DeviceIn) -> Devic
         upsert=True,
         return_document=ReturnDocument.AFTER,
     )
+    await _drop_devices_beyond(citizen_id, max_devices)
     return device_out(Device.model_validate(raw))
+
+
+async def _drop_devices_beyond(citizen_id: PydanticObjectId, keep: int) -> None:
+    """Keep the `keep` devices seen most recently (apps register their token at every start).
+
+    Every registration trims after its own upsert, so the last trim to read sees every device
+    registered before it: however many arrive at once, at most `keep` remain. A device seen
+    again after this read (its `updated_at` moved) is not deleted."""
+    collection = Device.get_pymongo_collection()
+    beyond = collection.find({"citizen_id": citizen_id}, {"_id": 1, "updated_at": 1})
+    stale = await beyond.sort([("updated_at", -1), ("_id", -1)]).skip(keep).to_list()
+    if stale:
+        await collection.delete_many(
+            {"citizen_id": citizen_id, "$or": [{"_id": d["_id"], "updated_at": d["updated_at"]} for d in stale]}
+        )
 
 
 async def list_devices(citizen_id: PydanticObjectId) -> list[DeviceOut]:

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, HeaderParameter, JSONBody
@@ -21,6 +20,7 @@ from app.dossiers.schemas import (
     RatingIn,
     SupplementAnswerIn,
     TimelineItemOut,
+    UploadForm,
     UploadOut,
     WithdrawIn,
 )
@@ -125,10 +125,10 @@ class CitizenAttachmentController(Controller):
         self,
         request: PrincipalRequest,
         settings: NamedDependency[Settings],
-        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> UploadOut:
         """Upload a paper for a dossier (multipart field `data`): PDF, JPEG or PNG by content, within the size cap."""
-        return await attachments.upload(request.user.object_id, data, settings.attachment_max_bytes)
+        return await attachments.upload(request.user.object_id, data.data, settings.attachment_max_bytes)
 
     @get("/{upload_id:str}")
     async def download(self, request: PrincipalRequest, upload_id: FromPath[str]) -> Stream:

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
+from litestar.datastructures import UploadFile
 
 from app.statistics.schemas import ExpectedOut
 from app.wallet.schemas import DocumentIn
@@ -216,6 +218,13 @@ class WithdrawIn(msgspec.Struct):
 class RatingIn(msgspec.Struct):
     score: Annotated[int, msgspec.Meta(ge=1, le=5)]
     comment: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+
+
+@dataclass
+class UploadForm:
+    """The multipart form of an upload: the file in the field `data`."""
+
+    data: UploadFile
 
 
 class UploadOut(msgspec.Struct):

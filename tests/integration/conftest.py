@@ -173,12 +173,12 @@ class StaffHandle:
 
 @pytest.fixture
 def make_staff(api: httpx.AsyncClient) -> Callable[..., Awaitable[StaffHandle]]:
-    async def make(office: str = "Bưu điện Trung tâm 3, Hà Nội") -> StaffHandle:
+    async def make(office: str = "Bưu điện Trung tâm 3, Hà Nội", role: str = "support") -> StaffHandle:
         from app.cli import create_staff
         from models.agency import Staff
 
         username = f"staff.{secrets.token_hex(3)}"
-        creds = await create_staff(username, "support")
+        creds = await create_staff(username, role)  # type: ignore[arg-type]
         await Staff.get_pymongo_collection().update_one({"username": username}, {"$set": {"office": office}})
         body = {"username": username, "password": creds["password"]}
         if "totp_secret" in creds:
