@@ -14,7 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from app.devstack import ManagedProcess, free_port, http_answers, start_process, wait_until
+
+from devtools.devstack import ManagedProcess, free_port, http_answers, start_process, wait_until
 
 # The strict process's limits, per minute: signed-in caller, agency, anyone else per address.
 SIGNED_IN_LIMIT, AGENCY_LIMIT, ADDRESS_LIMIT = 5, 7, 6

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from app.devstack import ManagedProcess
 
+from devtools.devstack import ManagedProcess
 from tests.conftest import METRICS_TOKEN
 from tests.integration.hardening.conftest import client_at
 

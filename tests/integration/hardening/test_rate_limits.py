@@ -11,8 +11,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from app.devstack import ManagedProcess
 
+from devtools.devstack import ManagedProcess
 from tests.integration.hardening.conftest import (
     ADDRESS_LIMIT,
     AGENCY_LIMIT,

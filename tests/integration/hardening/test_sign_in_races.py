@@ -11,9 +11,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from app.devstack import ManagedProcess
 
 from app.config import get_settings
+from devtools.devstack import ManagedProcess
 from tests.integration.hardening.conftest import client_at
 from tests.integration.identity.helpers import client_from
 from tests.support import new_national_id

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.devstack import free_port
 from litestar import Litestar, get, post
 from litestar.stores.redis import RedisStore
 from litestar.testing import AsyncTestClient
@@ -13,6 +12,7 @@ from litestar.testing import AsyncTestClient
 from app.auth.throttle import sign_in_throttle
 from app.config import Settings
 from app.rate_limits import caller_rate_limit
+from devtools.devstack import free_port
 
 reached: list[str] = []
 
