@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import status_code_conformance
 
 from tests.integration.conftest import AgencyHandle, CitizenHandle, StaffHandle
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2"))
 BASE_URL = "http://cwallet.test"
 REQUEST_FIELDS = frozenset({"method", "url", "headers", "params", "json", "data", "files", "cookies"})
 # Operations that end the caller's session or account: fuzzed last, so the others run signed in.
