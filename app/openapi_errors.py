@@ -78,8 +78,11 @@ CREDENTIAL_CHECKS = frozenset(
         "POST /api/v1/postal/token",
         "POST /api/v1/citizens/claim",
         "POST /api/v1/payments/callback",
+        "GET /metrics",  # METRICS_TOKEN as a bearer token
     }
 )
+# Operations served only when configured: /metrics answers 404 while METRICS_TOKEN is unset.
+SERVED_WHEN_CONFIGURED = frozenset({"GET /metrics"})
 
 DESCRIPTIONS: dict[int, str] = {
     400: "The request could not be read: malformed JSON or multipart, or JSON nested too deeply (see `code`).",
@@ -131,7 +134,7 @@ def error_statuses(route: HTTPRoute, handler: HTTPRouteHandler, method: str, pub
         statuses.add(401)
     if handler.resolve_guards():
         statuses.add(403)
-    if route.path_parameters or key in LOOKUPS_BY_BODY:
+    if route.path_parameters or key in LOOKUPS_BY_BODY or key in SERVED_WHEN_CONFIGURED:
         statuses.add(404)
     if key in CONFLICTS:
         statuses.add(409)

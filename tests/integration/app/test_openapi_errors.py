@@ -6,7 +6,13 @@ from typing import Any
 
 import httpx
 
-from app.openapi_errors import CONFLICTS, CREDENTIAL_CHECKS, LOOKUPS_BY_BODY, PROBLEM_MEDIA_TYPE
+from app.openapi_errors import (
+    CONFLICTS,
+    CREDENTIAL_CHECKS,
+    LOOKUPS_BY_BODY,
+    PROBLEM_MEDIA_TYPE,
+    SERVED_WHEN_CONFIGURED,
+)
 
 
 async def operations(api: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
@@ -56,7 +62,7 @@ async def test_each_operation_lists_what_applies_to_it(api: httpx.AsyncClient) -
 async def test_the_tables_name_real_operations(api: httpx.AsyncClient) -> None:
     """The hand-kept tables of app/openapi_errors.py cannot drift from the routes unnoticed."""
     described = await operations(api)
-    for table in (CONFLICTS, CREDENTIAL_CHECKS, LOOKUPS_BY_BODY):
+    for table in (CONFLICTS, CREDENTIAL_CHECKS, LOOKUPS_BY_BODY, SERVED_WHEN_CONFIGURED):
         assert table <= set(described), sorted(table - set(described))
     for key in CONFLICTS:
         assert 409 in errors_of(described[key]), key
