@@ -96,8 +96,12 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         # timeout, their devices are claimed per batch) and stop polling. Not bulk.close():
         # the Redis pool is the main worker's.
         bulk.handle_sig(signal.SIGTERM)
+        # handle_sig cancels only a main task arq started itself; this one is ours to cancel,
+        # or the process would wait on its polling loop forever after a SIGTERM.
+        polling: asyncio.Task[None] = ctx.pop("announcement_worker_task")
+        polling.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await ctx.pop("announcement_worker_task")
+            await polling
         await ctx["redis"].delete(bulk.health_check_key)
     await close_senders(ctx)
     await ctx["mongo"].close()
