@@ -95,6 +95,8 @@ class ServiceData(BaseModel):
     name: LocalizedText
     agency_code: str
     agency_name: LocalizedText | None = None
+    # Other words citizens search by ("bằng lái" for a driver's licence), in either language.
+    keywords: list[str] = Field(default_factory=list)
     fee_vnd: int = 0
     payment_timing: PaymentTiming = "before_processing"
     # Postage for the result sent by public post, paid with the fee.
@@ -157,6 +159,7 @@ class ServiceEntry(BaseModel):
 
     code: str
     name: LocalizedText
+    keywords: list[str] = Field(default_factory=list)
     agency_code: str
     fee_vnd: int = Field(ge=0)
     payment_timing: PaymentTiming = "before_processing"
@@ -241,6 +244,7 @@ def parse_catalogue(raw: object) -> tuple[str, list[ServiceData]]:
             dict(
                 code=entry.code,
                 name=entry.name,
+                keywords=entry.keywords,
                 agency_code=entry.agency_code,
                 agency_name=catalogue.agencies[entry.agency_code],
                 fee_vnd=entry.fee_vnd,

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from litestar import Controller, get
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 
-from app.catalogue import routing, service
+from app.catalogue import routing, search, service
 from app.catalogue.schemas import PrefillOut, ServiceOut
 from app.errors import Text, not_found
 from app.i18n import negotiate
@@ -16,16 +16,17 @@ class CatalogueController(Controller):
     tags = ["catalogue"]
 
     @get("/", security=[])
-    async def list_services(self, request: AnyRequest) -> Page[ServiceOut]:
-        """Every public service a citizen can apply for, in the caller's language. No sign-in needed."""
+    async def list_services(self, request: AnyRequest, q: FromQuery[str | None] = None) -> Page[ServiceOut]:
+        """Every public service a citizen can apply for, in the caller's language. No sign-in needed.
+
+        With `q`, only those whose name (Vietnamese or English) or keywords hold a word of it,
+        with or without diacritics ("ho chieu" finds "hộ chiếu"), best match first."""
         language = negotiate(request.headers.get("accept-language"))
+        services = await service.list_services()
+        if q is not None:
+            services = search.search(services, q)
         agencies = await routing.all_agencies()
-        return Page(
-            items=[
-                service.service_out(s, language, routing.routing_from(s.code, agencies))
-                for s in await service.list_services()
-            ]
-        )
+        return Page(items=[service.service_out(s, language, routing.routing_from(s.code, agencies)) for s in services])
 
     @get("/{code:str}", security=[])
     async def get_service(self, request: AnyRequest, code: FromPath[str]) -> ServiceOut:

@@ -171,12 +171,22 @@ class AgencyDossierController(Controller):
         deadline: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
         limit: FromQuery[int | None] = None,
+        code: FromQuery[str | None] = None,
+        national_id: FromQuery[str | None] = None,
+        due_after: FromQuery[str | None] = None,
+        due_before: FromQuery[str | None] = None,
     ) -> Page[AgencyDossierOut]:
         """The agency's own dossiers, the nearest deadline first. `deadline`: on_track, at_risk, overdue (running
-        clocks) or paused (waiting for the citizen). Each read is recorded in the citizen's access log."""
-        return await worklist.worklist(
-            request.user, status, service_code, deadline, cursor, clamp_limit(limit, settings.page_limit_max)
-        )
+        clocks) or paused (waiting for the citizen). `code`: one dossier; `national_id`: one citizen's dossiers;
+        `due_after`/`due_before` (YYYY-MM-DD, Vietnam's days, both included): a deadline window. Each read is
+        recorded in the citizen's access log."""
+        due_from, due_until = worklist.deadline_window(due_after, due_before)
+        citizen_id = await worklist.citizen_by_national_id(national_id) if national_id is not None else None
+        page_limit = clamp_limit(limit, settings.page_limit_max)
+        if national_id is not None and citizen_id is None:
+            return Page(items=[])  # nobody holds that number: nothing of theirs to list
+        narrow = worklist.Narrowing(code=code, citizen_id=citizen_id, due_from=due_from, due_until=due_until)
+        return await worklist.worklist(request.user, status, service_code, deadline, cursor, page_limit, narrow)
 
     @get("/{code:str}")
     async def get_dossier(self, request: PrincipalRequest, code: FromPath[str]) -> AgencyDossierOut:

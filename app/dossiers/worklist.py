@@ -12,6 +12,12 @@ SORT stage); the embedded store, which cannot stop early, walks only that one ra
   the rest of the rows due at that very moment (`due_at` equal, `_id` after), then the
   rows due later (`due_at` after). Dossiers often share a deadline (same procedure, same
   day), so the first one matters.
+- Narrowing (`Narrowing`: a dossier code, a citizen, a deadline window) adds equalities and
+  tightens the same `due_at` range; it never adds a query. A deadline window stays on the
+  worklist index. A code (one dossier) or a citizen (a few) is a small set MongoDB's planner
+  finds by its own index (`code`, `citizen_id`) and sorts in memory, so neither has a
+  worklist index of its own; the embedded dev store, which only uses an index whose leading
+  fields are exactly the filter's, scans for these two (as it does for `agency_dossier`).
 """
 
 from __future__ import annotations
@@ -19,12 +25,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import heapq
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
 
+from app.citizens.identity import national_id_problem
 from app.dossiers import deadlines
 from app.dossiers.events import with_applicants
 from app.dossiers.schemas import AgencyDossierOut
@@ -32,9 +40,11 @@ from app.dossiers.service import DOSSIER
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
 from app.pagination import Page
 from app.security import Principal
+from models.citizen import Citizen
 from models.common import utcnow
 from models.dossier import Dossier
 from models.dossier_status import DossierStatus
+from models.working_days import VIETNAM
 
 DEADLINE_STATES = ("on_track", "at_risk", "overdue", "paused")
 ORDER = [("due_at", 1), ("_id", 1)]
@@ -101,13 +111,84 @@ def _base_filter(principal: Principal, status: str | None, deadline: str | None)
     return query, index
 
 
+@dataclass(frozen=True)
+class Narrowing:
+    """Filters that narrow a worklist without changing the index it walks."""
+
+    code: str | None = None
+    citizen_id: ObjectId | None = None
+    # Inclusive start and exclusive end of the deadline window (Vietnamese days).
+    due_from: datetime | None = None
+    due_until: datetime | None = None
+
+
+def _vietnamese_day(field: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _bad(
+            field,
+            "Ngày '{v}' không hợp lệ; hãy viết theo dạng YYYY-MM-DD, ví dụ 2026-12-31.",
+            "Invalid date '{v}'; write it as YYYY-MM-DD, e.g. 2026-12-31.",
+            v=value,
+        ) from None
+
+
+def deadline_window(due_after: str | None, due_before: str | None) -> tuple[datetime | None, datetime | None]:
+    """Dossiers due on or after `due_after` and on or before `due_before`, days in Vietnam's
+    time: [start of due_after, start of the day after due_before)."""
+    after, before = _vietnamese_day("due_after", due_after), _vietnamese_day("due_before", due_before)
+    if after and before and after > before:
+        raise _bad(
+            "due_before",
+            "'due_before' ({b}) sớm hơn 'due_after' ({a}); hãy đổi lại hai ngày.",
+            "'due_before' ({b}) is earlier than 'due_after' ({a}); swap the two dates.",
+            a=after.isoformat(),
+            b=before.isoformat(),
+        )
+    start = datetime.combine(after, time(), VIETNAM) if after else None
+    end = datetime.combine(before + timedelta(days=1), time(), VIETNAM) if before else None
+    return start, end
+
+
+async def citizen_by_national_id(national_id: str) -> ObjectId | None:
+    """The citizen holding this ID number, None when nobody does; a malformed number is a 422."""
+    if national_id_problem(national_id):
+        raise _bad(
+            "national_id",
+            "Số định danh phải gồm đúng 12 chữ số.",
+            "A national ID number is exactly 12 digits.",
+        )
+    found = await Citizen.get_pymongo_collection().find_one({"national_id": national_id}, {"_id": 1})
+    return found["_id"] if found else None
+
+
+def _narrowed(base: dict[str, Any], bounds: dict[str, Any], narrow: Narrowing) -> None:
+    """Add the narrowing's equalities to `base` and tighten the due_at `bounds`, in place."""
+    if narrow.code is not None:
+        base["code"] = narrow.code
+    if narrow.citizen_id is not None:
+        base["citizen_id"] = narrow.citizen_id
+    if narrow.due_from is not None:
+        bounds["$gte"] = max(bounds.get("$gte", narrow.due_from), narrow.due_from)
+    if narrow.due_until is not None:
+        bounds["$lt"] = min(bounds.get("$lt", narrow.due_until), narrow.due_until)
+
+
 def _within(value: datetime, bounds: dict[str, Any]) -> bool:
     checks = {"$lt": value.__lt__, "$lte": value.__le__, "$gt": value.__gt__, "$gte": value.__ge__}
     return all(checks[op](bound) for op, bound in bounds.items())
 
 
 def worklist_queries(
-    principal: Principal, status: str | None, service_code: str | None, deadline: str | None, cursor: str | None
+    principal: Principal,
+    status: str | None,
+    service_code: str | None,
+    deadline: str | None,
+    cursor: str | None,
+    narrow: Narrowing | None = None,
 ) -> tuple[list[dict[str, Any]], str]:
     """The filters of one page (each sorted by ORDER, each one range of `index`), and the index."""
     base, index = _base_filter(principal, status, deadline)
@@ -115,6 +196,7 @@ def worklist_queries(
     if service_code:
         services = [service_code] if service_code in services else []
     due_bounds: dict[str, Any] = dict(base.pop("due_at", {}))
+    _narrowed(base, due_bounds, narrow or Narrowing())
     queries: list[dict[str, Any]] = []
     for service in services:
         scoped = {**base, "service_code": service}
@@ -148,8 +230,9 @@ async def worklist(
     deadline: str | None,
     cursor: str | None,
     limit: int,
+    narrow: Narrowing | None = None,
 ) -> Page[AgencyDossierOut]:
-    queries, _ = worklist_queries(principal, status, service_code, deadline, cursor)
+    queries, _ = worklist_queries(principal, status, service_code, deadline, cursor, narrow)
     collection = Dossier.get_pymongo_collection()
     pages = await asyncio.gather(*(collection.find(q, sort=ORDER, limit=limit).to_list() for q in queries))
     # Each page is in (due_at, _id) order already: merge them and keep the first `limit`.
