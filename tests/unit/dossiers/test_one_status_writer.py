@@ -20,11 +20,11 @@ THE_WRITER = "app/dossiers/transitions.py"
 # (module, function) → why its `status` write is not a dossier's.
 OTHER_COLLECTIONS = {
     ("app/wallet/lifecycle.py", "apply_status_event"): "a wallet document's status",
-    ("app/wallet/lifecycle.py", "_finish_renewal"): "the renewed wallet document becomes superseded",
+    ("app/wallet/supersede.py", "finish_renewal"): "the renewed wallet document becomes superseded",
     ("app/payments/service.py", "ensure_request"): "the payment ledger's status",
     ("app/payments/service.py", "sync_from_dossier"): "the payment ledger's status",
     ("app/payments/service.py", "_record_success"): "the payment ledger's status",
-    ("app/dossiers/events.py", "worklist_query"): "a filter of the worklist, not an update",
+    ("app/dossiers/worklist.py", "_base_filter"): "a filter of the worklist, not an update",
 }
 # The dossier's first history entry is written by its creation, not by a move.
 FIRST_ENTRY = {("app/dossiers/service.py", "submit")}

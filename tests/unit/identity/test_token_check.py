@@ -25,7 +25,7 @@ def _claims(**changes: Any) -> dict[str, Any]:
         "sub": "citizen:6b0f8a61a431fe0262ea365c",
         "aud": "cwallet:citizen",
         "iss": "cwallet",
-        "exp": int(NOW) + 600,
+        "exp": int(NOW) + 86_400,  # collected long before it runs, at the end of a long suite
         "iat": int(NOW) - 5,
         "sid": "6b0f8a61a431fe0262ea365d",
     }
@@ -69,8 +69,8 @@ CASES = {
     "audience list": jwt.encode(_claims(aud=["other", "cwallet:citizen"]), SECRET, algorithm="HS256"),
     "other secret": jwt.encode(_claims(), SECRET + "x", algorithm="HS256"),
     "expired": jwt.encode(_claims(exp=int(NOW) - 1), SECRET, algorithm="HS256"),
-    "not yet valid": jwt.encode(_claims(nbf=int(NOW) + 60), SECRET, algorithm="HS256"),
-    "issued in the future": jwt.encode(_claims(iat=int(NOW) + 60), SECRET, algorithm="HS256"),
+    "not yet valid": jwt.encode(_claims(nbf=int(NOW) + 86_400), SECRET, algorithm="HS256"),
+    "issued in the future": jwt.encode(_claims(iat=int(NOW) + 86_400), SECRET, algorithm="HS256"),
     "wrong audience": jwt.encode(_claims(aud="cwallet:staffx"), SECRET, algorithm="HS256"),
     "wrong issuer": jwt.encode(_claims(iss="someone"), SECRET, algorithm="HS256"),
     "no exp": jwt.encode(_claims(exp=None), SECRET, algorithm="HS256"),
@@ -84,7 +84,7 @@ CASES = {
     "junk in signature": f"{head}.{body}.{signature[:-1]}!",
     "two parts": f"{head}.{body}",
     "four parts": f"{GOOD}.x",
-    "exp as text": jwt.encode(_claims(exp=str(int(NOW) + 600)), SECRET, algorithm="HS256"),
+    "exp as text": jwt.encode(_claims(exp=str(int(NOW) + 86_400)), SECRET, algorithm="HS256"),
 }
 
 
