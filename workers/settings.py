@@ -59,24 +59,53 @@ ANNOUNCEMENT_FUNCTIONS: list[Any] = [
 ]
 
 
-def announcement_worker(ctx: dict[str, Any]) -> Worker:
-    """The second arq worker of the process: it serves the announcements' own queue
-    (app/queue.py), sharing the Redis pool, the store client and the senders, so a
-    broadcast's batches never stand in the queue of citizens' own pushes (decision 0025)."""
+def lane_worker(ctx: dict[str, Any], queue_name: str, max_jobs: int, **work: Any) -> Worker:
+    """A second arq worker in this process, on a queue of its own, sharing the Redis pool, the
+    store client and the senders. Its own queue keeps bulk work out of the citizens' pushes'
+    lane (decision 0025); its own worker keeps long jobs' timeouts out of that lane too: arq
+    holds a killed worker's job for the longest timeout of its worker's functions plus 10 s,
+    so a 10-minute cron beside send_notification would delay a crashed push by 10 minutes."""
     return Worker(
-        functions=ANNOUNCEMENT_FUNCTIONS,
-        queue_name=announcement_queue(settings.queue_name),
+        queue_name=queue_name,
         redis_pool=ctx["redis"],
         ctx=ctx,
         handle_signals=False,
         keep_result=0,
-        # Batches are few and long (≤500 devices each); the quota in Redis paces them anyway.
-        max_jobs=max(2, settings.announcement_batches_in_flight),
+        max_jobs=max_jobs,
         job_timeout=settings.worker_job_timeout_seconds,
         poll_delay=0.1,
         allow_abort_jobs=False,
         health_check_interval=30,
+        **work,
     )
+
+
+def announcement_worker(ctx: dict[str, Any]) -> Worker:
+    # Batches are few and long (≤500 devices each); the quota in Redis paces them anyway.
+    return lane_worker(
+        ctx,
+        announcement_queue(settings.queue_name),
+        max(2, settings.announcement_batches_in_flight),
+        functions=ANNOUNCEMENT_FUNCTIONS,
+    )
+
+
+def statistics_worker(ctx: dict[str, Any]) -> Worker:
+    # Statistics rollups each minute (a first run over a large store may take minutes); the
+    # expected-date warnings twice an hour (decision 26).
+    return lane_worker(
+        ctx,
+        f"{settings.queue_name}:statistics",
+        1,
+        functions=[],
+        cron_jobs=[
+            cron(rollup_job, second={40}, unique=True, timeout=600),  # type: ignore[arg-type]
+            cron(expected_late_job, minute={13, 43}, second={0}, unique=True, timeout=600),  # type: ignore[arg-type]
+        ],
+    )
+
+
+LANES = {"announcement": announcement_worker, "statistics": statistics_worker}
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -84,25 +113,23 @@ async def startup(ctx: dict[str, Any]) -> None:
     serving_started()  # from here on, a lost Redis is waited for, not fatal
     ctx["mongo"] = await db.connect(settings)
     make_senders(ctx)
-    bulk = announcement_worker(ctx)
-    ctx["announcement_worker"] = bulk
-    ctx["announcement_worker_task"] = asyncio.create_task(bulk.main())
+    ctx["lanes"] = []
+    for make in LANES.values():
+        lane = make(ctx)
+        ctx["lanes"].append((lane, asyncio.create_task(lane.main())))
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    bulk: Worker | None = ctx.pop("announcement_worker", None)
-    if bulk is not None:
-        # What arq does on SIGTERM: cancel the running batches (their jobs run again after the
-        # timeout, their devices are claimed per batch) and stop polling. Not bulk.close():
-        # the Redis pool is the main worker's.
-        bulk.handle_sig(signal.SIGTERM)
-        # handle_sig cancels only a main task arq started itself; this one is ours to cancel,
-        # or the process would wait on its polling loop forever after a SIGTERM.
-        polling: asyncio.Task[None] = ctx.pop("announcement_worker_task")
+    for lane, polling in ctx.pop("lanes", []):
+        # What arq does on SIGTERM: cancel the running jobs (they run again after their
+        # timeout) and stop polling. Not lane.close(): the Redis pool is the main worker's.
+        # handle_sig cancels only a main task arq started itself; the polling task is ours to
+        # cancel, or the process would wait on it forever after a SIGTERM.
+        lane.handle_sig(signal.SIGTERM)
         polling.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await polling
-        await ctx["redis"].delete(bulk.health_check_key)
+        await ctx["redis"].delete(lane.health_check_key)
     await close_senders(ctx)
     await ctx["mongo"].close()
 
@@ -121,10 +148,6 @@ class WorkerSettings:
         cron(seal_audit_job, second=set(range(0, 60, 5)), unique=True),  # type: ignore[arg-type]
         cron(wallet_upkeep_job, minute={7}, second={0}, unique=True),  # type: ignore[arg-type]
         cron(overdue_job, minute=set(range(0, 60, 5)), second={20}, unique=True),  # type: ignore[arg-type]
-        # Statistics rollups each minute (a first run over a large store may take minutes);
-        # the expected-date warnings twice an hour (decision 26).
-        cron(rollup_job, second={40}, unique=True, timeout=600),  # type: ignore[arg-type]
-        cron(expected_late_job, minute={13, 43}, second={0}, unique=True, timeout=600),  # type: ignore[arg-type]
     ]
     on_startup = startup
     on_shutdown = shutdown
