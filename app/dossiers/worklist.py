@@ -34,7 +34,7 @@ from bson.errors import InvalidId
 
 from app.citizens.identity import national_id_problem
 from app.dossiers import deadlines
-from app.dossiers.events import with_applicants
+from app.dossiers.events import parse_status, with_applicants
 from app.dossiers.schemas import AgencyDossierOut
 from app.dossiers.service import DOSSIER
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
@@ -43,7 +43,6 @@ from app.security import Principal
 from models.citizen import Citizen
 from models.common import utcnow
 from models.dossier import Dossier
-from models.dossier_status import DossierStatus
 from models.working_days import VIETNAM
 
 DEADLINE_STATES = ("on_track", "at_risk", "overdue", "paused")
@@ -85,16 +84,7 @@ def _base_filter(principal: Principal, status: str | None, deadline: str | None)
     query: dict[str, Any] = {"agency_code": principal.agency_code}
     index = INDEX_BY_FILTER["none"]
     if status:
-        try:
-            query["status"] = DossierStatus(status).value
-        except ValueError:
-            raise _bad(
-                "status",
-                "Trạng thái '{s}' không tồn tại. Các trạng thái: {all}.",
-                "Unknown status '{s}'. Statuses: {all}.",
-                s=status,
-                all=", ".join(s.value for s in DossierStatus),
-            ) from None
+        query["status"] = parse_status(status).value
         index = INDEX_BY_FILTER["status"]
     if deadline:
         if deadline not in DEADLINE_STATES:

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from models.dossier_status import DossierStatus
-from models.working_days import HolidayCalendar, calendar, local
+from models.working_days import OFFICE_OPENS, VIETNAM, HolidayCalendar, calendar, local, working_days_between
 
 RESOLVING = (DossierStatus.RESULT_READY.value, DossierStatus.REJECTED.value)
 
@@ -38,13 +38,7 @@ def elapsed_working_days(start: datetime, end: datetime, cal: HolidayCalendar | 
     first, last = local(start).date(), local(end).date()
     while not cal.is_working_day(first) and first < last:
         first += timedelta(days=1)
-    count = 0
-    day = first + timedelta(days=1)
-    while day <= last:
-        if cal.is_working_day(day):
-            count += 1
-        day += timedelta(days=1)
-    return count
+    return working_days_between(datetime.combine(first, OFFICE_OPENS, VIETNAM), end, cal)
 
 
 def facts_of(raw: Mapping[str, Any], cal: HolidayCalendar | None = None) -> dict[str, Any]:
