@@ -51,8 +51,8 @@ async def test_each_operation_lists_what_applies_to_it(api: httpx.AsyncClient) -
     assert errors_of(described["GET /api/v1/me"]) == {401, 403, 429, 503}
     # Public and unguarded: no 401/403; a body.
     assert errors_of(described["POST /api/v1/citizens"]) == {400, 409, 413, 415, 422, 429, 503}
-    # Public, no parameters at all.
-    assert errors_of(described["GET /api/v1/services"]) == {429, 503}
+    # Public, a query parameter (`q`, the catalogue search): no 401/403, a bad value is 400/422.
+    assert errors_of(described["GET /api/v1/services"]) == {400, 422, 429, 503}
     # Outside /api/v1: not rate-limited.
     assert errors_of(described["GET /.well-known/jwks.json"]) == {503}
     # A sign-in checks a credential without a bearer token.
