@@ -31,7 +31,7 @@ from devtools.devstack import (
 
 LINTERS: list[list[str]] = [["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"], ["lint-imports"]]
 EXPECTED = (
-    "Expect about 1 minute for ruff, mypy and the import contracts, then up to about 10 minutes for the suite "
+    "Expect about 1 minute for ruff, mypy and the import contracts, then about 8 minutes for the suite "
     "on 2 free CPU cores (longer on a busy machine, shorter on more cores)."
 )
 
