@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1.7
-# One image for the API (default CMD) and the worker (`arq workers.settings.WorkerSettings`),
+# One image for the API (default CMD) and the worker (`python -m workers`),
 # holding only what production imports: the project installed as a wheel (app, models,
 # workers, notifications) and its runtime dependencies, without the dev and bench groups
 # (no embedded store, no test tools). The `devtools` stage adds the FCM emulator and the

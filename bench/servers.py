@@ -176,7 +176,7 @@ class Stack:
         return proc
 
     def start_worker(self, name: str = "worker", settings: str = DEFAULT_WORKER) -> ManagedProcess:
-        argv = ["taskset", "-c", _cpus(self.layout.server), sys.executable, "-m", "arq", settings]
+        argv = ["taskset", "-c", _cpus(self.layout.server), sys.executable, "-m", "workers", settings]
         proc = start_process(name, argv, self.env(), self.workdir / f"{name}.log")
         self._started.append(proc)
         return proc

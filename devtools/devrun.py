@@ -279,7 +279,7 @@ def _run(args: argparse.Namespace, started: list[Part]) -> int:
             raise
         return api
 
-    worker_argv = [sys.executable, "-m", "arq", "workers.settings.WorkerSettings"]
+    worker_argv = [sys.executable, "-m", "workers"]
     started.append(Part(start_api(), start_api))
     started.append(Part(start_process("worker", worker_argv, env, LOG_DIR / "worker.log")))
     started[-1].restart = lambda: start_process("worker", worker_argv, env, LOG_DIR / "worker.log")

@@ -164,7 +164,7 @@ def worker(stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) 
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
     proc = start_process(
         "worker",
-        [sys.executable, "-m", "arq", "workers.settings.WorkerSettings"],
+        [sys.executable, "-m", "workers"],
         {**os.environ, **stack_env},
         log_path,
     )

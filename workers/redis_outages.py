@@ -8,6 +8,11 @@ runs again on a fresh connection, so the poll loop, the cron schedule and runnin
 pause and carry on when Redis is back. Once the worker is stopping, a lost command fails
 at once, so a shutdown during an outage does not hang.
 
+One command cannot be retried in place: a connection lost between WATCH and EXEC voids the
+watch, and redis-py raises WatchError, which arq's `start_jobs` does not expect. Every arq
+worker of ours is therefore an `OutageTolerantWorker` (`python -m workers` starts one), which
+gives that job back to the queue and goes on polling.
+
 Redis comes back empty (no persistence): the sweeper, which the cron schedule runs as soon
 as the poll loop resumes, queues again what the store still holds as pending.
 """
@@ -22,10 +27,12 @@ from typing import Any, TypeVar
 
 import structlog
 from arq.connections import RedisSettings
+from arq.worker import Worker
 from redis.asyncio.retry import Retry
 from redis.backoff import EqualJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import WatchError
 
 log = structlog.get_logger(__name__)
 
@@ -95,3 +102,20 @@ def riding_out_outages(base: RedisSettings) -> RedisSettings:
         conn_retries=STARTUP_WAIT_SECONDS,
         conn_retry_delay=1,
     )
+
+
+class OutageTolerantWorker(Worker):
+    """An arq Worker whose poll loop survives a Redis outage met while claiming a job."""
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        try:
+            await super().start_jobs(job_ids)
+        except WatchError:
+            if not serving():
+                raise
+            # Lost between WATCH and EXEC (see the module's docstring): arq had counted the job
+            # it was claiming but had not marked it in progress, so it stays queued; give its
+            # slot back. The jobs after it in this poll stay queued too: the next poll takes them.
+            self.job_counter -= 1
+            self.sem.release()
+            log.warning("redis_lost_while_claiming_a_job")

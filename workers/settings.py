@@ -1,6 +1,6 @@
 """arq WorkerSettings: the jobs and the cron jobs of every area. A new cron job is one line.
 
-Run with `arq workers.settings.WorkerSettings`.
+Run with `python -m workers` (workers/__main__.py: arq's worker, riding out Redis outages).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from workers.push_jobs import (
     send_notification_job,
     sweep_job,
 )
-from workers.redis_outages import riding_out_outages, serving_started
+from workers.redis_outages import OutageTolerantWorker, riding_out_outages, serving_started
 from workers.reminders import wallet_upkeep_job
 
 log = structlog.get_logger(__name__)
@@ -65,7 +65,7 @@ def lane_worker(ctx: dict[str, Any], queue_name: str, max_jobs: int, **work: Any
     lane (decision 0025); its own worker keeps long jobs' timeouts out of that lane too: arq
     holds a killed worker's job for the longest timeout of its worker's functions plus 10 s,
     so a 10-minute cron beside send_notification would delay a crashed push by 10 minutes."""
-    return Worker(
+    return OutageTolerantWorker(
         queue_name=queue_name,
         redis_pool=ctx["redis"],
         ctx=ctx,

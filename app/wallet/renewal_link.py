@@ -9,6 +9,12 @@ from models.dossier import Dossier
 from models.wallet import WalletDocument
 
 
+class RenewalInProgress(Exception):
+    """Another result is replacing the named document right now: its new version is stored
+    but still hidden (supersede.py). Look again in a moment; a first issue would leave two
+    valid documents."""
+
+
 async def renewed_by_dossier(
     dossier_code: str, citizen_id: PydanticObjectId, document_type: str
 ) -> WalletDocument | None:
@@ -33,4 +39,18 @@ async def renewed_by_dossier(
         "status": "valid",
         "renewal_pending": {"$ne": True},
     }
-    return await WalletDocument.find(query).sort("-_id").first_or_none()
+    current = await WalletDocument.find(query).sort("-_id").first_or_none()
+    if current is None and await _being_replaced(citizen_id, document_type, number):
+        raise RenewalInProgress
+    return current
+
+
+async def _being_replaced(citizen_id: PydanticObjectId, document_type: str, number: str) -> bool:
+    collection = WalletDocument.get_pymongo_collection()
+    named = [
+        d["_id"]
+        async for d in collection.find({"citizen_id": citizen_id, "type": document_type, "number": number}, {"_id": 1})
+    ]
+    # Served by the partial index on renewal_pending: only renewals in flight are in it.
+    pending = await collection.find_one({"renewal_pending": True, "supersedes": {"$in": named}}, {"_id": 1})
+    return bool(named) and pending is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
@@ -16,7 +17,7 @@ from app.inbox import flushing
 from app.pagination import Page, cursor_filter, next_cursor
 from app.security import Principal
 from app.wallet import signing
-from app.wallet.renewal_link import renewed_by_dossier
+from app.wallet.renewal_link import RenewalInProgress, renewed_by_dossier
 from app.wallet.schemas import (
     DocumentIn,
     DocumentOut,
@@ -35,7 +36,9 @@ from models.wallet import Holder, WalletDocument, shown_status, today_in_vietnam
 DOCUMENT = Text("giấy tờ", "document")
 # How often a dossier's result looks again for the document it renews when that one changed
 # under it (renewed by another dossier at the same moment, revoked).
-RENEWAL_RACE_RETRIES = 5
+RENEWAL_RACE_RETRIES = 8
+# The first wait for another renewal to finish; it doubles, at most about 2.5 s in all.
+RENEWAL_WAIT_SECONDS = 0.01
 CITIZEN = Text("công dân với số định danh này", "citizen with this ID number")
 
 
@@ -166,8 +169,13 @@ async def issue(
     fields = check_document(principal, data, field_prefix)
     holder = await signing.holder_of(citizen_id)
     _check_holder(REGISTRY[data.type], data.number, holder, field_prefix)
-    for _ in range(RENEWAL_RACE_RETRIES):
-        renews = await renewed_by_dossier(dossier_code, citizen_id, data.type) if dossier_code else None
+    for attempt in range(RENEWAL_RACE_RETRIES):
+        try:
+            renews = await renewed_by_dossier(dossier_code, citizen_id, data.type) if dossier_code else None
+        except RenewalInProgress:
+            # Another result's renewal is one update from done: wait for it, then chain onto it.
+            await asyncio.sleep(RENEWAL_WAIT_SECONDS * 2**attempt)
+            continue
         document_id = PydanticObjectId()
         document = WalletDocument(
             id=document_id,

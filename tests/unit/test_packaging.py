@@ -154,7 +154,7 @@ def test_the_scale_profile_has_two_apis_two_workers_and_a_three_member_replica_s
     always = {name for name, s in SERVICES.items() if not s.get("profiles")}
     runs = lambda command: [n for n in always | scale if command(SERVICES[n].get("command"))]  # noqa: E731
     apis = [n for n in always | scale if n.startswith("api")]
-    workers = runs(lambda c: c is not None and "workers.settings.WorkerSettings" in c and "arq" in c[0])
+    workers = runs(lambda c: c is not None and c[-2:] == ["-m", "workers"])
     mongods = runs(lambda c: c is not None and c[0] == "mongod" and "rs0" in c)
     assert len(apis) == 2 and len(workers) == 2 and len(mongods) == 3, (apis, workers, mongods)
     adder = " ".join(SERVICES["mongo-members"]["command"])

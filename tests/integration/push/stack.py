@@ -77,7 +77,7 @@ class PrivateStack:
         number = len(self.workers) + 1
         proc = start_process(
             f"worker-{number}",
-            [sys.executable, "-m", "arq", "workers.settings.WorkerSettings"],
+            [sys.executable, "-m", "workers"],
             self.env,
             self.tmp / f"worker-{number}.log",
         )

@@ -49,6 +49,7 @@ def test_uvloop_is_chosen_only_for_a_process_run_by_arq() -> None:
     from workers.event_loop import started_by_arq
 
     assert started_by_arq(["/srv/.venv/bin/arq", "workers.settings.WorkerSettings"])
+    assert started_by_arq(["/srv/workers/__main__.py"])  # python -m workers
     assert started_by_arq(["/srv/.venv/lib/python3.11/site-packages/arq/__main__.py", "-v"])
     assert not started_by_arq(["/srv/.venv/bin/pytest"])
     assert not started_by_arq([])
