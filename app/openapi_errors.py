@@ -65,6 +65,7 @@ LOOKUPS_BY_BODY = frozenset(
         "POST /api/v1/agency/identity/claim-codes",
         "POST /api/v1/agency/documents",
         "POST /api/v1/payments/callback",
+        "POST /api/v1/public/tracking",
     }
 )
 # Public operations (no bearer token) that still answer 401: they check a credential of their

@@ -11,6 +11,7 @@ from app.citizens.schemas import ClaimCodeOut
 from app.citizens.verification import issue_claim_code
 from app.config import Settings
 from app.dossiers import service as dossiers
+from app.dossiers import tracking_secrets
 from app.dossiers.schemas import DossierIn, DossierOut
 from app.guardians import service
 from app.guardians.schemas import ChildIn, ChildOut
@@ -90,9 +91,12 @@ class GuardianController(Controller):
         """Apply for a public service for the child. Retrying with the same `Idempotency-Key` returns the first."""
         child = await service.child_of(request.user.object_id, child_id)
         assert child.id is not None
-        dossier, _ = await dossiers.submit(child.id, idempotency_key, data)
+        secret = tracking_secrets.new_secret()
+        dossier, created = await dossiers.submit(child.id, idempotency_key, data, secret)
         await service.record(child, request.user.object_id, "dossier.submit", dossier.code)
-        return await dossiers.view_for_citizen(child.id, dossier.code, _language(request))
+        out = await dossiers.view_for_citizen(child.id, dossier.code, _language(request))
+        out.tracking_secret = secret if created else None  # for the receipt, once (decision 0029)
+        return out
 
     @get("/{child_id:str}/dossiers")
     async def list_dossiers(
