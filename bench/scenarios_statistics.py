@@ -140,6 +140,7 @@ def statistics(ctx: Context) -> list[Figure]:
 def _measure(
     ctx: Context, reads: dict[str, list[tuple[str, str | None, str]]], label: str, rolled: dict[str, Any]
 ) -> list[Figure]:
+    ctx.stack.start_emulator()  # the API refuses to start in production without a push endpoint
     api = ctx.stack.start_server(f"api-statistics-{label}", ctx.config.api_target, ctx.config.server, "/health/live")
     figures = []
     with ctx.stack.running(api):
