@@ -113,8 +113,8 @@ async def lookup(
     return await masked(dossier, language)
 
 
-async def reissue(citizen_id: PydanticObjectId, code: str) -> tuple[Dossier, str]:
-    """A new secret for the owner's dossier; the previous one stops working at once."""
+async def reissue(citizen_id: PydanticObjectId, code: str) -> TrackingSecretOut:
+    """A new secret for the owner's dossier, to show once; the previous one stops working."""
     secret = tracking_secrets.new_secret()
 
     async def attempt(dossier: Dossier) -> Dossier | None:
@@ -127,7 +127,10 @@ async def reissue(citizen_id: PydanticObjectId, code: str) -> tuple[Dossier, str
         return await store.write(dossier, update)
 
     dossier: Dossier = await store.retrying(lambda: get_for_citizen(citizen_id, code), attempt)
-    return dossier, secret
+    assert dossier.tracking_secret_issued_at is not None
+    return TrackingSecretOut(
+        code=dossier.code, tracking_secret=secret, tracking_secret_issued_at=dossier.tracking_secret_issued_at
+    )
 
 
 class PublicTrackingController(Controller):
@@ -153,8 +156,4 @@ class TrackingSecretController(Controller):
     async def issue(self, request: PrincipalRequest, code: FromPath[str]) -> TrackingSecretOut:
         """Issue a new tracking secret for one of the citizen's dossiers (for a dossier filed before secrets
         existed, or a lost receipt). Shown once; the previous secret stops working."""
-        dossier, secret = await reissue(request.user.object_id, code)
-        assert dossier.tracking_secret_issued_at is not None
-        return TrackingSecretOut(
-            code=dossier.code, tracking_secret=secret, tracking_secret_issued_at=dossier.tracking_secret_issued_at
-        )
+        return await reissue(request.user.object_id, code)
