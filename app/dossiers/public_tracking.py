@@ -105,9 +105,13 @@ async def lookup(
     retry_after = await windows_store.take(windows(get_settings(), address, code))
     if retry_after:
         raise too_many_requests(retry_after, {})
+    # Only the HMAC first: a known code with a wrong secret costs what an unknown one does.
+    found = await Dossier.get_pymongo_collection().find_one({"code": code}, {"tracking_secret_hash": 1})
+    stored = found.get("tracking_secret_hash") if found is not None else None
+    if not tracking_secrets.matches(code, data.secret, stored):
+        raise NOT_FOUND
     dossier = await Dossier.find_one({"code": code})
-    stored = dossier.tracking_secret_hash if dossier is not None else None
-    if dossier is None or not tracking_secrets.matches(code, data.secret, stored):
+    if dossier is None:  # deleted meanwhile
         raise NOT_FOUND
     await record(dossier.citizen_id, "public", "tracking-secret", "dossier.track", dossier.code)
     return await masked(dossier, language)
