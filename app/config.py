@@ -49,6 +49,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     requests_per_minute_signed_in: int = 600
     requests_per_minute_agency: int = 3000
     requests_per_minute_per_address: int = 1200
+    # Public tracking lookups (code + receipt secret, no sign-in; decision 0029): per client
+    # address in a minute, and per dossier code in an hour, whatever the answer.
+    tracking_lookups_per_address_minute: int = 60
+    tracking_lookups_per_code_hour: int = 10
     # Proxies whose X-Forwarded-For (or Forwarded) is believed, as CIDRs separated by commas;
     # none by default, loopback included (app/client_address.py).
     trusted_proxies: str = ""

@@ -40,6 +40,7 @@ from app.dossiers.controller import (
     TimelineController,
 )
 from app.dossiers.deadlines import check_calendar
+from app.dossiers.public_tracking import PublicTrackingController, TrackingSecretController
 from app.errors import EXCEPTION_HANDLERS
 from app.guardians.controller import GuardianController
 from app.health.controller import HealthController
@@ -118,6 +119,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminController,
             CatalogueController,
             CitizenDossierController,
+            TrackingSecretController,
+            PublicTrackingController,
             AgencyDossierController,
             CitizenAttachmentController,
             TimelineController,

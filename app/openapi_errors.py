@@ -44,6 +44,8 @@ CONFLICTS = frozenset(
         "POST /api/v1/me/dossiers/{code}/withdraw",
         "POST /api/v1/me/dossiers/{code}/rating",
         "POST /api/v1/me/dossiers/{code}/supplement/answers",
+        "POST /api/v1/me/dossiers/{code}/tracking-secret",
+        "POST /api/v1/me/children/{child_id}/dossiers/{code}/tracking-secret",
         "POST /api/v1/support/sessions/{session_id}/dossiers",
         "POST /api/v1/agency/dossiers/{code}/events",
         "POST /api/v1/agency/documents",
@@ -65,6 +67,7 @@ LOOKUPS_BY_BODY = frozenset(
         "POST /api/v1/agency/identity/claim-codes",
         "POST /api/v1/agency/documents",
         "POST /api/v1/payments/callback",
+        "POST /api/v1/public/tracking",
     }
 )
 # Public operations (no bearer token) that still answer 401: they check a credential of their

@@ -52,6 +52,7 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "fanout_devices": ("100k", "5k"),
     "queue_messages": ("5k", "1k"),
     "sizes": ("10k,100k", "1k,5k"),
+    "statistics_sizes": ("10k,100k", "2k"),
 }
 
 
@@ -90,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--queue-messages", help="notifications drained by one worker (5k; quick 1k)")
     parser.add_argument("--sizes", help="growth sizes, e.g. 10k,100k,1M (10k,100k; quick 1k,5k)")
     parser.add_argument("--growth-concurrency", type=int, default=16)
+    parser.add_argument(
+        "--statistics-sizes",
+        help="dossiers of the statistics scenario, grown in one store (10k,100k; quick 2k); add 1M for the "
+        "target's row (about an hour on the embedded store)",
+    )
     parser.add_argument(
         "--growth-plans",
         action=argparse.BooleanOptionalAction,
@@ -155,6 +161,7 @@ def build_config(args: argparse.Namespace, layout: Layout) -> Config:
         growth_sizes=tuple(parse_sizes(str(_default(args, "sizes")))),
         growth_concurrency=args.growth_concurrency,
         growth_plans=args.growth_plans,
+        statistics_sizes=tuple(parse_sizes(str(_default(args, "statistics_sizes")))),
         server=ServerOptions(args.server, args.workers, args.access_log),
         wrk_threads=args.wrk_threads or len(layout.load),
         profile=args.profile,

@@ -59,6 +59,8 @@ class Config:
     peer_apis: tuple[str, ...] = ()
     peer_concurrency: tuple[int, ...] = (16, 64)
     peer_rounds: int = 0
+    # The statistics scenario's sizes, grown in one store (1M on request: about an hour).
+    statistics_sizes: tuple[int, ...] = (10_000, 100_000)
 
     def describe(self) -> dict[str, Any]:
         described = dict(self.__dict__)

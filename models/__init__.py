@@ -17,7 +17,15 @@ from models.postal import PostalOperator
 from models.preferences import NotificationPreferences
 from models.presentation import Presentation
 from models.signing_key import SigningKey
-from models.statistics import Backlog, DailyStats, DossierFacts, ExpectedLateNotice, MonthlyStats, RecentProcessing
+from models.statistics import (
+    Backlog,
+    DailyStats,
+    DossierFacts,
+    ExpectedLateNotice,
+    MonthlyStats,
+    RecentProcessing,
+    StatsView,
+)
 from models.support import AssistedSession, ConsentCode, SupportLookup
 from models.wallet import WalletDocument
 
@@ -53,4 +61,5 @@ ALL_DOCUMENTS: list[type[Document]] = [
     ExpectedLateNotice,
     MonthlyStats,
     RecentProcessing,
+    StatsView,
 ]

@@ -20,7 +20,10 @@ from pymongo import IndexModel
 
 from models.common import utcnow
 
-ActorKind = Literal["citizen", "guardian", "agency", "staff", "verifier", "admin", "system", "postal", "payment"]
+# "public": someone who gave a dossier's code and tracking secret, without signing in.
+ActorKind = Literal[
+    "citizen", "guardian", "agency", "staff", "verifier", "admin", "system", "postal", "payment", "public"
+]
 GENESIS_HASH = "0" * 64
 # The fields a record's hash covers. Adding one later needs a new chain version.
 HASHED_FIELDS = (

@@ -23,6 +23,9 @@ PauseReason = Literal["supplement", "payment"]
 PaymentState = Literal["pending", "paid", "cancelled", "refund_due"]
 ShipmentStatus = Literal["awaiting_pickup", "accepted", "in_transit", "delivered", "returned"]
 ChecklistKind = Literal["attachment", "wallet_document", "field", "other"]
+# Letters of dossier codes and receipt secrets: no 0/O or 1/I, they are read aloud at
+# counters and typed from paper.
+READABLE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 class Delivery(BaseModel):
@@ -193,6 +196,11 @@ class Dossier(Document):
     outbox: list[OutboxEntry] = Field(default_factory=list)
     idempotency_key: str | None = None
     request_fingerprint: str | None = None
+    # The receipt's tracking secret, as an HMAC only (app/dossiers/public_tracking.py,
+    # decision 29): anyone holding the code and the secret sees the masked status. None for
+    # dossiers filed before it existed, until the owner issues one.
+    tracking_secret_hash: str | None = None
+    tracking_secret_issued_at: datetime | None = None
     # Bumped by every change; each change is conditional on the revision it read, so two
     # changes racing on the same dossier never overwrite each other (the loser re-reads).
     rev: int = 0

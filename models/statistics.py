@@ -9,7 +9,7 @@ month). Requests read those counters only. Days are Vietnamese dates ("YYYY-MM-D
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import pymongo
 from beanie import Document
@@ -130,6 +130,64 @@ class MonthlyStats(Document, Counters):
             IndexModel([("agency_code", pymongo.ASCENDING), ("month", pymongo.ASCENDING)], name="monthly_agency_month"),
             IndexModel([("province", pymongo.ASCENDING), ("month", pymongo.ASCENDING)], name="monthly_province_month"),
             IndexModel([("month", pymongo.ASCENDING)], name="monthly_month"),
+        ]
+
+
+class StatsView(Document):
+    """The counters of a whole span read as one document (app/statistics/views.py, decision
+    26's addendum): for one view of the keys (by province; by agency; by agency
+    and procedure; by all three) and one key, either the days of a month (`grain: day`,
+    `span: YYYY-MM`, `slots: {"01": counters, ...}`) or the months of a year (`grain:
+    month`, `span: YYYY`, `slots: {"01": ...}`). A view leaves out the key fields it sums
+    over. Readers fetch one document per key and span instead of one per key and day."""
+
+    view: Literal["province", "agency", "procedure", "all"]
+    grain: Literal["day", "month"]
+    span: str
+    agency_code: str | None = None
+    service_code: str | None = None
+    province: str | None = None
+    slots: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    class Settings:
+        name = "dossier_stats_views"
+        indexes = [
+            IndexModel(
+                [
+                    ("view", pymongo.ASCENDING),
+                    ("grain", pymongo.ASCENDING),
+                    ("agency_code", pymongo.ASCENDING),
+                    ("service_code", pymongo.ASCENDING),
+                    ("province", pymongo.ASCENDING),
+                    ("span", pymongo.ASCENDING),
+                ],
+                unique=True,
+                name="views_key",
+            ),
+            # The readers' scopes (everyone, an agency, a province) over a range of spans, in
+            # span order: equality fields first, the range and sort on the last.
+            IndexModel(
+                [("view", pymongo.ASCENDING), ("grain", pymongo.ASCENDING), ("span", pymongo.ASCENDING)],
+                name="views_span",
+            ),
+            IndexModel(
+                [
+                    ("view", pymongo.ASCENDING),
+                    ("grain", pymongo.ASCENDING),
+                    ("agency_code", pymongo.ASCENDING),
+                    ("span", pymongo.ASCENDING),
+                ],
+                name="views_agency_span",
+            ),
+            IndexModel(
+                [
+                    ("view", pymongo.ASCENDING),
+                    ("grain", pymongo.ASCENDING),
+                    ("province", pymongo.ASCENDING),
+                    ("span", pymongo.ASCENDING),
+                ],
+                name="views_province_span",
+            ),
         ]
 
 

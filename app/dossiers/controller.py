@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.catalogue.service import service_of
 from app.config import Settings
-from app.dossiers import attachments, events, service, supplement, timeline, worklist
+from app.dossiers import attachments, events, service, supplement, timeline, tracking_secrets, worklist
 from app.dossiers.schemas import (
     AgencyDossierOut,
     DossierIn,
@@ -65,9 +65,14 @@ class CitizenDossierController(Controller):
         data: JSONBody[DossierIn],
         idempotency_key: IdempotencyKey = None,
     ) -> DossierOut:
-        """Apply for a public service. Retrying with the same `Idempotency-Key` returns the first dossier."""
-        dossier, _ = await service.submit(request.user.object_id, idempotency_key, data)
-        return await _out(request, dossier)
+        """Apply for a public service. Retrying with the same `Idempotency-Key` returns the first dossier. The answer
+        that creates it carries `tracking_secret`, for the receipt, once."""
+        secret = tracking_secrets.new_secret()
+        dossier, created = await service.submit(request.user.object_id, idempotency_key, data, secret)
+        out = await _out(request, dossier)
+        # Shown in this answer only (a retry finds the first dossier and cannot show it again).
+        out.tracking_secret = secret if created else None
+        return out
 
     @get("/")
     async def list_dossiers(

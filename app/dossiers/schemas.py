@@ -165,6 +165,13 @@ class DossierOut(msgspec.Struct, kw_only=True):
     # The agency handling it, chosen at submission, and the province the citizen filed it in.
     agency_code: str | None = None
     province_code: str | None = None
+    # The receipt's secret for tracking without signing in (POST /api/v1/public/tracking):
+    # only in the answer that issued it (the submission, or POST .../tracking-secret), never
+    # again; the store keeps only its HMAC (decision 0029).
+    tracking_secret: str | None = None
+    # When the secret in force was issued; None for a dossier filed before tracking secrets
+    # existed (its owner issues one with POST /api/v1/me/dossiers/{code}/tracking-secret).
+    tracking_secret_issued_at: datetime | None = None
 
 
 class ApplicantOut(msgspec.Struct):
@@ -246,3 +253,43 @@ class TimelineItemOut(msgspec.Struct):
     status: str | None = None
     document_id: str | None = None
     detail: str | None = None
+
+
+# Receipt codes are `HS-YYYYMMDD-XXXXXX`; the demo and older data use other short codes.
+TrackingCode = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern="^[A-Za-z0-9][A-Za-z0-9-]*$")]
+TrackingSecretText = Annotated[str, msgspec.Meta(min_length=1, max_length=24, pattern="^[A-Za-z0-9 -]+$")]
+
+
+class PublicTrackingIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The dossier's code and the secret printed on its receipt (case, spaces and dashes do not matter)."""
+
+    code: TrackingCode
+    secret: TrackingSecretText
+
+
+class PublicTrackingOut(msgspec.Struct, kw_only=True):
+    """What anyone holding the receipt may see: no name, no ID number, no form, no papers."""
+
+    code: str
+    status: str
+    # The procedure's text for the status, in the reader's language.
+    step: str | None = None
+    service_code: str
+    service_name: str | None = None
+    agency_code: str
+    agency_name: str | None = None
+    submitted_at: datetime
+    received_at: datetime | None = None
+    # The legal deadline in force (moved by the days the dossier waited for the citizen).
+    due_at: datetime
+    # From recent history, open dossiers only (decision 26).
+    expected: ExpectedOut | None = None
+    # When the status last changed.
+    updated_at: datetime
+
+
+class TrackingSecretOut(msgspec.Struct, kw_only=True):
+    code: str
+    # Shown once: print it or write it down; a new one replaces it.
+    tracking_secret: str
+    tracking_secret_issued_at: datetime

@@ -12,7 +12,7 @@ from pymongo.errors import DuplicateKeyError
 
 from app.catalogue.routing import agency_for
 from app.catalogue.service import get_service, service_of
-from app.dossiers import attachments, deadlines, store, transitions, views
+from app.dossiers import attachments, deadlines, store, tracking_secrets, transitions, views
 from app.dossiers.forms import form_problems
 from app.dossiers.schemas import DossierIn, DossierOut, RatingIn, WithdrawIn
 from app.dossiers.transitions import Move, status_notice
@@ -25,16 +25,15 @@ from app.statistics.expected import expected_for
 from models.catalogue import Service
 from models.citizen import Citizen
 from models.common import utcnow
-from models.dossier import Delivery, Dossier, HistoryEntry, PaymentSummary, Rating
+from models.dossier import READABLE_ALPHABET, Delivery, Dossier, HistoryEntry, PaymentSummary, Rating
 from models.dossier_status import DossierStatus
 from models.working_days import add_working_days
 
 DOSSIER = Text("hồ sơ", "dossier")
-_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are read aloud at counters
 
 
 def new_code() -> str:
-    return f"HS-{utcnow():%Y%m%d}-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(6))
+    return f"HS-{utcnow():%Y%m%d}-" + "".join(secrets.choice(READABLE_ALPHABET) for _ in range(6))
 
 
 def fingerprint(data: msgspec.Struct) -> str:
@@ -112,8 +111,12 @@ def _payment_summary(service: Service, code: str, method: str, now: datetime) ->
     )
 
 
-async def submit(citizen_id: PydanticObjectId, idempotency_key: str | None, data: DossierIn) -> tuple[Dossier, bool]:
-    """Create a dossier. Returns it and whether this call created it (False for a retry)."""
+async def submit(
+    citizen_id: PydanticObjectId, idempotency_key: str | None, data: DossierIn, tracking_secret: str | None = None
+) -> tuple[Dossier, bool]:
+    """Create a dossier. Returns it and whether this call created it (False for a retry).
+    `tracking_secret` (tracking_secrets.new_secret) is the receipt's secret; only its HMAC is
+    kept, so the caller shows it in its answer now or never (decision 0029)."""
     request_fingerprint = fingerprint(data)
     if idempotency_key:
         existing = await _existing_submission(citizen_id, idempotency_key, request_fingerprint)
@@ -162,6 +165,8 @@ async def submit(citizen_id: PydanticObjectId, idempotency_key: str | None, data
         payment=_payment_summary(service, code, data.delivery.method, now),
         idempotency_key=idempotency_key,
         request_fingerprint=request_fingerprint,
+        tracking_secret_hash=tracking_secrets.secret_hash(code, tracking_secret or tracking_secrets.new_secret()),
+        tracking_secret_issued_at=now,
     )
     dossier.outbox = status_notice(dossier, service, DossierStatus.SUBMITTED, "submitted")
     try:

@@ -194,6 +194,7 @@ def dossier_out(
         actions=citizen_actions(dossier, service),
         agency_code=dossier.agency_code,
         province_code=dossier.province_code,
+        tracking_secret_issued_at=dossier.tracking_secret_issued_at,
     )
 
 

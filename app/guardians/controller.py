@@ -10,8 +10,9 @@ from litestar.status_codes import HTTP_201_CREATED
 from app.citizens.schemas import ClaimCodeOut
 from app.citizens.verification import issue_claim_code
 from app.config import Settings
+from app.dossiers import public_tracking, tracking_secrets
 from app.dossiers import service as dossiers
-from app.dossiers.schemas import DossierIn, DossierOut
+from app.dossiers.schemas import DossierIn, DossierOut, TrackingSecretOut
 from app.guardians import service
 from app.guardians.schemas import ChildIn, ChildOut
 from app.i18n import Language, negotiate
@@ -90,9 +91,23 @@ class GuardianController(Controller):
         """Apply for a public service for the child. Retrying with the same `Idempotency-Key` returns the first."""
         child = await service.child_of(request.user.object_id, child_id)
         assert child.id is not None
-        dossier, _ = await dossiers.submit(child.id, idempotency_key, data)
+        secret = tracking_secrets.new_secret()
+        dossier, created = await dossiers.submit(child.id, idempotency_key, data, secret)
         await service.record(child, request.user.object_id, "dossier.submit", dossier.code)
-        return await dossiers.view_for_citizen(child.id, dossier.code, _language(request))
+        out = await dossiers.view_for_citizen(child.id, dossier.code, _language(request))
+        out.tracking_secret = secret if created else None  # for the receipt, once (decision 0029)
+        return out
+
+    @post("/{child_id:str}/dossiers/{code:str}/tracking-secret", status_code=HTTP_201_CREATED)
+    async def issue_tracking_secret(
+        self, request: PrincipalRequest, child_id: FromPath[str], code: FromPath[str]
+    ) -> TrackingSecretOut:
+        """A new tracking secret for one of the child's dossiers, shown once; the previous one stops working."""
+        child = await service.child_of(request.user.object_id, child_id)
+        assert child.id is not None
+        issued = await public_tracking.reissue(child.id, code)
+        await service.record(child, request.user.object_id, "dossier.tracking_secret", issued.code)
+        return issued
 
     @get("/{child_id:str}/dossiers")
     async def list_dossiers(

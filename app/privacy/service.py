@@ -37,6 +37,7 @@ _INTERNAL_FIELDS = frozenset(
         "request_fingerprint",
         "code_hash",
         "event_ids",
+        "tracking_secret_hash",
     }
 )
 

@@ -29,6 +29,7 @@ from bson import ObjectId
 from pymongo import DeleteOne, InsertOne, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 
+from app.statistics import views
 from app.statistics.facts import (
     add_counters,
     counters_for_day,
@@ -86,6 +87,7 @@ class RollupReport:
     months: int = 0
     windows: int = 0
     backlog_keys: int = 0
+    view_documents: int = 0
     touched: set[tuple[str, str, str | None, str]] = field(default_factory=set)
 
 
@@ -323,9 +325,18 @@ async def run_rollup(*, now: datetime | None = None, wait: timedelta = timedelta
         await _refresh_facts(since, report)
         report.days = await _recompute_days(report.touched)
         report.months = await _recompute_months({(a, s, p, month_of(d)) for a, s, p, d in report.touched})
+        if state.get("views_version") == views.VERSION:
+            report.view_documents = await views.refresh("day", report.touched)
+            report.view_documents += await views.refresh(
+                "month", {(a, s, p, month_of(d)) for a, s, p, d in report.touched}
+            )
+        else:  # the first run with the views (or a new shape of them): all of them, in one pass
+            report.view_documents = await views.rebuild("day") + await views.rebuild("month")
         report.windows = await _recompute_windows({(a, s) for a, s, _, _ in report.touched}, local(now).date())
         report.backlog_keys = await _recompute_backlog(now)
-        await _state().update_one({"_id": STATE_ID, "holder": holder}, {"$set": {"watermark": started}})
+        await _state().update_one(
+            {"_id": STATE_ID, "holder": holder}, {"$set": {"watermark": started, "views_version": views.VERSION}}
+        )
     finally:
         await _state().update_one({"_id": STATE_ID, "holder": holder}, {"$set": {"lease_until": None, "holder": None}})
     if report.facts_changed:

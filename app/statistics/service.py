@@ -1,8 +1,9 @@
 """Reading the statistics: periods, tables and the ranking, from the rollups only.
 
-A range is read as whole months from the monthly counters and the days at its ragged ends
-from the daily ones, so a year costs twelve documents per procedure, not 365. Nothing here
-reads a dossier.
+A range is read as whole months from the months of a year and the days at its ragged ends
+from the days of a month, in the smallest packed view that keeps the fields asked for
+(app/statistics/views.py): a year by agency costs one or two documents per agency, a quarter
+by day one per agency and month. Nothing here reads a dossier or a flat counter.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from app.errors import FieldProblem, Text, invalid_input
+from app.statistics import views
 from app.statistics.facts import add_counters, empty_counters, quantile
 from app.statistics.rollup import today_vn
 from app.statistics.schemas import (
@@ -24,7 +26,7 @@ from app.statistics.schemas import (
     StatisticsOut,
     StatsRow,
 )
-from models.statistics import Backlog, DailyStats, MonthlyStats
+from models.statistics import Backlog
 
 MAX_DAY_BUCKETS = 366
 MAX_YEARS = 10
@@ -142,18 +144,18 @@ def _split(first: date, last: date) -> tuple[list[str], list[tuple[date, date]]]
     return months, edges
 
 
-async def _counter_docs(scope: Mapping[str, Any], first: date, last: date, by_day: bool) -> list[dict[str, Any]]:
-    """Rollup documents inside the range, each with the date it stands for (`_on`)."""
+async def _counter_docs(
+    scope: Mapping[str, Any], group_by: tuple[str, ...], first: date, last: date, by_day: bool
+) -> list[dict[str, Any]]:
+    """Counters inside the range, each with the date it stands for (`_on`), from the packed
+    views (app/statistics/views.py): whole months from the months of each year, the rest
+    from the days of each month."""
     found: list[dict[str, Any]] = []
     months, edges = ([], [(first, last)]) if by_day else _split(first, last)
-    daily, monthly = DailyStats.get_pymongo_collection(), MonthlyStats.get_pymongo_collection()
-    if months:
-        async for raw in monthly.find({**scope, "month": {"$gte": months[0], "$lte": months[-1]}}):
-            if raw["month"] in months:
-                found.append({**raw, "_on": date.fromisoformat(f"{raw['month']}-01")})
+    if months:  # contiguous
+        found += await views.read("month", scope, group_by, months[0], months[-1])
     for start, end in edges:
-        async for raw in daily.find({**scope, "day": {"$gte": start.isoformat(), "$lte": end.isoformat()}}):
-            found.append({**raw, "_on": date.fromisoformat(raw["day"])})
+        found += await views.read("day", scope, group_by, start.isoformat(), end.isoformat())
     return found
 
 
@@ -228,7 +230,7 @@ async def _backlog(scope: Mapping[str, Any], group_by: tuple[str, ...]) -> tuple
 
 
 async def table(rng: Range, scope: Mapping[str, Any], group_by: tuple[str, ...]) -> StatisticsOut:
-    docs = await _counter_docs(scope, rng.first, rng.last, by_day=rng.period == "day")
+    docs = await _counter_docs(scope, group_by, rng.first, rng.last, by_day=rng.period == "day")
     backlog, as_of = await _backlog(scope, group_by)
     return StatisticsOut(
         period=rng.period,
@@ -266,7 +268,7 @@ def group_fields(raw: str | None, allowed: tuple[str, ...], default: tuple[str, 
 
 async def ranking(rng: Range, scope: Mapping[str, Any]) -> RankingOut:
     """Agencies over the whole range, best on-time rate first (more dossiers settled breaks ties)."""
-    docs = await _counter_docs(scope, rng.first, rng.last, by_day=False)
+    docs = await _counter_docs(scope, ("agency_code",), rng.first, rng.last, by_day=False)
     totals: dict[str, dict[str, Any]] = {}
     for raw in docs:
         add_counters(totals.setdefault(raw["agency_code"], empty_counters()), raw)

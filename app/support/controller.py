@@ -11,6 +11,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from app.audit.service import record
 from app.config import Settings, get_settings
 from app.dossiers import service as dossiers
+from app.dossiers import tracking_secrets
 from app.dossiers.schemas import DossierIn, DossierOut
 from app.security import AnyRequest, PrincipalRequest, citizen_only, staff_only
 from app.support import service
@@ -93,7 +94,8 @@ class SupportController(Controller):
     ) -> Response[DossierOut]:
         """Submit a dossier on the citizen's behalf; it is recorded as assisted, and by whom."""
         session = await service.active_session(request.user, session_id, "submit_dossier")
-        dossier, created = await dossiers.submit(session.citizen_id, idempotency_key, data)
+        secret = tracking_secrets.new_secret()
+        dossier, created = await dossiers.submit(session.citizen_id, idempotency_key, data, secret)
         if created:
             await Dossier.get_pymongo_collection().update_one(
                 {"_id": dossier.id}, {"$set": {"assisted_by": f"staff:{request.user.id}"}}
@@ -107,7 +109,10 @@ class SupportController(Controller):
                 reason=f"assisted-session:{session_id}",
                 changed_fields=["service_code", "form", "delivery"],
             )
-        return Response(dossiers.dossier_out(dossier), status_code=HTTP_201_CREATED)
+        out = dossiers.dossier_out(dossier)
+        # Printed on the receipt the desk hands over, once (decision 0029).
+        out.tracking_secret = secret if created else None
+        return Response(out, status_code=HTTP_201_CREATED)
 
 
 class ConsentCodeController(Controller):

@@ -33,6 +33,7 @@ INTERNAL_KEYS = frozenset(
         "rotated_token_hashes",
         "claim_code_hash",
         "guardian_ids",
+        "tracking_secret_hash",
     }
 )
 

@@ -13,7 +13,7 @@ from beanie import PydanticObjectId
 from models.audit import AccessRecord
 from models.citizen import Citizen
 from tests.integration.identity.helpers import bearer, random_id_for, years_ago
-from tests.support import FORMS, new_phone
+from tests.support import FORMS, new_phone, remember_secrets
 
 RESIDENCE = {
     "service_code": "RESIDENCE_REGISTRATION",
@@ -99,6 +99,12 @@ async def test_a_parent_sees_the_childs_documents_and_applies_for_the_child(
             "dossier.read",
         )
     ]
+    # The receipt's tracking secret: in the first answer only; the parent can issue a new one.
+    assert submitted.json()["tracking_secret"] and retried.json()["tracking_secret"] is None
+    issued = await api.post(f"{base}/dossiers/{code}/tracking-secret", headers=parent.headers)
+    assert issued.status_code == 201, issued.text
+    remember_secrets(submitted.json()["tracking_secret"], issued.json()["tracking_secret"])
+    assert (await guardian_log(child["id"]))[-1] == ("guardian", parent.id, "dossier.tracking_secret")
 
 
 async def test_another_parent_reaches_nothing_of_the_child(api: httpx.AsyncClient, make_citizen: Any) -> None:
