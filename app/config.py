@@ -113,6 +113,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     assisted_session_minutes: int = 15
     support_lookups_per_minute: int = 20
 
+    # Webhooks to agencies (app/webhooks, decision 0028). Receivers on private, loopback or
+    # link-local addresses are refused unless this allows them (dev and tests only).
+    webhook_allow_private_addresses: bool = False
+    # One attempt's whole time (connect, send, answer): a slow receiver holds one slot no longer.
+    webhook_timeout_seconds: float = 5.0
+    # Retries double from the base up to the cap, for this many hours; then the delivery is parked.
+    webhook_retry_base_seconds: float = 10.0
+    webhook_retry_max_seconds: float = 3600.0
+    webhook_retry_hours: int = 24
+    # Deliveries to one subscription in flight at once per worker process; more wait their turn.
+    webhook_in_flight_per_subscription: int = 4
+    # How long a rotated-out secret still signs (both signatures are sent meanwhile).
+    webhook_secret_overlap_hours: int = 24
+    webhook_subscriptions_per_agency: int = 10
+
 
 # Secrets whose built-in value is only for development: production refuses to start with it.
 DEV_ONLY_SECRETS = ("jwt_secret", "secrets_key", "payment_secret")

@@ -20,6 +20,7 @@ from models.signing_key import SigningKey
 from models.statistics import Backlog, DailyStats, DossierFacts, ExpectedLateNotice, MonthlyStats, RecentProcessing
 from models.support import AssistedSession, ConsentCode, SupportLookup
 from models.wallet import WalletDocument
+from models.webhook import WebhookDelivery, WebhookSubscription
 
 ALL_DOCUMENTS: list[type[Document]] = [
     AccessRecord,
@@ -46,6 +47,8 @@ ALL_DOCUMENTS: list[type[Document]] = [
     Staff,
     SupportLookup,
     WalletDocument,
+    WebhookDelivery,
+    WebhookSubscription,
     # Statistics rollups (decision 26).
     Backlog,
     DailyStats,

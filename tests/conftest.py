@@ -131,6 +131,11 @@ def stack_env(
         "REQUESTS_PER_MINUTE_SIGNED_IN": "100000",
         "REQUESTS_PER_MINUTE_AGENCY": "100000",
         "REQUESTS_PER_MINUTE_PER_ADDRESS": "100000",
+        # Webhook receivers of the tests listen on 127.0.0.1 (the refusal itself is tested
+        # with its own settings); short timeouts and retries keep those tests quick.
+        "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true",
+        "WEBHOOK_TIMEOUT_SECONDS": "1",
+        "WEBHOOK_RETRY_BASE_SECONDS": "0.3",
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)

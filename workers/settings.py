@@ -19,11 +19,13 @@ from app.config import get_settings, require_production_secrets
 from app.dossiers.deadlines import overdue_job
 from app.logs import configure_worker_logging
 from app.queue import (
+    DELIVER_WEBHOOK,
     PLAN_ANNOUNCEMENT,
     SEND_ANNOUNCEMENT_BATCH,
     SEND_NOTIFICATION,
     announcement_queue,
     redis_settings,
+    webhook_queue,
 )
 from app.statistics.expected import expected_late_job
 from app.statistics.rollup import rollup_job
@@ -40,6 +42,7 @@ from workers.push_jobs import (
 )
 from workers.redis_outages import riding_out_outages, serving_started
 from workers.reminders import wallet_upkeep_job
+from workers.webhook_jobs import close_webhook_client, deliver_webhook_job, open_webhook_client, sweep_webhooks_job
 
 log = structlog.get_logger(__name__)
 settings = get_settings()
@@ -105,7 +108,21 @@ def statistics_worker(ctx: dict[str, Any]) -> Worker:
     )
 
 
-LANES = {"announcement": announcement_worker, "statistics": statistics_worker}
+def webhook_worker(ctx: dict[str, Any]) -> Worker:
+    # Agencies' receivers may be slow or down: their deliveries wait here, never in the pushes'
+    # lane; each attempt is bounded by WEBHOOK_TIMEOUT_SECONDS and each subscription by its
+    # in-flight cap (app/webhooks/delivery.py). Retries are deferred jobs (arq Retry), so the
+    # try count must cover a day of doubling delays and the waits of a busy subscription.
+    return lane_worker(
+        ctx,
+        webhook_queue(settings.queue_name),
+        20,
+        functions=[func(deliver_webhook_job, name=DELIVER_WEBHOOK, max_tries=1000)],
+        cron_jobs=[cron(sweep_webhooks_job, second=SWEEP_SECONDS, unique=True)],  # type: ignore[arg-type]
+    )
+
+
+LANES = {"announcement": announcement_worker, "statistics": statistics_worker, "webhooks": webhook_worker}
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -113,6 +130,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     serving_started()  # from here on, a lost Redis is waited for, not fatal
     ctx["mongo"] = await db.connect(settings)
     make_senders(ctx)
+    await open_webhook_client(ctx)
     ctx["lanes"] = []
     for make in LANES.values():
         lane = make(ctx)
@@ -131,6 +149,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
             await polling
         await ctx["redis"].delete(lane.health_check_key)
     await close_senders(ctx)
+    await close_webhook_client(ctx)
     await ctx["mongo"].close()
 
 

@@ -19,6 +19,7 @@ from bson import ObjectId
 from app.audit import service as audit
 from app.catalogue.renewal import renewal_service
 from app.queue import enqueue_notification
+from app.webhooks.fanout import fan_out
 from models.catalogue import Service, ServiceData
 from models.citizen import Citizen
 from models.common import utcnow
@@ -27,6 +28,7 @@ from models.dossier import Dossier, OutboxEntry
 from models.notification import Notification
 from models.support import SupportLookup
 from models.wallet import WalletDocument
+from models.webhook import AGENCY_EVENT
 from notifications.templates import category_of
 
 
@@ -174,9 +176,17 @@ async def flush(
     entries = raw.get("outbox") or []
     if model is Dossier and entries and (service is None or service.code != raw["service_code"]):
         service = await Service.find_one(Service.code == raw["service_code"])
-    guardians = await _guardians_of(raw["citizen_id"]) if entries and model in (Dossier, WalletDocument) else []
+    notices = [e for e in entries if e.get("kind") != AGENCY_EVENT]
+    guardians = await _guardians_of(raw["citizen_id"]) if notices and model in (Dossier, WalletDocument) else []
     for entry_raw in entries:
         entry = OutboxEntry.model_validate(entry_raw)
+        if entry.kind == AGENCY_EVENT:
+            # For the dossier's agency, not the citizen: webhook deliveries (decision 0028).
+            await fan_out(raw, entry, pool)
+            await model.get_pymongo_collection().update_one(
+                {"_id": raw["_id"]}, {"$pull": {"outbox": {"key": entry.key}}}
+            )
+            continue
         if model is Dossier:
             params, data = _dossier_params(raw, entry, service)
         elif model is SupportLookup:
