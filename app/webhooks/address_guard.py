@@ -22,6 +22,7 @@ from app.config import Settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+RESOLVE_SECONDS = 2.0
 
 
 class AddressRefused(Exception):
@@ -76,8 +77,10 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
     except ValueError:
         pass
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
+        # A resolver that does not answer must not hold a request (or a delivery slot) long.
+        async with asyncio.timeout(RESOLVE_SECONDS):
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, TimeoutError):
         raise AddressRefused("host-not-found") from None
     # The scope id of a link-local IPv6 answer (fe80::1%eth0) is dropped: it is refused anyway.
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]

@@ -46,15 +46,20 @@ URL_REFUSED = {
     ),
 }
 
-TOO_MANY = AppError(
-    409,
-    "too-many-subscriptions",
-    Text("Quá nhiều đăng ký webhook", "Too many webhook subscriptions"),
-    Text(
-        "Cơ quan đã có {limit} đăng ký webhook. Hãy xoá một đăng ký không dùng rồi thử lại.",
-        "The agency already has {limit} webhook subscriptions. Delete one it no longer uses, then try again.",
-    ),
-)
+
+def too_many(limit: int) -> AppError:
+    return AppError(
+        409,
+        "too-many-subscriptions",
+        Text("Quá nhiều đăng ký webhook", "Too many webhook subscriptions"),
+        Text(
+            "Cơ quan đã có {limit} đăng ký webhook. Hãy xoá một đăng ký không dùng rồi thử lại.",
+            "The agency already has {limit} webhook subscriptions. Delete one it no longer uses, then try again.",
+        ),
+        params={"limit": limit},
+    )
+
+
 ROTATION_RACE = AppError(
     409,
     "concurrent-rotation",
@@ -143,8 +148,7 @@ async def create(agency_code: str, data: SubscriptionIn, settings: Settings) -> 
     url = await _checked_url(data.url, settings)
     collection = WebhookSubscription.get_pymongo_collection()
     if await collection.count_documents({"agency_code": agency_code}) >= settings.webhook_subscriptions_per_agency:
-        raise AppError(TOO_MANY.status, TOO_MANY.code, TOO_MANY.title, TOO_MANY.detail,
-                       params={"limit": settings.webhook_subscriptions_per_agency})  # fmt: skip
+        raise too_many(settings.webhook_subscriptions_per_agency)
     new_id = ObjectId()
     secret = signing.new_secret()
     now = utcnow()
