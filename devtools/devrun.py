@@ -262,6 +262,9 @@ def _run(args: argparse.Namespace, started: list[Part]) -> int:
         env["PAYMENT_PROVIDER_URL"] = pay.url or ""
         env.setdefault("PAYMENT_NOTIFY_URL", f"http://127.0.0.1:{args.api_port}/api/v1/payments/callback")
 
+    # A webhook receiver on this machine (an agency developer's) may take deliveries here only.
+    env.setdefault("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "true")
+
     _out("Seeding demo data (cwallet seed-demo) ...")
     creds = _seed(env)
 
