@@ -128,6 +128,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     webhook_secret_overlap_hours: int = 24
     webhook_subscriptions_per_agency: int = 10
 
+    # SMS for unread critical notices (app/escalation): the provider (the local emulator under
+    # `make run` and in the tests; unset: no SMS is sent, the step is recorded as failed), its
+    # key, one attempt's limit, texts a citizen may get a day, and attempts before giving up
+    # (retried after SMS_RETRY_MINUTES, doubling).
+    sms_provider_url: str | None = None
+    sms_api_key: str = "dev-only-sms-key"
+    sms_timeout_seconds: float = 5.0
+    sms_per_citizen_day: int = 3
+    sms_max_attempts: int = 5
+    sms_retry_minutes: float = 5.0
+
 
 # Secrets whose built-in value is only for development: production refuses to start with it.
 DEV_ONLY_SECRETS = ("jwt_secret", "secrets_key", "payment_secret")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 import pymongo
-from beanie import Document
+from beanie import Document, PydanticObjectId
 from pydantic import Field
 from pymongo import IndexModel
 
@@ -24,4 +25,32 @@ class PostalOperator(Document):
         indexes = [
             IndexModel([("code", pymongo.ASCENDING)], unique=True),
             IndexModel([("client_id", pymongo.ASCENDING)], unique=True),
+        ]
+
+
+LetterStatus = Literal["awaiting_pickup", "accepted", "in_transit", "delivered", "returned"]
+
+
+class PostalLetter(Document):
+    """A legal notice the citizen did not read in the app, sent by registered letter: the post
+    prints and carries it (issue 16; escalation step after the SMS)."""
+
+    # One letter per notification, however often the cron runs.
+    notification_id: PydanticObjectId
+    citizen_id: PydanticObjectId
+    recipient_name: str
+    # The dossier's delivery address when it has one; None: the post takes the permanent
+    # residence from the national population register by the citizen's ID.
+    address: str | None = None
+    # What the letter is about, as the app shows it: the notice and the dossier code.
+    notice: str
+    dossier_code: str | None = None
+    status: LetterStatus = "awaiting_pickup"
+    created_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "postal_letters"
+        indexes = [
+            IndexModel([("notification_id", pymongo.ASCENDING)], unique=True),
+            IndexModel([("status", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]),
         ]

@@ -12,3 +12,5 @@ DAY = 86_400
 
 # Webhook delivery logs (models/webhook.py, TTL on created_at).
 WEBHOOK_LOG_DAYS = 90
+# SMS log (models/sms.py, TTL on created_at).
+SMS_LOG_DAYS = 90

@@ -30,6 +30,7 @@ from app.queue import (
 from app.statistics.expected import expected_late_job
 from app.statistics.rollup import rollup_job
 from workers.audit import seal_audit_job
+from workers.escalation_jobs import close_sms_sender, escalation_job, open_sms_sender
 from workers.event_loop import use_uvloop_when_run_by_arq
 from workers.push_jobs import (
     close_senders,
@@ -109,16 +110,21 @@ def statistics_worker(ctx: dict[str, Any]) -> Worker:
 
 
 def webhook_worker(ctx: dict[str, Any]) -> Worker:
-    # Agencies' receivers may be slow or down: their deliveries wait here, never in the pushes'
-    # lane; each attempt is bounded by WEBHOOK_TIMEOUT_SECONDS and each subscription by its
-    # in-flight cap (app/webhooks/delivery.py). Retries are deferred jobs (arq Retry), so the
-    # try count must cover a day of doubling delays and the waits of a busy subscription.
+    # Calls to outside parties that may be slow or down (agencies' webhook receivers, the SMS
+    # provider) wait here, never in the pushes' lane; each attempt is bounded by
+    # WEBHOOK_TIMEOUT_SECONDS and each subscription by its in-flight cap (app/webhooks/delivery.py).
+    # Retries are deferred jobs (arq Retry), so the try count must cover a day of doubling
+    # delays and the waits of a busy subscription.
     return lane_worker(
         ctx,
         webhook_queue(settings.queue_name),
         20,
         functions=[func(deliver_webhook_job, name=DELIVER_WEBHOOK, max_tries=1000)],
-        cron_jobs=[cron(sweep_webhooks_job, second=SWEEP_SECONDS, unique=True)],  # type: ignore[arg-type]
+        cron_jobs=[
+            cron(sweep_webhooks_job, second=SWEEP_SECONDS, unique=True),  # type: ignore[arg-type]
+            # Unread critical notices: SMS, then a letter (app/escalation/service.py).
+            cron(escalation_job, second={50}, unique=True),  # type: ignore[arg-type]
+        ],
     )
 
 
@@ -131,6 +137,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["mongo"] = await db.connect(settings)
     make_senders(ctx)
     await open_webhook_client(ctx)
+    await open_sms_sender(ctx)
     ctx["lanes"] = []
     for make in LANES.values():
         lane = make(ctx)
@@ -150,6 +157,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         await ctx["redis"].delete(lane.health_check_key)
     await close_senders(ctx)
     await close_webhook_client(ctx)
+    await close_sms_sender(ctx)
     await ctx["mongo"].close()
 
 

@@ -25,6 +25,7 @@ from models.citizen import Citizen
 from models.common import utcnow
 from models.document_types import is_sensitive, type_names
 from models.dossier import Dossier, OutboxEntry
+from models.escalation import DEFAULT_CRITICAL, Escalation, notice_name, plan
 from models.notification import Notification
 from models.support import SupportLookup
 from models.wallet import WalletDocument
@@ -87,6 +88,19 @@ def _is_sensitive(model: type[Document], raw: dict[str, Any], service: ServiceDa
     return False
 
 
+def _escalation(model: type[Document], entry: OutboxEntry, service: ServiceData | None) -> Escalation | None:
+    """The escalation plan of a critical notice (its procedure's rule; a document's follows the
+    defaults), counted from when the change was made."""
+    if model is Dossier:
+        rules = service.critical_notices if service is not None else DEFAULT_CRITICAL
+    elif model is WalletDocument:
+        rules = DEFAULT_CRITICAL
+    else:
+        return None
+    rule = rules.get(notice_name(entry.kind, entry.status.value if entry.status else None))
+    return plan(rule, entry.created_at) if rule is not None else None
+
+
 async def _upsert_notification(
     citizen_id: ObjectId,
     entry: OutboxEntry,
@@ -95,6 +109,7 @@ async def _upsert_notification(
     *,
     sensitive: bool,
     key: str | None = None,
+    escalation: Escalation | None = None,
 ) -> tuple[ObjectId, bool]:
     """The notification of this entry (made now, or by an earlier run), and whether it is new."""
     key = key or entry.key
@@ -118,6 +133,7 @@ async def _upsert_notification(
                 "attempts": 0,
                 "updated_at": now,
                 "next_attempt_at": now,
+                "escalation": escalation.model_dump() if escalation else None,
             }
         },
         upsert=True,
@@ -194,7 +210,10 @@ async def flush(
         else:
             params, data = await _document_params(raw, entry)
         sensitive = _is_sensitive(model, raw, service)
-        notification_id, _ = await _upsert_notification(raw["citizen_id"], entry, params, data, sensitive=sensitive)
+        escalation = _escalation(model, entry, service)
+        notification_id, _ = await _upsert_notification(
+            raw["citizen_id"], entry, params, data, sensitive=sensitive, escalation=escalation
+        )
         await enqueue_notification(pool, str(notification_id))
         if guardians:
             created += await _copy_to_guardians(guardians, raw, entry, params, data, sensitive=sensitive, pool=pool)
