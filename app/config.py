@@ -9,6 +9,8 @@ from pathlib import Path
 
 import msgspec
 
+from models.retention import INBOX_DAYS
+
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # The document store. None means "the embedded local server" (SecantusDB), which the
@@ -79,8 +81,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # HTTP/2 without TLS (prior knowledge) for an http:// FCM_ENDPOINT that speaks it (the
     # emulator); a server that does not is found out once and gets HTTP/1.1. False: HTTP/1.1 only.
     fcm_endpoint_h2c: bool = True
-    # How long the inbox keeps a notification before the purge cron deletes it.
-    inbox_retention_days: int = 180
+    # How long the inbox keeps a notification before the purge cron deletes it (models/retention.py).
+    inbox_retention_days: int = INBOX_DAYS
     # The sweeper: how often it runs and how old work must be before it takes it over. Their
     # sum bounds how long after Redis' return the work of an outage is queued again (decision
     # 0020: about 30 s, with sending).

@@ -11,6 +11,7 @@ from pydantic import Field
 from pymongo import IndexModel
 
 from models.common import utcnow
+from models.retention import DAY, LETTER_DAYS
 
 
 class PostalOperator(Document):
@@ -53,4 +54,5 @@ class PostalLetter(Document):
         indexes = [
             IndexModel([("notification_id", pymongo.ASCENDING)], unique=True),
             IndexModel([("status", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]),
+            IndexModel([("created_at", pymongo.ASCENDING)], name="letter_ttl", expireAfterSeconds=LETTER_DAYS * DAY),
         ]

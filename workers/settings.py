@@ -43,6 +43,7 @@ from workers.push_jobs import (
 )
 from workers.redis_outages import riding_out_outages, serving_started
 from workers.reminders import wallet_upkeep_job
+from workers.retention_jobs import retention_job
 from workers.webhook_jobs import close_webhook_client, deliver_webhook_job, open_webhook_client, sweep_webhooks_job
 
 log = structlog.get_logger(__name__)
@@ -172,6 +173,7 @@ class WorkerSettings:
     cron_jobs: ClassVar[list[CronJob]] = [
         cron(sweep_job, second=SWEEP_SECONDS, run_at_startup=True, unique=True),  # type: ignore[arg-type]
         cron(purge_inbox_job, hour={19}, minute={41}, second={0}, unique=True),  # type: ignore[arg-type]  # 02:41 VN
+        cron(retention_job, hour={19}, minute={51}, second={0}, unique=True),  # type: ignore[arg-type]  # 02:51 VN
         cron(seal_audit_job, second=set(range(0, 60, 5)), unique=True),  # type: ignore[arg-type]
         cron(wallet_upkeep_job, minute={7}, second={0}, unique=True),  # type: ignore[arg-type]
         cron(overdue_job, minute=set(range(0, 60, 5)), second={20}, unique=True),  # type: ignore[arg-type]
