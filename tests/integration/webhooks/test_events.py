@@ -105,3 +105,31 @@ async def test_a_slow_receiver_holds_neither_the_answer_nor_the_agencys_other_su
     # The quick receiver is served while the slow one's deliveries time out and wait their retry.
     await wait_for(quick_heard, "the quick subscription's ping")
     await api.patch(f"{BASE}/{slow['id']}", json={"enabled": False}, headers=agency.headers)
+
+
+async def test_the_issuer_hears_that_its_document_passed_a_check_but_not_whose(
+    api: httpx.AsyncClient, make_agency: Any, make_citizen: Any, receiver: Receiver
+) -> None:
+    from tests.integration.wallet.helpers import issued, present, verify
+
+    issuer = await make_agency(["DL_RENEWAL"])
+    sub = await subscribe(api, issuer, receiver.url("/issuer"), ("presentation.verified",))
+    citizen = await make_citizen(devices=0)
+    document = await issued(api, issuer, citizen)
+    shown = await present(api, citizen, document["id"], ["classes"])
+    checked = await verify(api, shown["token"], verifier="Cửa hàng cho thuê xe Bến Thành")
+    assert checked.status_code == 200, checked.text
+
+    async def heard() -> list[Any] | None:
+        return receiver.at("/issuer") or None
+
+    [copy] = await wait_for(heard, "the issuer's presentation.verified event")
+    payload = verified(sub["secret"], copy)
+    assert payload["type"] == "presentation.verified"
+    assert payload["data"] == {
+        "document_type": "driver_licence",
+        "verifier": "Cửa hàng cho thuê xe Bến Thành",
+        "result": "ok",
+    }
+    for private in (document["id"], document["number"], citizen.national_id, shown["id"]):
+        assert private.encode() not in copy.body
