@@ -7,7 +7,7 @@ from typing import Literal
 
 import pymongo
 from beanie import Document, PydanticObjectId
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pymongo import IndexModel
 
 from models.common import utcnow
@@ -32,6 +32,13 @@ class PostalOperator(Document):
 LetterStatus = Literal["awaiting_pickup", "accepted", "in_transit", "delivered", "returned"]
 
 
+class LetterUpdate(BaseModel):
+    event_id: str
+    status: LetterStatus
+    at: datetime
+    location: str | None = None
+
+
 class PostalLetter(Document):
     """A legal notice the citizen did not read in the app, sent by registered letter: the post
     prints and carries it (issue 16; escalation step after the SMS)."""
@@ -47,6 +54,9 @@ class PostalLetter(Document):
     notice: str
     dossier_code: str | None = None
     status: LetterStatus = "awaiting_pickup"
+    updates: list[LetterUpdate] = Field(default_factory=list)
+    # The operator's event ids applied: the same update again changes nothing.
+    event_ids: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:

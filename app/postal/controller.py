@@ -11,7 +11,7 @@ from app.auth.service import AuthService
 from app.config import Settings
 from app.pagination import Page, clamp_limit
 from app.postal import letters, service
-from app.postal.letters import LetterOut
+from app.postal.letters import LetterOut, LetterUpdateIn
 from app.postal.schemas import PostalOperatorCredentialsIn, PostalTokenOut, ShipmentOut, TrackingUpdateIn
 from app.security import PrincipalRequest, postal_only
 
@@ -51,6 +51,11 @@ class PostalController(Controller):
         """Registered letters of legal notices the citizen did not read in the app (default: waiting to be
         picked up), oldest first. Each read is on the citizen's record."""
         return await letters.letters(request.user, status, cursor, clamp_limit(limit, settings.page_limit_max))
+
+    @post("/letters/{letter_id:str}/updates", status_code=HTTP_200_OK, guards=[postal_only])
+    async def letter_update(self, letter_id: FromPath[str], data: JSONBody[LetterUpdateIn]) -> LetterOut:
+        """Report where the letter is. The same `event_id` again changes nothing."""
+        return await letters.update(letter_id, data)
 
     @post("/shipments/{code:str}/updates", status_code=HTTP_200_OK, guards=[postal_only])
     async def update(

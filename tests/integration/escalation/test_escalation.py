@@ -116,6 +116,14 @@ async def test_unread_escalates_by_sms_then_letter_and_read_in_time_does_not(
     assert [(letter["dossier_code"], letter["notice"]) for letter in mine_letters] == [(unread, "supplement_required")]
     access = (await api.get("/api/v1/me/access-log", headers=citizen.headers)).json()["items"]
     assert any(a["action"] == "letter.read" for a in access)
+    # The post reports the letter's way as it does a parcel's; a repeated report changes nothing.
+    post = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
+    url = f"/api/v1/postal/letters/{mine_letters[0]['id']}/updates"
+    for event_id, status in (("l-1", "accepted"), ("l-2", "delivered"), ("l-2", "delivered")):
+        moved = await api.post(url, json={"event_id": event_id, "status": status}, headers=post)
+        assert moved.status_code == 200 and moved.json()["status"] == status, moved.text
+    backwards = await api.post(url, json={"event_id": "l-3", "status": "accepted"}, headers=post)
+    assert backwards.status_code == 409 and backwards.json()["code"] == "tracking-move-not-allowed"
 
 
 async def test_provider_failures_are_retried_and_recorded_and_texts_are_rate_limited(
