@@ -18,6 +18,7 @@ A notice read meanwhile is never taken (the query wants `read_at: null`); its pl
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,8 +48,10 @@ async def run(
     *,
     citizen_ids: list[ObjectId] | None = None,
     batch: int = 200,
+    budget_seconds: float = 40.0,
 ) -> Counter[str]:
-    """Take every due step (at most `batch`); `citizen_ids` narrows the run to some citizens."""
+    """Take due steps (at most `batch`, for at most `budget_seconds`, inside the job's timeout;
+    the next minute's run takes the rest); `citizen_ids` narrows the run to some citizens."""
     collection = Notification.get_pymongo_collection()
     scope: dict[str, Any] = {"citizen_id": {"$in": citizen_ids}} if citizen_ids is not None else {}
     # Read notices leave the plan: nothing more is owed for them.
@@ -58,8 +61,11 @@ async def run(
     )
     counts: Counter[str] = Counter()
     due = collection.find({**scope, "escalation.next_at": {"$lte": now}, "read_at": None}).limit(batch)
+    stop = time.monotonic() + budget_seconds
     async for raw in due:
         counts[await _step(raw, now, sender, settings)] += 1
+        if time.monotonic() > stop:
+            break
     return counts
 
 

@@ -8,12 +8,14 @@ and the sweeper after a crash may both run it.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
 from arq import ArqRedis
 from bson import ObjectId
+from pymongo.errors import DuplicateKeyError
 
 from app.config import get_settings
 from app.queue import enqueue_webhook_delivery
@@ -52,28 +54,29 @@ async def publish(
     deliveries = WebhookDelivery.get_pymongo_collection()
     made: list[ObjectId] = []
     async for subscription in subscriptions:
-        await deliveries.update_one(
-            {"subscription_id": subscription["_id"], "event_id": event},
-            {
-                "$setOnInsert": {
-                    "subscription_id": subscription["_id"],
-                    "agency_code": agency_code,
-                    "event_id": event,
-                    "event_type": event_type,
-                    "body": body,
-                    "state": "pending",
-                    "attempt_count": 0,
-                    "attempts": [],
-                    "next_attempt_at": now,
-                    "retry_until": now + window,
-                    "replays": 0,
-                    "created_at": now,
-                    "delivered_at": None,
-                    "parked_reason": None,
-                }
-            },
-            upsert=True,
-        )
+        with contextlib.suppress(DuplicateKeyError):  # a racing flush made it first: the same delivery
+            await deliveries.update_one(
+                {"subscription_id": subscription["_id"], "event_id": event},
+                {
+                    "$setOnInsert": {
+                        "subscription_id": subscription["_id"],
+                        "agency_code": agency_code,
+                        "event_id": event,
+                        "event_type": event_type,
+                        "body": body,
+                        "state": "pending",
+                        "attempt_count": 0,
+                        "attempts": [],
+                        "next_attempt_at": now,
+                        "retry_until": now + window,
+                        "replays": 0,
+                        "created_at": now,
+                        "delivered_at": None,
+                        "parked_reason": None,
+                    }
+                },
+                upsert=True,
+            )
         found = await deliveries.find_one(
             {"subscription_id": subscription["_id"], "event_id": event}, {"_id": 1, "state": 1}
         )
