@@ -79,7 +79,11 @@ class SmsSender:
         except httpx.HTTPError as exc:
             return SmsResult(False, retryable=True, error=type(exc).__name__)
         if answer.is_success:
-            return SmsResult(True, provider_id=str(answer.json().get("id", "")) or None)
+            try:
+                provider_id = str(answer.json().get("id", "")) or None
+            except (ValueError, AttributeError):
+                provider_id = None  # taken all the same: an odd answer body must not send it twice
+            return SmsResult(True, provider_id=provider_id)
         retryable = answer.status_code == 429 or answer.status_code >= 500
         return SmsResult(False, retryable=retryable, error=f"http-{answer.status_code}")
 
