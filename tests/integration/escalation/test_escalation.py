@@ -4,6 +4,7 @@ time does not. The escalation runs with a clock of the test's own (`now`), never
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -156,3 +157,17 @@ async def test_provider_failures_are_retried_and_recorded_and_texts_are_rate_lim
         ([False, True], "sent"),
     ]
     assert {m.phone_tail for m in logged} == {citizen.phone[-3:]}
+
+
+async def test_runners_racing_on_one_notice_send_one_sms(
+    api: httpx.AsyncClient, make_agency: Any, make_citizen: Any, sender: SmsSender, emulator_sms: httpx.AsyncClient
+) -> None:
+    agency = await make_agency([SERVICE])
+    citizen = await make_citizen(devices=0)
+    _, notice = await sent_back(api, agency, citizen)
+    settings, mine = get_settings(), [ObjectId(citizen.id)]
+    runs = await asyncio.gather(
+        *(escalation.run(at(notice, 49), sender, settings, citizen_ids=mine) for _ in range(6))
+    )  # fmt: skip
+    assert sum(r.get("sms_sent", 0) for r in runs) == 1
+    assert len(await texts_to(emulator_sms, citizen.phone)) == 1
