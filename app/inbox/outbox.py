@@ -161,6 +161,7 @@ async def _copy_to_guardians(
     *,
     sensitive: bool,
     pool: ArqRedis,
+    escalation: Escalation | None = None,
 ) -> list[ObjectId]:
     """A child's notification also goes to each parent's own inbox and phones, marked with the
     child's id (the text then says it is about their child); the child's access log records
@@ -175,6 +176,8 @@ async def _copy_to_guardians(
             {**data, "child_id": str(child_id)},
             sensitive=sensitive,
             key=f"{entry.key}:guardian:{guardian_id}",
+            # A child has no phone: the parent's copy goes by SMS; the letter is the child's own.
+            escalation=escalation.model_copy(update={"letter_due_at": None}) if escalation else None,
         )
         if new:
             await audit.record(child_id, "guardian", str(guardian_id), "notification.copy", entry.key)
@@ -216,7 +219,9 @@ async def flush(
         )
         await enqueue_notification(pool, str(notification_id))
         if guardians:
-            created += await _copy_to_guardians(guardians, raw, entry, params, data, sensitive=sensitive, pool=pool)
+            created += await _copy_to_guardians(
+                guardians, raw, entry, params, data, sensitive=sensitive, pool=pool, escalation=escalation
+            )
         await model.get_pymongo_collection().update_one({"_id": raw["_id"]}, {"$pull": {"outbox": {"key": entry.key}}})
         created.append(notification_id)
     return created

@@ -85,18 +85,18 @@ async def test_each_dossier_event_reaches_its_agency_signed_and_no_other(
     assert [s["id"] for s in listed] == [theirs["id"]]
 
 
-async def test_a_slow_receiver_holds_neither_the_answer_nor_the_agencys_other_subscriptions(
+async def test_a_slow_receiver_holds_neither_the_answer_nor_another_agency(
     api: httpx.AsyncClient, make_agency: Any, receiver: Receiver
 ) -> None:
-    agency = await make_agency([FREE])
+    agency, other = await make_agency([FREE]), await make_agency(["PASSPORT"])
     slow = await subscribe(api, agency, receiver.url("/slow", "slow"))
-    quick = await subscribe(api, agency, receiver.url("/quick"))
+    quick = await subscribe(api, other, receiver.url("/quick"))
     # Many pings to the slow one at once: each answer is 202 (queued), none waits for the receiver.
     answers = await asyncio.gather(
         *(api.post(f"{BASE}/{slow['id']}/ping", headers=agency.headers) for _ in range(8))
     )  # fmt: skip
     assert {a.status_code for a in answers} == {202}
-    pinged = await api.post(f"{BASE}/{quick['id']}/ping", headers=agency.headers)
+    pinged = await api.post(f"{BASE}/{quick['id']}/ping", headers=other.headers)
     assert pinged.status_code == 202
 
     async def quick_heard() -> bool:
