@@ -9,6 +9,8 @@ from pathlib import Path
 
 import msgspec
 
+from models.retention import INBOX_DAYS
+
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # The document store. None means "the embedded local server" (SecantusDB), which the
@@ -83,8 +85,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # HTTP/2 without TLS (prior knowledge) for an http:// FCM_ENDPOINT that speaks it (the
     # emulator); a server that does not is found out once and gets HTTP/1.1. False: HTTP/1.1 only.
     fcm_endpoint_h2c: bool = True
-    # How long the inbox keeps a notification before the purge cron deletes it.
-    inbox_retention_days: int = 180
+    # How long the inbox keeps a notification before the purge cron deletes it (models/retention.py).
+    inbox_retention_days: int = INBOX_DAYS
     # The sweeper: how often it runs and how old work must be before it takes it over. Their
     # sum bounds how long after Redis' return the work of an outage is queued again (decision
     # 0020: about 30 s, with sending).
@@ -116,6 +118,32 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     consent_code_minutes: int = 5
     assisted_session_minutes: int = 15
     support_lookups_per_minute: int = 20
+
+    # Webhooks to agencies (app/webhooks, decision 0028). Receivers on private, loopback or
+    # link-local addresses are refused unless this allows them (dev and tests only).
+    webhook_allow_private_addresses: bool = False
+    # One attempt's whole time (connect, send, answer): a slow receiver holds one slot no longer.
+    webhook_timeout_seconds: float = 5.0
+    # Retries double from the base up to the cap, for this many hours; then the delivery is parked.
+    webhook_retry_base_seconds: float = 10.0
+    webhook_retry_max_seconds: float = 3600.0
+    webhook_retry_hours: int = 24
+    # Deliveries to one subscription in flight at once per worker process; more wait their turn.
+    webhook_in_flight_per_subscription: int = 4
+    # How long a rotated-out secret still signs (both signatures are sent meanwhile).
+    webhook_secret_overlap_hours: int = 24
+    webhook_subscriptions_per_agency: int = 10
+
+    # SMS for unread critical notices (app/escalation): the provider (the local emulator under
+    # `make run` and in the tests; unset: no SMS is sent, the step is recorded as failed), its
+    # key, one attempt's limit, texts a citizen may get a day, and attempts before giving up
+    # (retried after SMS_RETRY_MINUTES, doubling).
+    sms_provider_url: str | None = None
+    sms_api_key: str = "dev-only-sms-key"
+    sms_timeout_seconds: float = 5.0
+    sms_per_citizen_day: int = 3
+    sms_max_attempts: int = 5
+    sms_retry_minutes: float = 5.0
 
 
 # Secrets whose built-in value is only for development: production refuses to start with it.

@@ -62,6 +62,7 @@ from app.staff.controller import AdminController, StaffController
 from app.statistics.controller import statistics_router
 from app.support.controller import ConsentCodeController, SupportController
 from app.wallet.controller import AgencyDocumentController, DocumentTypesController, WalletController
+from app.webhooks.controller import WebhookController
 
 
 def redis_store_factory(redis_url: str) -> Callable[[str], RedisStore]:
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AccessLogController,
             PrivacyController,
             MetricsController,
+            WebhookController,
             statistics_router,
         ],
         lifespan=[lifespan],

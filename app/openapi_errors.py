@@ -54,6 +54,10 @@ CONFLICTS = frozenset(
         "POST /api/v1/me/documents/{document_id}/presentations",
         "POST /api/v1/payments/callback",
         "POST /api/v1/postal/shipments/{code}/updates",
+        "POST /api/v1/agency/webhooks",
+        "POST /api/v1/agency/webhooks/{subscription_id}/secret/rotate",
+        "POST /api/v1/agency/webhooks/{subscription_id}/ping",
+        "POST /api/v1/postal/letters/{letter_id}/updates",
     }
 )
 # Operations that look up what their body names (a citizen by national ID, a payment by its

@@ -14,6 +14,7 @@ log = structlog.get_logger(__name__)
 SEND_NOTIFICATION = "send_notification"
 PLAN_ANNOUNCEMENT = "plan_announcement"
 SEND_ANNOUNCEMENT_BATCH = "send_announcement_batch"
+DELIVER_WEBHOOK = "deliver_webhook"
 
 
 def redis_settings(settings: Settings) -> RedisSettings:
@@ -63,3 +64,19 @@ async def enqueue_announcement_plan(pool: ArqRedis, announcement_id: str, batche
 async def enqueue_announcement_batch(pool: ArqRedis, batch_id: str) -> bool:
     queue = announcement_queue(pool.default_queue_name)
     return await enqueue(pool, SEND_ANNOUNCEMENT_BATCH, batch_id, job_id=f"announce:{batch_id}", queue_name=queue)
+
+
+def webhook_queue(queue_name: str) -> str:
+    """Webhook deliveries have a lane of their own: a slow receiver holds none of the citizens'
+    pushes (decisions 0025, 0028)."""
+    return f"{queue_name}:webhooks"
+
+
+def webhook_job_id(delivery_id: str) -> str:
+    return f"webhook:{delivery_id}"
+
+
+async def enqueue_webhook_delivery(pool: ArqRedis, delivery_id: str) -> bool:
+    """Queue one webhook delivery. Safe to call twice: the job id dedupes while it is queued."""
+    queue = webhook_queue(pool.default_queue_name)
+    return await enqueue(pool, DELIVER_WEBHOOK, delivery_id, job_id=webhook_job_id(delivery_id), queue_name=queue)

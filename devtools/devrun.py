@@ -46,6 +46,7 @@ from devtools.devstack import (
     start_payment_simulator,
     start_process,
     start_redis,
+    start_sms_emulator,
     wait_until,
 )
 from devtools.supervisor import Part, check_once
@@ -261,6 +262,17 @@ def _run(args: argparse.Namespace, started: list[Part]) -> int:
         started.append(Part(pay, lambda: start_payment_simulator(pay_secret, pay_port, log_path=pay_log)))
         env["PAYMENT_PROVIDER_URL"] = pay.url or ""
         env.setdefault("PAYMENT_NOTIFY_URL", f"http://127.0.0.1:{args.api_port}/api/v1/payments/callback")
+
+    if not env.get("SMS_PROVIDER_URL"):
+        _out("Starting the local SMS emulator ...")
+        sms_key = env.setdefault("SMS_API_KEY", secrets.token_urlsafe(24))
+        sms_log = LOG_DIR / "sms.log"
+        sms = start_sms_emulator(sms_key, log_path=sms_log)
+        sms_port = urlsplit(sms.url or "").port
+        started.append(Part(sms, lambda: start_sms_emulator(sms_key, sms_port, log_path=sms_log)))
+        env["SMS_PROVIDER_URL"] = sms.url or ""
+    # A webhook receiver on this machine (an agency developer's) may take deliveries here only.
+    env.setdefault("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "true")
 
     _out("Seeding demo data (cwallet seed-demo) ...")
     creds = _seed(env)

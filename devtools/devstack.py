@@ -333,6 +333,24 @@ def start_fcm_emulator(
     return _start_and_wait("fcm-emulator", argv, log, url, lambda: http_answers(health), "health answering", timeout)
 
 
+def start_sms_emulator(
+    api_key: str, port: int | None = None, *, log_path: Path | None = None, timeout: float = 30.0
+) -> ManagedProcess:
+    """Start the local SMS provider (`python -m devtools.sms_emulator`); wait for health.
+    The key goes through the environment, not the command line."""
+    chosen = port or free_port()
+    url = f"http://127.0.0.1:{chosen}"
+    argv = [sys.executable, "-m", "devtools.sms_emulator", "--host", "127.0.0.1", "--port", str(chosen)]
+    log = log_path or Path(tempfile.mkdtemp(prefix="cwallet-sms-")) / "sms.log"
+    proc = start_process("sms-emulator", argv, {**os.environ, "SMS_API_KEY": api_key}, log, url=url)
+    try:
+        wait_until(proc, lambda: http_answers(f"{url}/emulator/health"), "health answering", timeout)
+    except BaseException:
+        proc.stop()
+        raise
+    return proc
+
+
 def start_payment_simulator(
     secret: str,
     port: int | None = None,

@@ -13,10 +13,11 @@ from models.consent import Consent
 from models.dossier import Dossier
 from models.notification import Notification
 from models.payment import CallbackNonce, Payment
-from models.postal import PostalOperator
+from models.postal import PostalLetter, PostalOperator
 from models.preferences import NotificationPreferences
 from models.presentation import Presentation
 from models.signing_key import SigningKey
+from models.sms import SmsMessage
 from models.statistics import (
     Backlog,
     DailyStats,
@@ -28,6 +29,7 @@ from models.statistics import (
 )
 from models.support import AssistedSession, ConsentCode, SupportLookup
 from models.wallet import WalletDocument
+from models.webhook import WebhookDelivery, WebhookSubscription
 
 ALL_DOCUMENTS: list[type[Document]] = [
     AccessRecord,
@@ -47,13 +49,17 @@ ALL_DOCUMENTS: list[type[Document]] = [
     NotificationPreferences,
     CallbackNonce,
     Payment,
+    PostalLetter,
     PostalOperator,
     Presentation,
     Service,
     SigningKey,
+    SmsMessage,
     Staff,
     SupportLookup,
     WalletDocument,
+    WebhookDelivery,
+    WebhookSubscription,
     # Statistics rollups (decision 26).
     Backlog,
     DailyStats,

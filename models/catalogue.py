@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, model_validator
 from pymongo import IndexModel
 
 from models.dossier_status import DEFAULT_TABLE, Actor, DossierStatus, StatusTable, table_problems
+from models.escalation import CriticalRule, default_critical
 
 CATALOGUE_FILE = Path(__file__).parent / "data" / "services.json"
 # The shape of the file this code reads; a file of another format is refused before loading.
@@ -114,6 +115,8 @@ class ServiceData(BaseModel):
     # Who may move a dossier of this procedure from which status to which; a procedure stored
     # without one follows the contract's table.
     status_table: TableData = Field(default_factory=_default_table)
+    # Notices that must not be missed, and when an unread one goes by SMS, then by letter.
+    critical_notices: dict[str, CriticalRule] = Field(default_factory=default_critical)
     catalogue_version: str = ""
     # A procedure dropped from the catalogue file stays (its dossiers refer to it) but is closed.
     active: bool = True
@@ -174,6 +177,8 @@ class ServiceEntry(BaseModel):
     steps: dict[DossierStatus, StepOverride] = Field(default_factory=dict)
     # The name of one of the file's `status_tables`; none: the contract's table.
     status_table: str | None = None
+    # Replaces the default critical notices (models/escalation.py) for this procedure.
+    critical_notices: dict[str, CriticalRule] | None = None
 
     @model_validator(mode="after")
     def _names_are_unique(self) -> ServiceEntry:
@@ -263,6 +268,7 @@ def parse_catalogue(raw: object) -> tuple[str, list[ServiceData]]:
                 delivery_methods=entry.delivery_methods,
                 steps=_merged_steps(catalogue.default_steps, entry.steps),
                 status_table=catalogue.status_tables[entry.status_table] if entry.status_table else _default_table(),
+                critical_notices=entry.critical_notices if entry.critical_notices is not None else default_critical(),
                 catalogue_version=catalogue.version,
             )
         )

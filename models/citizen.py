@@ -11,6 +11,7 @@ from pydantic import Field
 from pymongo import IndexModel
 
 from models.common import utcnow
+from models.retention import DAY, SESSION_DAYS_AFTER_EXPIRY
 
 Platform = Literal["android", "ios", "web"]
 Locale = Literal["vi", "en"]
@@ -80,7 +81,7 @@ class AuthSession(Document):
             IndexModel([("rotated_token_hashes", pymongo.ASCENDING)]),
             IndexModel([("citizen_id", pymongo.ASCENDING), ("_id", pymongo.DESCENDING)]),
             # Sessions past their end are of no use to anyone: let the store drop them.
-            IndexModel([("expires_at", pymongo.ASCENDING)], expireAfterSeconds=0),
+            IndexModel([("expires_at", pymongo.ASCENDING)], expireAfterSeconds=SESSION_DAYS_AFTER_EXPIRY * DAY),
         ]
 
 

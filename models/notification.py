@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from pymongo import IndexModel
 
 from models.common import utcnow
+from models.escalation import Escalation
 
 DeliveryState = Literal["pending", "sent", "failed", "dropped", "muted"]
 NotificationState = Literal["pending", "sent", "failed"]
@@ -51,6 +52,8 @@ class Notification(Document):
     next_attempt_at: datetime = Field(default_factory=utcnow)
     # Set while the push waits for the end of the citizen's quiet hours.
     held_until: datetime | None = None
+    # A critical notice's way on if unread: SMS, then a letter (models/escalation.py).
+    escalation: Escalation | None = None
 
     class Settings:
         name = "notifications"
@@ -63,4 +66,10 @@ class Notification(Document):
             # The oldest pending notification (an operator figure) and the retention purge.
             IndexModel([("state", pymongo.ASCENDING), ("created_at", pymongo.ASCENDING)]),
             IndexModel([("created_at", pymongo.ASCENDING)]),
+            # The escalation cron: unread critical notices whose next step is due.
+            IndexModel(
+                [("escalation.next_at", pymongo.ASCENDING)],
+                name="escalation_due",
+                partialFilterExpression={"escalation.next_at": {"$type": "date"}},
+            ),
         ]

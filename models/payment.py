@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from pymongo import IndexModel
 
 from models.common import utcnow
+from models.retention import DAY, PAYMENT_DAYS, PAYMENT_NONCE_DAYS
 
 PaymentStatus = Literal["pending", "paid", "cancelled", "refund_due"]
 
@@ -50,6 +51,8 @@ class Payment(Document):
         indexes = [
             IndexModel([("reference", pymongo.ASCENDING)], unique=True),
             IndexModel([("citizen_id", pymongo.ASCENDING), ("_id", pymongo.DESCENDING)]),
+            # Retention (models/retention.py): accounting records, ten years.
+            IndexModel([("created_at", pymongo.ASCENDING)], name="payment_ttl", expireAfterSeconds=PAYMENT_DAYS * DAY),
         ]
 
 
@@ -65,5 +68,5 @@ class CallbackNonce(Document):
         name = "payment_callback_nonces"
         indexes = [
             IndexModel([("nonce", pymongo.ASCENDING)], unique=True),
-            IndexModel([("received_at", pymongo.ASCENDING)], expireAfterSeconds=2 * 24 * 3600),
+            IndexModel([("received_at", pymongo.ASCENDING)], expireAfterSeconds=PAYMENT_NONCE_DAYS * DAY),
         ]

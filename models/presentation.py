@@ -10,6 +10,7 @@ from pydantic import Field
 from pymongo import IndexModel
 
 from models.common import utcnow
+from models.retention import DAY, PRESENTATION_DAYS_AFTER_EXPIRY
 
 
 class Presentation(Document):
@@ -30,5 +31,5 @@ class Presentation(Document):
         indexes = [
             IndexModel([("jti", pymongo.ASCENDING)], unique=True),
             # Purged once expired: the token's own `exp` refuses it from then on anyway.
-            IndexModel([("expires_at", pymongo.ASCENDING)], expireAfterSeconds=0),
+            IndexModel([("expires_at", pymongo.ASCENDING)], expireAfterSeconds=PRESENTATION_DAYS_AFTER_EXPIRY * DAY),
         ]

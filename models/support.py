@@ -12,6 +12,7 @@ from pymongo import IndexModel
 
 from models.common import utcnow
 from models.dossier import OutboxEntry
+from models.retention import CONSENT_CODE_DAYS_AFTER_EXPIRY, DAY
 
 ConsentScope = Literal["view_wallet", "submit_dossier"]
 
@@ -51,7 +52,7 @@ class ConsentCode(Document):
         indexes = [
             IndexModel([("citizen_id", pymongo.ASCENDING), ("code_hash", pymongo.ASCENDING)]),
             # Codes live minutes; the store drops them a day after they lapse.
-            IndexModel([("expires_at", pymongo.ASCENDING)], expireAfterSeconds=86400),
+            IndexModel([("expires_at", pymongo.ASCENDING)], expireAfterSeconds=CONSENT_CODE_DAYS_AFTER_EXPIRY * DAY),
         ]
 
 

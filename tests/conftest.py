@@ -30,6 +30,7 @@ from devtools.devstack import (  # after the line above: LOCAL_DIR reads it
     start_fcm_emulator,
     start_payment_simulator,
     start_process,
+    start_sms_emulator,
     wait_until,
 )
 from tests.support import LOG_FILES, SEEN_SECRETS, find_leaks
@@ -43,6 +44,10 @@ FCM_PROJECT_ID = "cwallet-test"
 PAYMENT_SECRET = secrets.token_urlsafe(32)
 CALLBACK_API_PORT = free_port()
 METRICS_TOKEN = secrets.token_urlsafe(16)
+# The SMS emulator starts only for the tests that ask for it (`sms_emulator`); its address is
+# fixed now, so the API and the worker know it from the start.
+SMS_PORT = free_port()
+SMS_API_KEY = secrets.token_urlsafe(16)
 
 # Property tests: in CI (.ci/run sets CI=true) the same examples every run, so a red build is
 # reproducible and a green one did not pass by luck of the draw; no per-example deadline on a
@@ -104,6 +109,15 @@ def payment_simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mana
 
 
 @pytest.fixture(scope="session")
+def sms_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedProcess]:
+    proc = start_sms_emulator(SMS_API_KEY, SMS_PORT, log_path=tmp_path_factory.mktemp("sms") / "sms.log")
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
 def stack_env(
     mongo_url: str, redis_url: str, fcm_emulator: ManagedProcess, payment_simulator: ManagedProcess
 ) -> Iterator[dict[str, str]]:
@@ -131,6 +145,13 @@ def stack_env(
         "REQUESTS_PER_MINUTE_SIGNED_IN": "100000",
         "REQUESTS_PER_MINUTE_AGENCY": "100000",
         "REQUESTS_PER_MINUTE_PER_ADDRESS": "100000",
+        # Webhook receivers of the tests listen on 127.0.0.1 (the refusal itself is tested
+        # with its own settings); short timeouts and retries keep those tests quick.
+        "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true",
+        "WEBHOOK_TIMEOUT_SECONDS": "1",
+        "WEBHOOK_RETRY_BASE_SECONDS": "0.3",
+        "SMS_PROVIDER_URL": f"http://127.0.0.1:{SMS_PORT}",
+        "SMS_API_KEY": SMS_API_KEY,
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)

@@ -19,15 +19,18 @@ from app.config import get_settings, require_production_secrets
 from app.dossiers.deadlines import overdue_job
 from app.logs import configure_worker_logging
 from app.queue import (
+    DELIVER_WEBHOOK,
     PLAN_ANNOUNCEMENT,
     SEND_ANNOUNCEMENT_BATCH,
     SEND_NOTIFICATION,
     announcement_queue,
     redis_settings,
+    webhook_queue,
 )
 from app.statistics.expected import expected_late_job
 from app.statistics.rollup import rollup_job
 from workers.audit import seal_audit_job
+from workers.escalation_jobs import close_sms_sender, escalation_job, open_sms_sender
 from workers.event_loop import use_uvloop_when_run_by_arq
 from workers.push_jobs import (
     close_senders,
@@ -40,6 +43,8 @@ from workers.push_jobs import (
 )
 from workers.redis_outages import OutageTolerantWorker, riding_out_outages, serving_started
 from workers.reminders import wallet_upkeep_job
+from workers.retention_jobs import retention_job
+from workers.webhook_jobs import close_webhook_client, deliver_webhook_job, open_webhook_client, sweep_webhooks_job
 
 log = structlog.get_logger(__name__)
 settings = get_settings()
@@ -105,7 +110,26 @@ def statistics_worker(ctx: dict[str, Any]) -> Worker:
     )
 
 
-LANES = {"announcement": announcement_worker, "statistics": statistics_worker}
+def webhook_worker(ctx: dict[str, Any]) -> Worker:
+    # Calls to outside parties that may be slow or down (agencies' webhook receivers, the SMS
+    # provider) wait here, never in the pushes' lane; each attempt is bounded by
+    # WEBHOOK_TIMEOUT_SECONDS and each subscription by its in-flight cap (app/webhooks/delivery.py).
+    # Retries are deferred jobs (arq Retry), so the try count must cover a day of doubling
+    # delays and the waits of a busy subscription.
+    return lane_worker(
+        ctx,
+        webhook_queue(settings.queue_name),
+        20,
+        functions=[func(deliver_webhook_job, name=DELIVER_WEBHOOK, max_tries=1000)],
+        cron_jobs=[
+            cron(sweep_webhooks_job, second=SWEEP_SECONDS, unique=True),  # type: ignore[arg-type]
+            # Unread critical notices: SMS, then a letter (app/escalation/service.py).
+            cron(escalation_job, second={50}, unique=True),  # type: ignore[arg-type]
+        ],
+    )
+
+
+LANES = {"announcement": announcement_worker, "statistics": statistics_worker, "webhooks": webhook_worker}
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -113,6 +137,8 @@ async def startup(ctx: dict[str, Any]) -> None:
     serving_started()  # from here on, a lost Redis is waited for, not fatal
     ctx["mongo"] = await db.connect(settings)
     make_senders(ctx)
+    await open_webhook_client(ctx)
+    await open_sms_sender(ctx)
     ctx["lanes"] = []
     for make in LANES.values():
         lane = make(ctx)
@@ -131,6 +157,8 @@ async def shutdown(ctx: dict[str, Any]) -> None:
             await polling
         await ctx["redis"].delete(lane.health_check_key)
     await close_senders(ctx)
+    await close_webhook_client(ctx)
+    await close_sms_sender(ctx)
     await ctx["mongo"].close()
 
 
@@ -145,6 +173,7 @@ class WorkerSettings:
     cron_jobs: ClassVar[list[CronJob]] = [
         cron(sweep_job, second=SWEEP_SECONDS, run_at_startup=True, unique=True),  # type: ignore[arg-type]
         cron(purge_inbox_job, hour={19}, minute={41}, second={0}, unique=True),  # type: ignore[arg-type]  # 02:41 VN
+        cron(retention_job, hour={19}, minute={51}, second={0}, unique=True),  # type: ignore[arg-type]  # 02:51 VN
         cron(seal_audit_job, second=set(range(0, 60, 5)), unique=True),  # type: ignore[arg-type]
         cron(wallet_upkeep_job, minute={7}, second={0}, unique=True),  # type: ignore[arg-type]
         cron(overdue_job, minute=set(range(0, 60, 5)), second={20}, unique=True),  # type: ignore[arg-type]

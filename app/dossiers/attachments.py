@@ -61,6 +61,8 @@ async def _ensure_index() -> None:
     global _indexed
     if not _indexed:
         await _files().create_index([("metadata.citizen_id", 1), ("metadata.sha256", 1)])
+        # The retention cron's scan of old uploads (purge_unattached).
+        await _files().create_index([("uploadDate", 1)])
         _indexed = True
 
 
@@ -312,3 +314,23 @@ def attached_upload_ids(dossier: Dossier) -> set[ObjectId]:
     if dossier.supplement:
         ids |= {ObjectId(i.answer.upload_id) for i in dossier.supplement.items if i.answer and i.answer.upload_id}
     return ids
+
+
+async def purge_unattached(before: datetime, citizen_ids: list[ObjectId] | None = None, batch: int = 500) -> int:
+    """Delete uploads made before `before` that no dossier of their owner refers to (retention:
+    models/retention.py). An upload attached meanwhile is kept: the check reads the dossiers
+    right before each delete. One found attached is marked, so each is checked once, not daily."""
+    await _ensure_index()
+    query: dict[str, Any] = {"uploadDate": {"$lt": before}, "metadata.attached": {"$ne": True}}
+    if citizen_ids is not None:
+        query["metadata.citizen_id"] = {"$in": citizen_ids}
+    dossiers = Dossier.get_pymongo_collection()
+    purged = 0
+    async for raw in _files().find(query, {"_id": 1, "metadata.citizen_id": 1}).limit(batch):
+        owner = (raw.get("metadata") or {}).get("citizen_id")
+        if await dossiers.find_one({"citizen_id": owner, "attachments.upload_id": raw["_id"]}, {"_id": 1}):
+            await _files().update_one({"_id": raw["_id"]}, {"$set": {"metadata.attached": True}})
+            continue
+        await _bucket().delete(raw["_id"])
+        purged += 1
+    return purged

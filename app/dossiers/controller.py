@@ -11,7 +11,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.catalogue.service import service_of
 from app.config import Settings
-from app.dossiers import attachments, events, service, supplement, timeline, tracking_secrets, worklist
+from app.dossiers import attachments, events, notices, service, supplement, timeline, tracking_secrets, worklist
+from app.dossiers.notices import NoticeReceiptOut
 from app.dossiers.schemas import (
     AgencyDossierOut,
     DossierIn,
@@ -197,6 +198,12 @@ class AgencyDossierController(Controller):
     async def get_dossier(self, request: PrincipalRequest, code: FromPath[str]) -> AgencyDossierOut:
         """One of the agency's dossiers; the read is recorded in the citizen's access log."""
         return await events.agency_view(request.user, await worklist.agency_dossier(request.user, code))
+
+    @get("/{code:str}/notices")
+    async def notices(self, request: PrincipalRequest, code: FromPath[str]) -> list[NoticeReceiptOut]:
+        """Read receipts: the notices the citizen got about this dossier, when each was read, and the SMS and
+        letters that followed an unread critical one. The look is recorded in the citizen's access log."""
+        return await notices.receipts(request.user, await worklist.agency_dossier(request.user, code))
 
     @get("/{code:str}/attachments/{upload_id:str}")
     async def attachment(self, request: PrincipalRequest, code: FromPath[str], upload_id: FromPath[str]) -> Stream:

@@ -246,7 +246,7 @@ class UploadOut(msgspec.Struct):
 class TimelineItemOut(msgspec.Struct):
     at: datetime
     # dossier_status, payment_requested, payment_confirmed, payment_failed, delivery_update,
-    # dossier_overdue, document_issued, document_status
+    # dossier_overdue, document_issued, document_status, notice_sms, notice_letter
     kind: str
     title: str
     dossier_code: str | None = None

@@ -27,6 +27,7 @@ from models.citizen import Citizen
 from models.common import utcnow
 from models.dossier import READABLE_ALPHABET, Delivery, Dossier, HistoryEntry, PaymentSummary, Rating
 from models.dossier_status import DossierStatus
+from models.webhook import DOSSIER_RATED, DOSSIER_SUBMITTED, DOSSIER_WITHDRAWN, agency_event
 from models.working_days import add_working_days
 
 DOSSIER = Text("hồ sơ", "dossier")
@@ -168,7 +169,10 @@ async def submit(
         tracking_secret_hash=tracking_secrets.secret_hash(code, tracking_secret or tracking_secrets.new_secret()),
         tracking_secret_issued_at=now,
     )
-    dossier.outbox = status_notice(dossier, service, DossierStatus.SUBMITTED, "submitted")
+    dossier.outbox = [
+        *status_notice(dossier, service, DossierStatus.SUBMITTED, "submitted"),
+        agency_event(f"{code}:submitted", DOSSIER_SUBMITTED, status=DossierStatus.SUBMITTED.value),
+    ]
     try:
         await dossier.insert()
     except DuplicateKeyError:
@@ -254,7 +258,8 @@ async def withdraw(citizen_id: PydanticObjectId, code: str, data: WithdrawIn) ->
         move = Move(
             "citizen", DossierStatus.WITHDRAWN, "citizen", (data.reason or "").strip() or None, notice_key="withdrawn"
         )
-        return await transitions.apply(dossier, service, move, update=update, now=now)
+        told = agency_event(f"{dossier.code}:withdrawn", DOSSIER_WITHDRAWN, status=DossierStatus.WITHDRAWN.value)
+        return await transitions.apply(dossier, service, move, update=update, outbox=[told], now=now)
 
     withdrawn: Dossier = await store.retrying(lambda: get_for_citizen(citizen_id, code), attempt)
     await payments.sync_from_dossier(withdrawn)
@@ -288,7 +293,10 @@ async def rate(citizen_id: PydanticObjectId, code: str, data: RatingIn) -> Dossi
                 params={"status": dossier.status.value},
             )
         rating = Rating(score=data.score, comment=(data.comment or "").strip() or None, at=utcnow())
-        return await store.write(dossier, {"$set": {"rating": rating.model_dump()}}, {"rating": None})
+        # The score only: the comment may name people; the agency reads it with the dossier.
+        told = agency_event(f"{dossier.code}:rated", DOSSIER_RATED, status=dossier.status.value, score=str(data.score))
+        update = {"$set": {"rating": rating.model_dump()}, "$push": {"outbox": told.model_dump()}}
+        return await store.write(dossier, update, {"rating": None})
 
     rated: Dossier = await store.retrying(lambda: get_for_citizen(citizen_id, code), attempt)
     return rated

@@ -25,6 +25,7 @@ from models.catalogue import AttachmentSpec, LocalizedText, Service
 from models.common import utcnow
 from models.dossier import AttachmentRef, ChecklistItem, Dossier, SupplementAnswer
 from models.dossier_status import DossierStatus, allowed_next
+from models.webhook import SUPPLEMENT_ANSWERED, agency_event
 
 NOTHING_TO_ANSWER = AppError(
     409,
@@ -145,9 +146,16 @@ async def _complete(dossier: Dossier, service: Service, update: dict[str, Any], 
     again, the agency sees it."""
     assert dossier.supplement is not None
     back = _back_to(service)
+    told = agency_event(
+        f"{dossier.code}:supplement-{dossier.supplement.round}",
+        SUPPLEMENT_ANSWERED,
+        status=(back or DossierStatus.SUPPLEMENT_REQUIRED).value,
+        round=str(dossier.supplement.round),
+    )
     if back is None:
         # The procedure leaves the move back to the agency: the answers wait for it, the clock still paused.
         update["$set"]["supplement.completed_at"] = now
+        update.setdefault("$push", {})["outbox"] = told.model_dump()
         return await store.write(dossier, update, {"status": DossierStatus.SUPPLEMENT_REQUIRED.value})
     clock_update = deadlines.resume(dossier, "supplement", now).update()
     update["$set"].update(clock_update["$set"])
@@ -155,7 +163,7 @@ async def _complete(dossier: Dossier, service: Service, update: dict[str, Any], 
     if "$push" in clock_update:
         update.setdefault("$push", {}).update(clock_update["$push"])
     move = Move("citizen", back, "citizen", notice_key=f"supplement-{dossier.supplement.round}")
-    return await transitions.apply(dossier, service, move, update=update, now=now)
+    return await transitions.apply(dossier, service, move, update=update, outbox=[told], now=now)
 
 
 def _back_to(service: Service) -> DossierStatus | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from beanie import PydanticObjectId
 
@@ -22,6 +23,7 @@ from app.pagination import Page
 from models.catalogue import Service
 from models.document_types import type_names
 from models.dossier import Dossier
+from models.notification import Notification
 from models.payment import Payment
 from models.wallet import WalletDocument
 
@@ -205,6 +207,53 @@ def _document_items(document: WalletDocument, language: Language) -> list[_Item]
     return items
 
 
+ESCALATION_LABELS: dict[tuple[str, str], Text] = {
+    ("sms", "sent"): Text(
+        "Đã nhắn SMS về một thông báo quan trọng chưa đọc", "An SMS about an unread important notice"
+    ),
+    ("sms", "failed"): Text(
+        "Không gửi được SMS về một thông báo quan trọng chưa đọc", "An SMS about an unread important notice failed"
+    ),
+    ("sms", "rate_limited"): Text(
+        "Chưa nhắn SMS về một thông báo chưa đọc: đã đủ số tin trong ngày",
+        "No SMS about an unread notice: today's texts were already sent",
+    ),
+    ("sms", "no_phone"): Text(
+        "Chưa nhắn SMS về một thông báo chưa đọc: chưa có số điện thoại",
+        "No SMS about an unread notice: no phone number on record",
+    ),
+    ("letter", "posted"): Text(
+        "Thông báo quan trọng chưa đọc được gửi bằng thư bảo đảm qua bưu điện",
+        "The unread important notice goes to you by registered letter",
+    ),
+}
+
+
+def _escalation_items(notification: dict[str, Any], language: Language) -> list[_Item]:
+    """Each escalation step of an unread critical notice (app/escalation)."""
+    data = notification.get("data") or {}
+    items: list[_Item] = []
+    for n, step in enumerate((notification.get("escalation") or {}).get("steps", [])):
+        label = ESCALATION_LABELS.get((step["step"], step["outcome"]), Text(step["step"], step["step"]))
+        code = data.get("dossier_code")
+        title = label.render(language)
+        items.append(
+            _Item(
+                step["at"],
+                f"notice:{notification['_id']}:{n:02d}",
+                TimelineItemOut(
+                    at=step["at"],
+                    kind=f"notice_{step['step']}",
+                    title=f"{title} ({code})" if code else title,
+                    dossier_code=code,
+                    status=step["outcome"],
+                    document_id=data.get("document_id"),
+                ),
+            )
+        )
+    return items
+
+
 def _document_item(document: WalletDocument, language: Language) -> _Item:
     vi, en = type_names(document.type)
     title = Text("{t} đã được thêm vào ví", "{t} added to your wallet").render(
@@ -240,6 +289,11 @@ async def timeline(
     for document in documents:
         if not document.renewal_pending:
             items += _document_items(document, language)
+    escalated = Notification.get_pymongo_collection().find(
+        {"citizen_id": citizen_id, "escalation.steps.0": {"$exists": True}}, {"data": 1, "escalation": 1}
+    )
+    async for notification in escalated.limit(SOURCE_CAP):
+        items += _escalation_items(notification, language)
     items.sort(key=lambda i: (i.at, i.key), reverse=True)
     if cursor:
         millis, key = _parse_cursor(cursor)

@@ -19,14 +19,17 @@ from bson import ObjectId
 from app.audit import service as audit
 from app.catalogue.renewal import renewal_service
 from app.queue import enqueue_notification
+from app.webhooks.fanout import fan_out
 from models.catalogue import Service, ServiceData
 from models.citizen import Citizen
 from models.common import utcnow
 from models.document_types import is_sensitive, type_names
 from models.dossier import Dossier, OutboxEntry
+from models.escalation import DEFAULT_CRITICAL, Escalation, notice_name, plan
 from models.notification import Notification
 from models.support import SupportLookup
 from models.wallet import WalletDocument
+from models.webhook import AGENCY_EVENT
 from notifications.templates import category_of
 
 
@@ -85,6 +88,19 @@ def _is_sensitive(model: type[Document], raw: dict[str, Any], service: ServiceDa
     return False
 
 
+def _escalation(model: type[Document], entry: OutboxEntry, service: ServiceData | None) -> Escalation | None:
+    """The escalation plan of a critical notice (its procedure's rule; a document's follows the
+    defaults), counted from when the change was made."""
+    if model is Dossier:
+        rules = service.critical_notices if service is not None else DEFAULT_CRITICAL
+    elif model is WalletDocument:
+        rules = DEFAULT_CRITICAL
+    else:
+        return None
+    rule = rules.get(notice_name(entry.kind, entry.status.value if entry.status else None))
+    return plan(rule, entry.created_at) if rule is not None else None
+
+
 async def _upsert_notification(
     citizen_id: ObjectId,
     entry: OutboxEntry,
@@ -93,6 +109,7 @@ async def _upsert_notification(
     *,
     sensitive: bool,
     key: str | None = None,
+    escalation: Escalation | None = None,
 ) -> tuple[ObjectId, bool]:
     """The notification of this entry (made now, or by an earlier run), and whether it is new."""
     key = key or entry.key
@@ -116,6 +133,7 @@ async def _upsert_notification(
                 "attempts": 0,
                 "updated_at": now,
                 "next_attempt_at": now,
+                "escalation": escalation.model_dump() if escalation else None,
             }
         },
         upsert=True,
@@ -143,6 +161,7 @@ async def _copy_to_guardians(
     *,
     sensitive: bool,
     pool: ArqRedis,
+    escalation: Escalation | None = None,
 ) -> list[ObjectId]:
     """A child's notification also goes to each parent's own inbox and phones, marked with the
     child's id (the text then says it is about their child); the child's access log records
@@ -157,6 +176,8 @@ async def _copy_to_guardians(
             {**data, "child_id": str(child_id)},
             sensitive=sensitive,
             key=f"{entry.key}:guardian:{guardian_id}",
+            # A child has no phone: the parent's copy goes by SMS; the letter is the child's own.
+            escalation=escalation.model_copy(update={"letter_due_at": None}) if escalation else None,
         )
         if new:
             await audit.record(child_id, "guardian", str(guardian_id), "notification.copy", entry.key)
@@ -174,9 +195,17 @@ async def flush(
     entries = raw.get("outbox") or []
     if model is Dossier and entries and (service is None or service.code != raw["service_code"]):
         service = await Service.find_one(Service.code == raw["service_code"])
-    guardians = await _guardians_of(raw["citizen_id"]) if entries and model in (Dossier, WalletDocument) else []
+    notices = [e for e in entries if e.get("kind") != AGENCY_EVENT]
+    guardians = await _guardians_of(raw["citizen_id"]) if notices and model in (Dossier, WalletDocument) else []
     for entry_raw in entries:
         entry = OutboxEntry.model_validate(entry_raw)
+        if entry.kind == AGENCY_EVENT:
+            # For the dossier's agency, not the citizen: webhook deliveries (decision 0028).
+            await fan_out(raw, entry, pool)
+            await model.get_pymongo_collection().update_one(
+                {"_id": raw["_id"]}, {"$pull": {"outbox": {"key": entry.key}}}
+            )
+            continue
         if model is Dossier:
             params, data = _dossier_params(raw, entry, service)
         elif model is SupportLookup:
@@ -184,10 +213,15 @@ async def flush(
         else:
             params, data = await _document_params(raw, entry)
         sensitive = _is_sensitive(model, raw, service)
-        notification_id, _ = await _upsert_notification(raw["citizen_id"], entry, params, data, sensitive=sensitive)
+        escalation = _escalation(model, entry, service)
+        notification_id, _ = await _upsert_notification(
+            raw["citizen_id"], entry, params, data, sensitive=sensitive, escalation=escalation
+        )
         await enqueue_notification(pool, str(notification_id))
         if guardians:
-            created += await _copy_to_guardians(guardians, raw, entry, params, data, sensitive=sensitive, pool=pool)
+            created += await _copy_to_guardians(
+                guardians, raw, entry, params, data, sensitive=sensitive, pool=pool, escalation=escalation
+            )
         await model.get_pymongo_collection().update_one({"_id": raw["_id"]}, {"$pull": {"outbox": {"key": entry.key}}})
         created.append(notification_id)
     return created

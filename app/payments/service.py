@@ -26,6 +26,7 @@ from app.payments.signing import valid_signature
 from models.common import utcnow
 from models.dossier import Dossier, OutboxEntry
 from models.payment import CallbackNonce, Payment, PaymentAttempt, PaymentLine
+from models.webhook import FEE_PAID, agency_event
 
 log = structlog.get_logger(__name__)
 
@@ -259,7 +260,10 @@ async def apply_paid(reference: str, paid_at: datetime) -> Dossier:
             status=dossier.status,
             params=amount_params(dossier.payment.amount_vnd),
         )
-        update.setdefault("$push", {})["outbox"] = notice.model_dump()
+        told = agency_event(
+            f"{dossier.code}:paid", FEE_PAID, status=dossier.status.value, amount_vnd=str(dossier.payment.amount_vnd)
+        )
+        update.setdefault("$push", {})["outbox"] = {"$each": [notice.model_dump(), told.model_dump()]}
         return await store.write(dossier, update, {"payment.state": "pending"})
 
     paid: Dossier = await store.retrying(lambda: _dossier_by_reference(reference), attempt)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -8,7 +10,8 @@ from litestar.status_codes import HTTP_200_OK
 from app.auth.service import AuthService
 from app.config import Settings
 from app.pagination import Page, clamp_limit
-from app.postal import service
+from app.postal import letters, service
+from app.postal.letters import LetterOut, LetterUpdateIn
 from app.postal.schemas import PostalOperatorCredentialsIn, PostalTokenOut, ShipmentOut, TrackingUpdateIn
 from app.security import PrincipalRequest, postal_only
 
@@ -35,6 +38,24 @@ class PostalController(Controller):
     ) -> Page[ShipmentOut]:
         """Parcels by status (default: waiting to be picked up), oldest first. Each read is on the citizen's record."""
         return await service.shipments(request.user, status, cursor, clamp_limit(limit, settings.page_limit_max))
+
+    @get("/letters", guards=[postal_only])
+    async def list_letters(
+        self,
+        request: PrincipalRequest,
+        settings: NamedDependency[Settings],
+        status: FromQuery[Literal["awaiting_pickup", "accepted", "in_transit", "delivered", "returned"] | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
+    ) -> Page[LetterOut]:
+        """Registered letters of legal notices the citizen did not read in the app (default: waiting to be
+        picked up), oldest first. Each read is on the citizen's record."""
+        return await letters.letters(request.user, status, cursor, clamp_limit(limit, settings.page_limit_max))
+
+    @post("/letters/{letter_id:str}/updates", status_code=HTTP_200_OK, guards=[postal_only])
+    async def letter_update(self, letter_id: FromPath[str], data: JSONBody[LetterUpdateIn]) -> LetterOut:
+        """Report where the letter is. The same `event_id` again changes nothing."""
+        return await letters.update(letter_id, data)
 
     @post("/shipments/{code:str}/updates", status_code=HTTP_200_OK, guards=[postal_only])
     async def update(

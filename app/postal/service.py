@@ -121,7 +121,7 @@ async def _load(code: str) -> Dossier:
     return dossier
 
 
-def _move_refused(current: str, target: str) -> AppError:
+def move_refused(current: str, target: str) -> AppError:
     allowed = sorted(NEXT.get(current, frozenset()))
     return AppError(
         409,
@@ -158,7 +158,7 @@ async def post_update(principal: Principal, code: str, data: TrackingUpdateIn) -
         if event_key in dossier.event_ids:
             return dossier
         if data.status not in NEXT.get(dossier.shipment.status, frozenset()):
-            raise _move_refused(dossier.shipment.status, data.status)
+            raise move_refused(dossier.shipment.status, data.status)
         now = utcnow()
         update_entry = TrackingUpdate(
             event_id=data.event_id, status=data.status, at=now, location=data.location, note=data.note

@@ -46,7 +46,8 @@ class VerifyController(Controller):
         """Check a presentation online (no sign-in): signature, expiry, single use, and whether the document
         has since been revoked, suspended, replaced or has expired. A refusal is problem+json whose `code`
         says why and whose `detail` can be shown to the verifier as it is."""
-        return await service.verify_online(data.token, data.verifier, negotiate(request.headers.get("accept-language")))
+        language = negotiate(request.headers.get("accept-language"))
+        return await service.verify_online(data.token, data.verifier, language, request.app.state.queue_pool)
 
 
 class JwksController(Controller):

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import structlog
+from arq import ArqRedis
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 
@@ -29,11 +30,13 @@ from app.presentations.schemas import (
 )
 from app.wallet import keys, signing
 from app.wallet.service import own_document
+from app.webhooks.fanout import publish
 from models.audit import AccessRecord
 from models.common import utcnow
 from models.document_types import type_names
 from models.presentation import Presentation
 from models.wallet import WalletDocument, today_in_vietnam
+from models.webhook import PRESENTATION_VERIFIED
 
 log = structlog.get_logger(__name__)
 PRESENTATION = Text("mã xuất trình", "presentation")
@@ -182,7 +185,21 @@ async def _refuse(presentation: Presentation, verifier: str | None, code: str) -
     return refusal(code)
 
 
-async def verify_online(token: str, verifier: str | None, language: Language) -> VerificationOut:
+async def _tell_issuer(document: WalletDocument, verifier: str | None, pool: ArqRedis | None) -> None:
+    """The issuing agency hears that one of its documents passed an online check: its type, the
+    verifier's own name for itself and when, never which document or whose, so the issuer
+    cannot follow a citizen from check to check (decision 0028)."""
+    if pool is None:
+        return
+    now = utcnow()
+    data = {"document_type": document.type, "verifier": verifier or "", "result": "ok"}
+    key = f"presentation:{secrets.token_hex(12)}"
+    await publish(document.issuer, key, PRESENTATION_VERIFIED, data, now, pool)
+
+
+async def verify_online(
+    token: str, verifier: str | None, language: Language, pool: ArqRedis | None = None
+) -> VerificationOut:
     try:
         kid = tokens.key_id(token)
         public = await keys.public_key(kid)
@@ -213,6 +230,7 @@ async def verify_online(token: str, verifier: str | None, language: Language) ->
         if claimed is None:
             raise await _refuse(presentation, verifier, "presentation-used")
     await _record(presentation, verifier, "ok")
+    await _tell_issuer(document, verifier, pool)
     name_vi, name_en = type_names(document.type)
     return VerificationOut(
         verified=True,

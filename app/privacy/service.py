@@ -7,6 +7,7 @@ from typing import Any
 from beanie import PydanticObjectId
 from bson import ObjectId
 
+from app import retention
 from app.errors import AppError, Text
 from app.i18n import Language
 from app.privacy.schemas import ConsentOut, DeletionOut, KeptRecord, Purpose
@@ -18,6 +19,9 @@ from models.common import utcnow
 from models.consent import CURRENT_TERMS_VERSION, PURPOSES, Consent
 from models.dossier import Dossier
 from models.notification import Notification
+from models.payment import Payment
+from models.postal import PostalLetter
+from models.sms import SmsMessage
 from models.support import AssistedSession, ConsentCode, SupportLookup
 from models.wallet import WalletDocument
 
@@ -99,6 +103,11 @@ async def export(citizen_id: PydanticObjectId) -> dict[str, Any]:
         "support_lookups": await mine(SupportLookup),
         "assisted_sessions": await mine(AssistedSession),
         "access_log": await mine(AccessRecord),
+        "payments": await mine(Payment),
+        "sms_messages": await mine(SmsMessage),
+        "postal_letters": await mine(PostalLetter),
+        # How long each kind of data is kept (models/retention.py).
+        "retention": retention.table(),
     }
 
 
@@ -151,6 +160,7 @@ async def close_account(citizen_id: PydanticObjectId, password: str, language: L
         ("wallet_documents", WalletDocument),
         ("consent_codes", ConsentCode),
         ("consents", Consent),
+        ("sms_messages", SmsMessage),
     ):
         result = await model.get_pymongo_collection().delete_many({"citizen_id": citizen_id})
         deleted[name] = result.deleted_count

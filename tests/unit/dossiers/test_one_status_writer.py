@@ -25,6 +25,7 @@ OTHER_COLLECTIONS = {
     ("app/payments/service.py", "sync_from_dossier"): "the payment ledger's status",
     ("app/payments/service.py", "_record_success"): "the payment ledger's status",
     ("app/dossiers/worklist.py", "_base_filter"): "a filter of the worklist, not an update",
+    ("app/postal/letters.py", "update"): "a registered letter's tracking status",
 }
 # The dossier's first history entry is written by its creation, not by a move.
 FIRST_ENTRY = {("app/dossiers/service.py", "submit")}

@@ -1,0 +1,94 @@
+"""An agency event → one delivery per subscription that takes it → a queued job.
+
+Called by the outbox flush (app/inbox/outbox.py) for entries of kind `agency_event`, which
+were written in the same update as the change; every step is idempotent (the delivery is
+upserted by subscription and event id, the job id dedupes), so the flush after the request
+and the sweeper after a crash may both run it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+from arq import ArqRedis
+from bson import ObjectId
+from pymongo.errors import DuplicateKeyError
+
+from app.config import get_settings
+from app.queue import enqueue_webhook_delivery
+from models.common import utcnow
+from models.dossier import OutboxEntry
+from models.webhook import WebhookDelivery, WebhookSubscription, event_id
+
+
+def body_of(event: str, event_type: str, at: datetime, data: dict[str, str]) -> str:
+    payload = {"id": event, "type": event_type, "timestamp": at.isoformat(), "data": data}
+    return msgspec.json.encode(payload).decode()
+
+
+async def publish(
+    agency_code: str,
+    key: str,
+    event_type: str,
+    data: dict[str, str],
+    at: datetime,
+    pool: ArqRedis,
+    *,
+    subscription_id: ObjectId | None = None,
+) -> list[ObjectId]:
+    """Deliveries of one event to the agency's active subscriptions that take `event_type`
+    (or to the one subscription named, whatever it takes: a ping)."""
+    query: dict[str, Any] = {"agency_code": agency_code, "state": "active"}
+    if subscription_id is None:
+        query["event_types"] = event_type
+    else:
+        query["_id"] = subscription_id
+    subscriptions = WebhookSubscription.get_pymongo_collection().find(query, {"_id": 1})
+    event = event_id(key)
+    body = body_of(event, event_type, at, data)
+    now = utcnow()
+    window = timedelta(hours=get_settings().webhook_retry_hours)
+    deliveries = WebhookDelivery.get_pymongo_collection()
+    made: list[ObjectId] = []
+    async for subscription in subscriptions:
+        with contextlib.suppress(DuplicateKeyError):  # a racing flush made it first: the same delivery
+            await deliveries.update_one(
+                {"subscription_id": subscription["_id"], "event_id": event},
+                {
+                    "$setOnInsert": {
+                        "subscription_id": subscription["_id"],
+                        "agency_code": agency_code,
+                        "event_id": event,
+                        "event_type": event_type,
+                        "body": body,
+                        "state": "pending",
+                        "attempt_count": 0,
+                        "attempts": [],
+                        "next_attempt_at": now,
+                        "retry_until": now + window,
+                        "replays": 0,
+                        "created_at": now,
+                        "delivered_at": None,
+                        "parked_reason": None,
+                    }
+                },
+                upsert=True,
+            )
+        found = await deliveries.find_one(
+            {"subscription_id": subscription["_id"], "event_id": event}, {"_id": 1, "state": 1}
+        )
+        if found is not None and found["state"] == "pending":
+            await enqueue_webhook_delivery(pool, str(found["_id"]))
+            made.append(ObjectId(found["_id"]))
+    return made
+
+
+async def fan_out(raw: dict[str, Any], entry: OutboxEntry, pool: ArqRedis) -> list[ObjectId]:
+    """The deliveries of a dossier's agency event (an outbox entry of kind `agency_event`)."""
+    params = dict(entry.params)
+    event_type = params.pop("event_type")
+    data = {"dossier_code": raw["code"], "service_code": raw["service_code"], **params}
+    return await publish(raw["agency_code"], entry.key, event_type, data, entry.created_at, pool)

@@ -1,0 +1,72 @@
+"""An agency's webhook receiver for the tests: a small HTTP/1.1 server on the test's own event
+loop (no process of its own), whose answers each path scripts: "ok" (200), a status code
+("500", "410"), or "slow" (answers only after the sender's timeout has passed). A script's
+steps are used in turn; its last step repeats."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    answered: str
+
+
+@dataclass
+class Receiver:
+    scripts: dict[str, list[str]] = field(default_factory=dict)
+    received: list[Received] = field(default_factory=list)
+    server: asyncio.Server | None = None
+    # Longer than WEBHOOK_TIMEOUT_SECONDS of the tests (1 s).
+    slow_seconds: float = 3.0
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None
+        return int(self.server.sockets[0].getsockname()[1])
+
+    def url(self, path: str, *script: str) -> str:
+        self.scripts[path] = list(script) or ["ok"]
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def at(self, path: str) -> list[Received]:
+        return [r for r in self.received if r.path == path]
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+    def _next_step(self, path: str) -> str:
+        script = self.scripts.get(path, ["404"])
+        return script.pop(0) if len(script) > 1 else script[0]
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            _, path, _ = lines[0].split(" ", 2)
+            headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:] if line)}
+            body = await reader.readexactly(int(headers.get("content-length", "0")))
+            step = self._next_step(path)
+            self.received.append(Received(path, headers, body, step))
+            if step == "slow":
+                await asyncio.sleep(self.slow_seconds)
+            status = 200 if step in ("ok", "slow") else int(step)
+            writer.write(f"HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".encode())
+            await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+            pass
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
