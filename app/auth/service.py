@@ -12,10 +12,10 @@ from litestar.security.jwt import JWTAuth, Token
 from pymongo import ReturnDocument
 
 from app.auth import known_devices
+from app.auth.phone import canonical_phone
 from app.auth.schemas import AccessToken, SignedIn, TokenPair
 from app.auth.throttle import account_of
 from app.auth.totp import accepted_step, open_totp_secret, seal_totp_secret
-from app.citizens.identity import canonical_phone
 from app.config import Settings
 from app.errors import AppError, Text
 from app.security import AUDIENCES, ISSUER, Principal, hash_token, verify_password

@@ -19,7 +19,7 @@ from litestar.middleware.rate_limit import DURATION_VALUES, DurationUnit, RateLi
 from litestar.types import Message, Receive, Scope, Send
 
 from app.auth import known_devices
-from app.citizens.identity import canonical_phone
+from app.auth.phone import canonical_phone
 from app.config import Settings
 from app.errors import AppError, Text
 from app.rate_limits import Window, windows_of

@@ -8,8 +8,9 @@ from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from app.auth.phone import canonical_phone
 from app.auth.service import revoke_all_sessions
-from app.citizens.identity import age_on, canonical_phone, national_id_mismatch
+from app.citizens.identity import age_on, national_id_mismatch
 from app.citizens.passwords import password_problem
 from app.citizens.schemas import CitizenIn, CitizenOut, DeviceIn, DeviceOut, LockOut, ProfileOut
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found

@@ -12,7 +12,8 @@ from litestar.handlers.base import BaseRouteHandler
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from app.citizens.identity import age_on, birthday_at_age, canonical_phone, national_id_problem
+from app.auth.phone import canonical_phone
+from app.citizens.identity import age_on, birthday_at_age, national_id_problem
 from app.citizens.schemas import CitizenOut, ClaimCodeOut, ClaimIn, IdentityStatusOut
 from app.citizens.service import ALREADY_REGISTERED, OWN_ACCOUNT_AGE, citizen_out, contact_problems, today_in_vietnam
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
