@@ -13,6 +13,7 @@ from pymongo.errors import DuplicateKeyError
 from app.catalogue.routing import agency_for
 from app.catalogue.service import get_service, service_of
 from app.dossiers import attachments, deadlines, store, transitions, views
+from app.dossiers.expected import expected_for
 from app.dossiers.forms import form_problems
 from app.dossiers.schemas import DossierIn, DossierOut, RatingIn, WithdrawIn
 from app.dossiers.transitions import Move, status_notice
@@ -21,7 +22,6 @@ from app.i18n import Language
 from app.inbox import flushing
 from app.pagination import Page, cursor_filter, next_cursor
 from app.payments import service as payments
-from app.statistics.expected import expected_for
 from models.catalogue import Service
 from models.citizen import Citizen
 from models.common import utcnow
