@@ -15,7 +15,7 @@ from app.dossiers.service import DOSSIER
 from app.dossiers.transitions import Move
 from app.dossiers.views import agency_dossier_out
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
-from app.payments.service import amount_params
+from app.payments.ledger import amount_params
 from app.security import Principal
 from app.wallet import service as wallet
 from models.audit import AccessRecord

@@ -21,7 +21,7 @@ from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
 from app.i18n import Language
 from app.inbox import flushing
 from app.pagination import Page, cursor_filter, next_cursor
-from app.payments import service as payments
+from app.payments import ledger as payments
 from models.catalogue import Service
 from models.citizen import Citizen
 from models.common import utcnow

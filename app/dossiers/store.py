@@ -65,6 +65,10 @@ async def _write(dossier: Dossier, update: dict[str, Any], extra_filter: dict[st
     return Dossier.model_validate(raw) if raw is not None else None
 
 
+async def by_payment_reference(reference: str) -> Dossier | None:
+    return await Dossier.find_one({"payment.reference": reference})
+
+
 async def retrying(load: Callable[[], Awaitable[Dossier]], attempt: Callable[[Dossier], Awaitable[Any]]) -> Any:
     """Run `attempt` on a fresh read until it returns something other than None (it returns
     None when its conditional write lost a race)."""
