@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from beanie import PydanticObjectId
+
 from app.errors import AppError, Text
 from app.inbox import flushing
 from models.dossier import Dossier
@@ -63,6 +65,11 @@ async def _write(dossier: Dossier, update: dict[str, Any], extra_filter: dict[st
         flushing.owed(Dossier, dossier.id)
     raw = await collection.find_one({"_id": dossier.id})
     return Dossier.model_validate(raw) if raw is not None else None
+
+
+async def mark_assisted(dossier_id: PydanticObjectId | None, by: str) -> None:
+    """Note who submitted a dossier on the citizen's behalf (an assisted session)."""
+    await Dossier.get_pymongo_collection().update_one({"_id": dossier_id}, {"$set": {"assisted_by": by}})
 
 
 async def by_payment_reference(reference: str) -> Dossier | None:

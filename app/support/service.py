@@ -13,16 +13,20 @@ from pymongo import ReturnDocument
 
 from app.audit.service import record
 from app.config import Settings
+from app.dossiers import service as dossiers
+from app.dossiers import store as dossier_store
+from app.dossiers.schemas import DossierIn
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
 from app.inbox import flushing
 from app.security import Principal
 from app.support.masking import masked_citizen, masked_document
 from app.support.schemas import AssistedSessionOut, ConsentCodeOut, LookupOut
+from app.wallet import store as wallet_store
 from models.agency import Staff
 from models.citizen import Citizen
 from models.common import utcnow
 from models.consent import consent_given
-from models.dossier import OutboxEntry
+from models.dossier import Dossier, OutboxEntry
 from models.support import AssistedSession, ConsentCode, ConsentScope, SupportLookup
 from models.wallet import WalletDocument
 
@@ -233,3 +237,41 @@ async def end_session(principal: Principal, session_id: str) -> None:
     )
     if ended.matched_count == 0:
         raise not_found(Text("phiên hỗ trợ", "assisted session"))
+
+
+# --- what staff do within a session (the controller only translates) ----------------------
+
+
+async def wallet_in_session(principal: Principal, session_id: str) -> list[WalletDocument]:
+    """The citizen's whole wallet, within a session the citizen allowed to see it; audited."""
+    session = await active_session(principal, session_id, "view_wallet")
+    documents = await wallet_store.documents_of(session.citizen_id)
+    await record(
+        session.citizen_id,
+        "staff",
+        await staff_name(principal),
+        "wallet.read",
+        "all-documents",
+        reason=f"assisted-session:{session_id}",
+    )
+    return documents
+
+
+async def submit_in_session(
+    principal: Principal, session_id: str, idempotency_key: str | None, data: DossierIn
+) -> Dossier:
+    """Submit a dossier on the citizen's behalf; it is recorded as assisted, and by whom."""
+    session = await active_session(principal, session_id, "submit_dossier")
+    dossier, created = await dossiers.submit(session.citizen_id, idempotency_key, data)
+    if created:
+        await dossier_store.mark_assisted(dossier.id, f"staff:{principal.id}")
+        await record(
+            session.citizen_id,
+            "staff",
+            await staff_name(principal),
+            "dossier.submit.assisted",
+            dossier.code,
+            reason=f"assisted-session:{session_id}",
+            changed_fields=["service_code", "form", "delivery"],
+        )
+    return dossier

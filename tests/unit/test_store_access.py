@@ -1,0 +1,158 @@
+"""Only each area's store module touches the store (decision 0024).
+
+The code is read, not run: a call of a PyMongo collection method, or a Beanie class or
+document method (`Dossier.find_one`, `notice.insert()`), counts as a store call. Outside the
+store modules none is allowed in a controller, a worker or the notifications package; the
+modules whose calls are still to move are listed with their exact count, so a new call fails
+this test and a moved one must take the count down (an entry at 0 goes).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from models import ALL_DOCUMENTS
+
+ROOT = Path(__file__).resolve().parents[2]
+# One module per area that touches the store.
+STORE_MODULES = {
+    "app/announcements/store.py",
+    "app/citizens/store.py",
+    "app/dossiers/store.py",
+    "app/inbox/store.py",
+    "app/payments/ledger.py",
+    "app/wallet/store.py",
+}
+# Still to move into their area's store module (module → store calls left).
+NOT_YET_MOVED = {
+    "app/audit/service.py": 19,
+    "app/auth/agencies.py": 4,
+    "app/auth/service.py": 14,
+    "app/auth/sessions.py": 2,
+    "app/auth/throttle.py": 1,
+    "app/catalogue/renewal.py": 1,
+    "app/catalogue/routing.py": 2,
+    "app/catalogue/service.py": 9,
+    "app/citizens/service.py": 10,
+    "app/citizens/verification.py": 7,
+    "app/cli.py": 4,
+    "app/dossiers/attachments.py": 7,
+    "app/dossiers/deadlines.py": 3,
+    "app/dossiers/events.py": 4,
+    "app/dossiers/expected.py": 5,
+    "app/dossiers/service.py": 7,
+    "app/dossiers/timeline.py": 4,
+    "app/dossiers/worklist.py": 4,
+    "app/guardians/service.py": 5,
+    "app/inbox/flushing.py": 1,
+    "app/inbox/outbox.py": 8,
+    "app/inbox/preferences.py": 2,
+    "app/inbox/service.py": 8,
+    "app/metrics/figures.py": 3,
+    "app/postal/service.py": 7,
+    "app/presentations/service.py": 7,
+    "app/privacy/service.py": 8,
+    "app/security.py": 4,
+    "app/staff/service.py": 3,
+    "app/statistics/rollup.py": 31,
+    "app/statistics/service.py": 5,
+    "app/support/service.py": 12,
+    "app/wallet/admin.py": 2,
+    "app/wallet/keys.py": 7,
+    "app/wallet/lifecycle.py": 11,
+    "app/wallet/reminders.py": 3,
+    "app/wallet/renewal_link.py": 3,
+    "app/wallet/service.py": 10,
+    "app/wallet/signing.py": 4,
+    "app/wallet/supersede.py": 5,
+}
+DOCUMENTS = {document.__name__ for document in ALL_DOCUMENTS}
+COLLECTION_METHODS = {
+    "get_pymongo_collection",
+    "get_collection",
+    "find",
+    "find_one",
+    "find_one_and_update",
+    "find_one_and_delete",
+    "find_one_and_replace",
+    "update_one",
+    "update_many",
+    "insert_one",
+    "insert_many",
+    "replace_one",
+    "delete_one",
+    "delete_many",
+    "count_documents",
+    "estimated_document_count",
+    "aggregate",
+    "distinct",
+    "bulk_write",
+    "create_index",
+}
+# Beanie: class methods called on a document class; methods of a document without arguments.
+DOCUMENT_CLASS_METHODS = COLLECTION_METHODS | {"get", "find_all", "find_many", "insert", "delete_all", "count"}
+DOCUMENT_METHODS = {"insert", "save", "delete", "sync", "save_changes"}
+
+
+def _sources() -> list[Path]:
+    return sorted(p for folder in ("app", "workers", "notifications") for p in (ROOT / folder).rglob("*.py"))
+
+
+def _is_store_call(node: ast.Call) -> bool:
+    if not isinstance(node.func, ast.Attribute):
+        return False
+    name, receiver = node.func.attr, node.func.value
+    if isinstance(receiver, ast.Name) and receiver.id in DOCUMENTS:
+        return name in DOCUMENT_CLASS_METHODS
+    if name == "find":
+        # str.find("x") is not a query.
+        return not (node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str))
+    if name in COLLECTION_METHODS:
+        return True
+    return name in DOCUMENT_METHODS and not node.args
+
+
+def store_calls(tree: ast.AST) -> list[int]:
+    """Lines of the store calls; a chain (`Dossier.get_pymongo_collection().find_one(...)`) is one."""
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and _is_store_call(node)]
+    inner = {id(call.func.value) for call in calls if isinstance(call.func, ast.Attribute)}
+    return sorted(call.lineno for call in calls if id(call) not in inner)
+
+
+def _counts() -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for path in _sources():
+        module = path.relative_to(ROOT).as_posix()
+        found = store_calls(ast.parse(path.read_text(encoding="utf-8")))
+        if found and module not in STORE_MODULES:
+            counts[module] = len(found)
+    return counts
+
+
+def test_only_store_modules_touch_the_store() -> None:
+    counts = _counts()
+    assert {m: n for m, n in counts.items() if m not in NOT_YET_MOVED} == {}, (
+        "store calls go in the area's store module"
+    )
+    # The list of modules still to move stays true: a count only goes down, and is updated when it does.
+    assert {m: counts.get(m, 0) for m in NOT_YET_MOVED} == NOT_YET_MOVED
+
+
+def test_controllers_workers_and_notifications_never_touch_the_store() -> None:
+    waiting = [m for m in NOT_YET_MOVED if m.endswith("controller.py") or not m.startswith("app/")]
+    assert waiting == []
+
+
+def test_the_reader_sees_store_calls() -> None:
+    """The reader finds what it looks for (so the tests above cannot pass by reading nothing)."""
+    sample = (
+        "async def f(d, s):\n"
+        "    await Dossier.get_pymongo_collection().update_one({}, {})\n"
+        "    await Dossier.find_one({})\n"
+        "    await d.insert()\n"
+        "    s.find('x')\n"
+        "    d.replace(year=1)\n"
+    )
+    assert store_calls(ast.parse(sample)) == [2, 3, 4]
+    assert len(store_calls(ast.parse((ROOT / "app/dossiers/store.py").read_text(encoding="utf-8")))) >= 3
