@@ -12,6 +12,7 @@ from litestar.handlers.base import BaseRouteHandler
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from app.audit import store as audit_store
 from app.auth.phone import canonical_phone
 from app.citizens.identity import age_on, birthday_at_age, national_id_problem
 from app.citizens.schemas import CitizenOut, ClaimCodeOut, ClaimIn, IdentityStatusOut
@@ -88,9 +89,11 @@ async def _record(
     citizen: Citizen, actor_kind: ActorKind, actor_id: str, action: str, target: str, reason: str | None = None
 ) -> None:
     assert citizen.id is not None
-    await AccessRecord(
-        citizen_id=citizen.id, actor_kind=actor_kind, actor_id=actor_id, action=action, target=target, reason=reason
-    ).insert()
+    await audit_store.insert(
+        AccessRecord(
+            citizen_id=citizen.id, actor_kind=actor_kind, actor_id=actor_id, action=action, target=target, reason=reason
+        )
+    )
 
 
 async def set_eid_level(agency: Principal, national_id: str, level: int, reason: str | None) -> IdentityStatusOut:

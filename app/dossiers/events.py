@@ -8,6 +8,7 @@ from typing import Any
 from beanie import PydanticObjectId
 
 from app.audit import service as audit
+from app.audit import store as audit_store
 from app.catalogue.service import service_of
 from app.dossiers import deadlines, store, transitions
 from app.dossiers.schemas import AgencyDossierOut, EventIn
@@ -31,7 +32,7 @@ async def record_agency_reads(principal: Principal, dossiers: list[Dossier], act
     if not dossiers:
         return
     assert principal.agency_code is not None
-    await AccessRecord.insert_many(
+    await audit_store.insert_many(
         [
             AccessRecord(
                 citizen_id=d.citizen_id,

@@ -15,6 +15,7 @@ from beanie import PydanticObjectId
 from bson.errors import InvalidId
 from pymongo.errors import DuplicateKeyError
 
+from app.audit import store as audit_store
 from app.citizens.identity import age_on, birthday_at_age
 from app.citizens.service import ALREADY_REGISTERED, OWN_ACCOUNT_AGE, person_problems, today_in_vietnam
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
@@ -110,6 +111,6 @@ async def child_of(parent_id: PydanticObjectId, child_id: str) -> Citizen:
 async def record(child: Citizen, parent_id: PydanticObjectId, action: str, target: str) -> None:
     """Every access by a guardian goes to the child's access log."""
     assert child.id is not None
-    await AccessRecord(
-        citizen_id=child.id, actor_kind="guardian", actor_id=str(parent_id), action=action, target=target
-    ).insert()
+    await audit_store.insert(
+        AccessRecord(citizen_id=child.id, actor_kind="guardian", actor_id=str(parent_id), action=action, target=target)
+    )

@@ -14,6 +14,7 @@ from typing import Any
 
 from litestar.security.jwt import JWTAuth, Token
 
+from app.audit import store as audit_store
 from app.catalogue.service import service_of
 from app.dossiers import store, transitions
 from app.dossiers.transitions import Move
@@ -70,7 +71,7 @@ async def issue_token(jwt_auth: JWTAuth[Principal, Token], client_id: str, clien
 
 async def _record_reads(principal: Principal, dossiers: list[Dossier], action: str) -> None:
     if dossiers:
-        await AccessRecord.insert_many(
+        await audit_store.insert_many(
             [
                 AccessRecord(
                     citizen_id=d.citizen_id,

@@ -16,6 +16,7 @@ import structlog
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 
+from app.audit import store as audit_store
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
 from app.i18n import Language
 from app.presentations import tokens
@@ -166,15 +167,17 @@ async def withdraw(citizen_id: PydanticObjectId, presentation_id: str) -> None:
 
 
 async def _record(presentation: Presentation, verifier: str | None, result: str) -> None:
-    await AccessRecord(
-        citizen_id=presentation.citizen_id,
-        actor_kind="verifier",
-        actor_id="anonymous",
-        client=verifier,
-        action="presentation.verify",
-        target=str(presentation.document_id),
-        result=result,
-    ).insert()
+    await audit_store.insert(
+        AccessRecord(
+            citizen_id=presentation.citizen_id,
+            actor_kind="verifier",
+            actor_id="anonymous",
+            client=verifier,
+            action="presentation.verify",
+            target=str(presentation.document_id),
+            result=result,
+        )
+    )
 
 
 async def _refuse(presentation: Presentation, verifier: str | None, code: str) -> AppError:

@@ -17,6 +17,7 @@ from bson.errors import InvalidId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from app.audit import store as audit_store
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
 from app.inbox import flushing
 from app.security import Principal
@@ -139,14 +140,16 @@ async def apply_status_event(principal: Principal, document_id: str, data: Docum
         )
         if raw is not None:
             flushing.owed(WalletDocument, document.id)
-            await AccessRecord(
-                citizen_id=document.citizen_id,
-                actor_kind="agency",
-                actor_id=principal.agency_code,
-                action=f"document.status.{data.status}",
-                target=str(document.id),
-                reason=reason,
-            ).insert()
+            await audit_store.insert(
+                AccessRecord(
+                    citizen_id=document.citizen_id,
+                    actor_kind="agency",
+                    actor_id=principal.agency_code,
+                    action=f"document.status.{data.status}",
+                    target=str(document.id),
+                    reason=reason,
+                )
+            )
             return document_out(WalletDocument.model_validate(raw))
         # The status changed meanwhile (or the same event won a race): look again.
     raise AppError(
@@ -235,13 +238,15 @@ async def renew(principal: Principal, document_id: str, data: RenewalIn) -> Wall
                 await undo_renewal(new)
                 fresh = await WalletDocument.get(old.id)
                 raise _not_renewable(fresh or old)
-            await AccessRecord(
-                citizen_id=old.citizen_id,
-                actor_kind="agency",
-                actor_id=principal.agency_code,
-                action="document.renew",
-                target=str(new.id),
-            ).insert()
+            await audit_store.insert(
+                AccessRecord(
+                    citizen_id=old.citizen_id,
+                    actor_kind="agency",
+                    actor_id=principal.agency_code,
+                    action="document.renew",
+                    target=str(new.id),
+                )
+            )
             renewed = await WalletDocument.get(new.id)
             assert renewed is not None
             return renewed

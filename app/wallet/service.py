@@ -9,6 +9,7 @@ from beanie import PydanticObjectId
 from bson.errors import InvalidId
 from pymongo.errors import DuplicateKeyError
 
+from app.audit import store as audit_store
 from app.citizens.identity import national_id_problem
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
 from app.i18n import Language
@@ -208,13 +209,15 @@ async def issue(
             # The old version changed meanwhile (renewed by another dossier, revoked): look again.
             await undo_renewal(document)
             continue
-        await AccessRecord(
-            citizen_id=citizen_id,
-            actor_kind="agency",
-            actor_id=principal.agency_code,
-            action="document.renew" if renews else "document.issue",
-            target=str(document.id),
-        ).insert()
+        await audit_store.insert(
+            AccessRecord(
+                citizen_id=citizen_id,
+                actor_kind="agency",
+                actor_id=principal.agency_code,
+                action="document.renew" if renews else "document.issue",
+                target=str(document.id),
+            )
+        )
         if renews is not None:
             document = await WalletDocument.get(document_id) or document
         flushing.owed(WalletDocument, document.id)

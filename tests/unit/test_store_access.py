@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # One module per area that touches the store.
 STORE_MODULES = {
     "app/announcements/store.py",
+    "app/audit/store.py",
     "app/catalogue/store.py",
     "app/citizens/store.py",
     "app/dossiers/store.py",
@@ -27,13 +28,12 @@ STORE_MODULES = {
 }
 # Still to move into their area's store module (module → store calls left).
 NOT_YET_MOVED = {
-    "app/audit/service.py": 19,
     "app/auth/agencies.py": 4,
     "app/auth/service.py": 14,
     "app/auth/sessions.py": 2,
     "app/auth/throttle.py": 1,
     "app/citizens/service.py": 10,
-    "app/citizens/verification.py": 7,
+    "app/citizens/verification.py": 6,
     "app/cli.py": 4,
     "app/dossiers/attachments.py": 7,
     "app/dossiers/deadlines.py": 3,
@@ -42,14 +42,14 @@ NOT_YET_MOVED = {
     "app/dossiers/service.py": 7,
     "app/dossiers/timeline.py": 4,
     "app/dossiers/worklist.py": 4,
-    "app/guardians/service.py": 5,
+    "app/guardians/service.py": 4,
     "app/inbox/flushing.py": 1,
     "app/inbox/outbox.py": 8,
     "app/inbox/preferences.py": 2,
     "app/inbox/service.py": 8,
     "app/metrics/figures.py": 3,
     "app/postal/service.py": 7,
-    "app/presentations/service.py": 7,
+    "app/presentations/service.py": 6,
     "app/privacy/service.py": 8,
     "app/security.py": 4,
     "app/staff/service.py": 3,
@@ -58,10 +58,10 @@ NOT_YET_MOVED = {
     "app/support/service.py": 12,
     "app/wallet/admin.py": 2,
     "app/wallet/keys.py": 7,
-    "app/wallet/lifecycle.py": 11,
+    "app/wallet/lifecycle.py": 9,
     "app/wallet/reminders.py": 3,
     "app/wallet/renewal_link.py": 3,
-    "app/wallet/service.py": 10,
+    "app/wallet/service.py": 9,
     "app/wallet/signing.py": 4,
     "app/wallet/supersede.py": 5,
 }
