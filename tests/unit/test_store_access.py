@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 STORE_MODULES = {
     "app/announcements/store.py",
     "app/audit/store.py",
+    "app/auth/store.py",
     "app/catalogue/store.py",
     "app/citizens/store.py",
     "app/dossiers/store.py",
@@ -28,10 +29,6 @@ STORE_MODULES = {
 }
 # Still to move into their area's store module (module → store calls left).
 NOT_YET_MOVED = {
-    "app/auth/agencies.py": 4,
-    "app/auth/service.py": 14,
-    "app/auth/sessions.py": 2,
-    "app/auth/throttle.py": 1,
     "app/citizens/service.py": 10,
     "app/citizens/verification.py": 6,
     "app/cli.py": 4,
