@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from beanie import PydanticObjectId
 
-from models.catalogue import Service
-from models.dossier import Dossier
+from app.wallet import store
 from models.wallet import WalletDocument
 
 
@@ -15,12 +14,10 @@ async def renewed_by_dossier(
     """The citizen's document that this dossier's result replaces: the procedure renews this
     type (`renews_field` in the catalogue) and the form names the document's number. None when
     the result is a first issue, or the named document is not a valid one in the wallet."""
-    dossier = await Dossier.get_pymongo_collection().find_one(
-        {"code": dossier_code, "citizen_id": citizen_id}, {"service_code": 1, "form": 1}
-    )
+    dossier = await store.dossier_form(dossier_code, citizen_id)
     if dossier is None:
         return None
-    service = await Service.find_one(Service.code == dossier["service_code"])
+    service = await store.service(dossier["service_code"])
     if service is None or service.renews_field is None or service.result_document_type != document_type:
         return None
     number = str((dossier.get("form") or {}).get(service.renews_field) or "").strip()
@@ -33,4 +30,4 @@ async def renewed_by_dossier(
         "status": "valid",
         "renewal_pending": {"$ne": True},
     }
-    return await WalletDocument.find(query).sort("-_id").first_or_none()
+    return await store.newest_matching(query)

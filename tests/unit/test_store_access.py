@@ -47,14 +47,6 @@ NOT_YET_MOVED = {
     "app/statistics/rollup.py": 31,
     "app/statistics/service.py": 5,
     "app/support/service.py": 12,
-    "app/wallet/admin.py": 2,
-    "app/wallet/keys.py": 7,
-    "app/wallet/lifecycle.py": 9,
-    "app/wallet/reminders.py": 3,
-    "app/wallet/renewal_link.py": 3,
-    "app/wallet/service.py": 9,
-    "app/wallet/signing.py": 4,
-    "app/wallet/supersede.py": 5,
 }
 DOCUMENTS = {document.__name__ for document in ALL_DOCUMENTS}
 COLLECTION_METHODS = {
