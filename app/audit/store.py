@@ -22,7 +22,7 @@ async def insert(record: AccessRecord) -> None:
     await record.insert()
 
 
-async def insert_many(records: list[AccessRecord]) -> None:
+async def insert_records(records: list[AccessRecord]) -> None:
     await AccessRecord.insert_many(records)
 
 

@@ -16,10 +16,10 @@ from typing import Any
 from beanie import PydanticObjectId
 from bson import ObjectId
 from bson.errors import InvalidId
-from gridfs import AsyncGridFSBucket
 from gridfs.errors import NoFile
 from litestar.datastructures import UploadFile
 
+from app.dossiers import store
 from app.dossiers.schemas import AttachmentIn, UploadOut
 from app.errors import AppError, FieldProblem, Text, not_found
 from models.catalogue import AttachmentSpec, Service
@@ -27,7 +27,6 @@ from models.common import utcnow
 from models.dossier import AttachmentRef, Dossier
 from models.wallet import WalletDocument
 
-BUCKET = "attachments"
 CHUNK = 256 * 1024
 ATTACHMENT = Text("tệp đính kèm", "attachment")
 # Magic numbers of the only types accepted.
@@ -44,24 +43,6 @@ def sniff(head: bytes) -> str | None:
         if head.startswith(magic):
             return content_type
     return None
-
-
-def _bucket() -> AsyncGridFSBucket:
-    return AsyncGridFSBucket(Dossier.get_pymongo_collection().database, bucket_name=BUCKET)
-
-
-def _files() -> Any:
-    return Dossier.get_pymongo_collection().database[f"{BUCKET}.files"]
-
-
-_indexed = False
-
-
-async def _ensure_index() -> None:
-    global _indexed
-    if not _indexed:
-        await _files().create_index([("metadata.citizen_id", 1), ("metadata.sha256", 1)])
-        _indexed = True
 
 
 def too_large(limit: int) -> AppError:
@@ -124,18 +105,14 @@ async def upload(citizen_id: PydanticObjectId, file: UploadFile, max_bytes: int)
     if content_type is None:
         raise UNSUPPORTED_TYPE
     digest = hashlib.sha256(data).hexdigest()
-    await _ensure_index()
-    existing = await _files().find_one({"metadata.citizen_id": citizen_id, "metadata.sha256": digest})
+    existing = await store.upload_by_digest(citizen_id, digest)
     if existing is not None:
         return _upload_out(existing)
     # Only the base name, trimmed: it is shown back to its owner, never trusted for anything.
     filename = (file.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:120] or "upload"
-    file_id = await _bucket().upload_from_stream(
-        filename,
-        bytes(data),
-        metadata={"citizen_id": citizen_id, "content_type": content_type, "sha256": digest},
+    stored = await store.store_upload(
+        filename, bytes(data), {"citizen_id": citizen_id, "content_type": content_type, "sha256": digest}
     )
-    stored = await _files().find_one({"_id": file_id})
     assert stored is not None
     return _upload_out(stored)
 
@@ -145,8 +122,7 @@ async def find_upload(citizen_id: PydanticObjectId, upload_id: str | ObjectId) -
         oid = ObjectId(upload_id)
     except (InvalidId, TypeError):
         return None
-    found: dict[str, Any] | None = await _files().find_one({"_id": oid, "metadata.citizen_id": citizen_id})
-    return found
+    return await store.upload_of(citizen_id, oid)
 
 
 @dataclass
@@ -163,7 +139,7 @@ async def open_upload(citizen_id: PydanticObjectId, upload_id: str | ObjectId) -
     if raw is None:
         raise not_found(ATTACHMENT)
     try:
-        stream = await _bucket().open_download_stream(raw["_id"])
+        stream = await store.open_upload(raw["_id"])
     except NoFile:
         raise not_found(ATTACHMENT) from None
 
@@ -190,7 +166,7 @@ async def wallet_document(citizen_id: PydanticObjectId, document_id: str | Objec
         oid = PydanticObjectId(document_id)
     except (InvalidId, TypeError):
         return None
-    return await WalletDocument.find_one({"_id": oid, "citizen_id": citizen_id})
+    return await store.citizens_wallet_document(citizen_id, oid)
 
 
 async def reference(

@@ -71,7 +71,7 @@ async def issue_token(jwt_auth: JWTAuth[Principal, Token], client_id: str, clien
 
 async def _record_reads(principal: Principal, dossiers: list[Dossier], action: str) -> None:
     if dossiers:
-        await audit_store.insert_many(
+        await audit_store.insert_records(
             [
                 AccessRecord(
                     citizen_id=d.citizen_id,
