@@ -33,6 +33,19 @@ async def staff_by_username(username: str) -> Staff | None:
     return await Staff.find_one(Staff.username == username)
 
 
+async def insert_staff(staff: Staff) -> None:
+    """Raises DuplicateKeyError when the username is taken."""
+    await staff.insert()
+
+
+async def staff(staff_id: PydanticObjectId) -> Staff | None:
+    return await Staff.get(staff_id)
+
+
+async def all_staff() -> list[Staff]:
+    return await Staff.find_all().sort("+username").to_list()
+
+
 async def update_staff(staff_id: PydanticObjectId | None, condition: dict[str, Any], update: dict[str, Any]) -> bool:
     """A conditional update of one staff member; False if the condition no longer held."""
     result = await Staff.get_pymongo_collection().update_one({"_id": staff_id, **condition}, update)

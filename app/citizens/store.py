@@ -32,6 +32,15 @@ async def matching(query: dict[str, Any]) -> Citizen | None:
     return await Citizen.find_one(query)
 
 
+async def children_of(parent_id: PydanticObjectId) -> list[Citizen]:
+    """The children a parent manages who have not taken their account over."""
+    return await Citizen.find({"guardian_ids": parent_id, "password_hash": None}).sort("+_id").to_list()
+
+
+async def child_of(parent_id: PydanticObjectId, child_id: PydanticObjectId) -> Citizen | None:
+    return await Citizen.find_one({"_id": child_id, "guardian_ids": parent_id, "password_hash": None})
+
+
 async def mark_locked(citizen_id: PydanticObjectId, now: datetime) -> None:
     await Citizen.get_pymongo_collection().update_one(
         {"_id": citizen_id, "locked_at": None}, {"$set": {"locked_at": now}}

@@ -41,6 +41,15 @@ async def set_delivery(notification_id: PydanticObjectId | None, fields: dict[st
     await Notification.get_pymongo_collection().update_one({"_id": notification_id}, {"$set": fields})
 
 
+async def waiting(now: datetime) -> tuple[dict[str, Any] | None, int]:
+    """The oldest notification waiting to be sent (its `created_at`), and how many wait. One
+    held for quiet hours is waiting on purpose, not late."""
+    query = {"state": "pending", "$or": [{"held_until": None}, {"held_until": {"$lte": now}}]}
+    collection = Notification.get_pymongo_collection()
+    oldest = await collection.find_one(query, {"created_at": 1}, sort=[("created_at", 1)])
+    return oldest, await collection.count_documents(query)
+
+
 # --- the citizen's inbox ------------------------------------------------------------------
 
 

@@ -25,18 +25,15 @@ STORE_MODULES = {
     "app/dossiers/store.py",
     "app/inbox/store.py",
     "app/payments/ledger.py",
+    "app/postal/store.py",
     "app/wallet/store.py",
 }
 # Still to move into their area's store module (module → store calls left).
 NOT_YET_MOVED = {
     "app/cli.py": 4,
-    "app/guardians/service.py": 4,
-    "app/metrics/figures.py": 3,
-    "app/postal/service.py": 6,
     "app/presentations/service.py": 6,
     "app/privacy/service.py": 8,
     "app/security.py": 4,
-    "app/staff/service.py": 3,
     "app/statistics/rollup.py": 31,
     "app/statistics/service.py": 5,
     "app/support/service.py": 12,
