@@ -26,17 +26,17 @@ STORE_MODULES = {
     "app/inbox/store.py",
     "app/payments/ledger.py",
     "app/postal/store.py",
+    "app/presentations/store.py",
+    "app/privacy/store.py",
+    "app/support/store.py",
     "app/wallet/store.py",
 }
 # Still to move into their area's store module (module → store calls left).
 NOT_YET_MOVED = {
     "app/cli.py": 4,
-    "app/presentations/service.py": 6,
-    "app/privacy/service.py": 8,
     "app/security.py": 4,
     "app/statistics/rollup.py": 31,
     "app/statistics/service.py": 5,
-    "app/support/service.py": 12,
 }
 DOCUMENTS = {document.__name__ for document in ALL_DOCUMENTS}
 COLLECTION_METHODS = {
