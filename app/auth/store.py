@@ -60,6 +60,22 @@ async def agency_by_code(code: str) -> Agency | None:
     return await Agency.find_one(Agency.code == code)
 
 
+async def upsert_agency(code: str, fields: dict[str, Any], on_insert: dict[str, Any]) -> None:
+    await Agency.get_pymongo_collection().update_one(
+        {"code": code}, {"$set": fields, "$setOnInsert": on_insert}, upsert=True
+    )
+
+
+async def upsert_staff(username: str, update: dict[str, Any]) -> None:
+    await Staff.get_pymongo_collection().update_one({"username": username}, update, upsert=True)
+
+
+async def upsert_citizen(national_id: str, fields: dict[str, Any], on_insert: dict[str, Any]) -> None:
+    await Citizen.get_pymongo_collection().update_one(
+        {"national_id": national_id}, {"$set": fields, "$setOnInsert": on_insert}, upsert=True
+    )
+
+
 async def update_agency(agency_id: PydanticObjectId | None, condition: dict[str, Any], update: dict[str, Any]) -> bool:
     """A conditional update of one agency; False if the condition no longer held."""
     result = await Agency.get_pymongo_collection().update_one({"_id": agency_id, **condition}, update)

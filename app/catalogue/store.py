@@ -15,6 +15,11 @@ from models.wallet import WalletDocument
 ACTIVE = {"active": {"$ne": False}}
 
 
+async def all_services() -> list[Service]:
+    """Every procedure, closed or not."""
+    return await Service.find_all().to_list()
+
+
 async def active_services() -> list[Service]:
     return await Service.find(ACTIVE).sort("code").to_list()
 

@@ -15,7 +15,9 @@ from pathlib import Path
 from models import ALL_DOCUMENTS
 
 ROOT = Path(__file__).resolve().parents[2]
-# One module per area that touches the store.
+# One module per area that touches the store. app/security.py, below every area, resolves a
+# token to its principal (an agency, a postal operator, a staff member, a live session) with
+# its own reads: through app/auth/store.py it would import an area from under all of them.
 STORE_MODULES = {
     "app/announcements/store.py",
     "app/audit/store.py",
@@ -28,13 +30,12 @@ STORE_MODULES = {
     "app/postal/store.py",
     "app/presentations/store.py",
     "app/privacy/store.py",
+    "app/security.py",
     "app/support/store.py",
     "app/wallet/store.py",
 }
 # Still to move into their area's store module (module → store calls left).
 NOT_YET_MOVED = {
-    "app/cli.py": 4,
-    "app/security.py": 4,
     "app/statistics/rollup.py": 31,
     "app/statistics/service.py": 5,
 }
