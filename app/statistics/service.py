@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from app.errors import FieldProblem, Text, invalid_input
+from app.statistics import store
 from app.statistics.facts import add_counters, empty_counters, quantile
 from app.statistics.rollup import today_vn
 from app.statistics.schemas import (
@@ -146,13 +147,14 @@ async def _counter_docs(scope: Mapping[str, Any], first: date, last: date, by_da
     """Rollup documents inside the range, each with the date it stands for (`_on`)."""
     found: list[dict[str, Any]] = []
     months, edges = ([], [(first, last)]) if by_day else _split(first, last)
-    daily, monthly = DailyStats.get_pymongo_collection(), MonthlyStats.get_pymongo_collection()
     if months:
-        async for raw in monthly.find({**scope, "month": {"$gte": months[0], "$lte": months[-1]}}):
+        async for raw in store.counters(MonthlyStats, {**scope, "month": {"$gte": months[0], "$lte": months[-1]}}):
             if raw["month"] in months:
                 found.append({**raw, "_on": date.fromisoformat(f"{raw['month']}-01")})
     for start, end in edges:
-        async for raw in daily.find({**scope, "day": {"$gte": start.isoformat(), "$lte": end.isoformat()}}):
+        async for raw in store.counters(
+            DailyStats, {**scope, "day": {"$gte": start.isoformat(), "$lte": end.isoformat()}}
+        ):
             found.append({**raw, "_on": date.fromisoformat(raw["day"])})
     return found
 
@@ -213,7 +215,7 @@ def _grouped(docs: Iterable[dict[str, Any]], rng: Range, group_by: tuple[str, ..
 async def _backlog(scope: Mapping[str, Any], group_by: tuple[str, ...]) -> tuple[list[BacklogRow], datetime | None]:
     rows: dict[tuple[Any, ...], dict[str, Any]] = {}
     as_of: datetime | None = None
-    async for raw in Backlog.get_pymongo_collection().find(dict(scope)):
+    async for raw in store.counters(Backlog, dict(scope)):
         as_of = raw.get("as_of")
         row = rows.setdefault(
             tuple(raw.get(name) for name in group_by),

@@ -31,13 +31,12 @@ STORE_MODULES = {
     "app/presentations/store.py",
     "app/privacy/store.py",
     "app/security.py",
+    "app/statistics/store.py",
     "app/support/store.py",
     "app/wallet/store.py",
 }
 # Still to move into their area's store module (module → store calls left).
 NOT_YET_MOVED = {
-    "app/statistics/rollup.py": 31,
-    "app/statistics/service.py": 5,
 }
 DOCUMENTS = {document.__name__ for document in ALL_DOCUMENTS}
 COLLECTION_METHODS = {
