@@ -17,7 +17,9 @@ import structlog
 from app import db
 from app.audit.service import VerifyResult, seal, verify
 from app.auth import agencies
+from app.auth import store as auth_store
 from app.auth.totp import provisioning_uri, seal_totp_secret
+from app.catalogue import store as catalogue_store
 from app.catalogue.service import load_catalogue, loaded_version
 from app.config import get_settings
 from app.postal.service import create_operator as create_postal_operator
@@ -25,9 +27,8 @@ from app.postal.service import seed_demo_operator
 from app.security import hash_password
 from app.staff import service as staff_service
 from app.wallet.admin import KEY_ACTIONS, add_key_commands
-from models.agency import AGENCY_SCOPES, Agency, AgencyScope, Staff
+from models.agency import AGENCY_SCOPES, AgencyScope
 from models.catalogue import CATALOGUE_FILE, Service
-from models.citizen import Citizen
 from models.common import utcnow
 
 # Demo credentials are fixed so that `make run` can print them on every start; they exist
@@ -95,7 +96,7 @@ async def seed_demo() -> dict[str, Any]:
     _progress("loading the service catalogue…")
     count = await load_catalogue()
     _progress(f"  {count} services")
-    services = await Service.find_all().to_list()
+    services = await catalogue_store.all_services()
     agencies: list[dict[str, Any]] = []
     by_agency: dict[str, list[Service]] = {}
     for service in services:
@@ -104,42 +105,36 @@ async def seed_demo() -> dict[str, Any]:
     for code, owned in sorted(by_agency.items()):
         client_id = f"demo-{code.lower().replace('_', '-')}"
         service_codes = sorted(s.code for s in owned)
-        await Agency.get_pymongo_collection().update_one(
-            {"code": code},
+        await auth_store.upsert_agency(
+            code,
             {
-                "$set": {
-                    "name": owned[0].agency_name.vi if owned[0].agency_name else f"Demo agency {code}",
-                    "client_id": client_id,
-                    "client_secret_hash": hash_password(DEMO_AGENCY_SECRET),
-                    "service_codes": service_codes,
-                    "document_types": sorted({s.result_document_type for s in owned if s.result_document_type}),
-                    "scopes": ["verify_identity"] if code == DEMO_IDENTITY_AGENCY else [],
-                },
-                # Registered before any agency an operator adds: theirs take over (routing.py).
-                "$setOnInsert": {"code": code, "provinces": [], "created_at": datetime(2000, 1, 1, tzinfo=UTC)},
+                "name": owned[0].agency_name.vi if owned[0].agency_name else f"Demo agency {code}",
+                "client_id": client_id,
+                "client_secret_hash": hash_password(DEMO_AGENCY_SECRET),
+                "service_codes": service_codes,
+                "document_types": sorted({s.result_document_type for s in owned if s.result_document_type}),
+                "scopes": ["verify_identity"] if code == DEMO_IDENTITY_AGENCY else [],
             },
-            upsert=True,
+            # Registered before any agency an operator adds: theirs take over (routing.py).
+            {"code": code, "provinces": [], "created_at": datetime(2000, 1, 1, tzinfo=UTC)},
         )
         agencies.append(
             {"code": code, "client_id": client_id, "client_secret": DEMO_AGENCY_SECRET, "services": service_codes}
         )
     citizen = DEMO_CITIZEN
-    await Citizen.get_pymongo_collection().update_one(
-        {"national_id": citizen["national_id"]},
+    await auth_store.upsert_citizen(
+        citizen["national_id"],
+        {"password_hash": hash_password(citizen["password"]), "eid_level": 2, "locked_at": None},
         {
-            "$set": {"password_hash": hash_password(citizen["password"]), "eid_level": 2, "locked_at": None},
-            "$setOnInsert": {
-                "national_id": citizen["national_id"],
-                "full_name": citizen["full_name"],
-                "date_of_birth": citizen["date_of_birth"],
-                "phone": citizen["phone"],
-                "created_at": utcnow(),
-            },
+            "national_id": citizen["national_id"],
+            "full_name": citizen["full_name"],
+            "date_of_birth": citizen["date_of_birth"],
+            "phone": citizen["phone"],
+            "created_at": utcnow(),
         },
-        upsert=True,
     )
-    await Staff.get_pymongo_collection().update_one(
-        {"username": DEMO_STAFF["username"]},
+    await auth_store.upsert_staff(
+        DEMO_STAFF["username"],
         {
             "$set": {
                 "password_hash": hash_password(DEMO_STAFF["password"]),
@@ -149,7 +144,6 @@ async def seed_demo() -> dict[str, Any]:
             },
             "$unset": {"totp_secret": ""},
         },
-        upsert=True,
     )
     postal = await seed_demo_operator()
     return {

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,19 +21,18 @@ import structlog
 from arq import ArqRedis
 from beanie import PydanticObjectId
 from bson.errors import InvalidId
-from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
 
+from app.announcements import store
+from app.citizens import store as citizen_store
+from app.inbox import store as inbox_store
 from app.metrics.figures import Tally
 from app.queue import enqueue_announcement_batch, enqueue_announcement_plan
 from models.announcement import Announcement, AnnouncementBatch, BatchDevice, BatchDevices
-from models.citizen import Citizen, Device
 from models.common import utcnow
-from models.preferences import NotificationPreferences
 from notifications.fcm import FcmSender
 from notifications.push import Push
 from notifications.templates import normalize_locale
-from workers.delivery import RetryLater, backoff_seconds, drop_device, state_after
+from workers.delivery import RetryLater, backoff_seconds, state_after
 
 log = structlog.get_logger(__name__)
 
@@ -43,49 +41,10 @@ DEVICE_FIELDS = {"_id": 1, "citizen_id": 1, "token": 1, "locale": 1}
 CATEGORY = "announcements"
 
 
-async def _chunks(
-    segment_province: str | None, after: PydanticObjectId | None
-) -> AsyncIterator[tuple[list[dict[str, Any]], PydanticObjectId]]:
-    """(devices, cursor) in `_id` order, starting after `after`."""
-    after_filter: dict[str, Any] = {"_id": {"$gt": after}} if after is not None else {}
-    if segment_province is None:
-        chunk: list[dict[str, Any]] = []
-        cursor = Device.get_pymongo_collection().find(after_filter, DEVICE_FIELDS).sort("_id", 1)
-        async for raw in cursor.batch_size(BATCH_SIZE):
-            chunk.append(raw)
-            if len(chunk) == BATCH_SIZE:
-                yield chunk, chunk[-1]["_id"]
-                chunk = []
-        if chunk:
-            yield chunk, chunk[-1]["_id"]
-        return
-    # A segment: the province's citizens (their national IDs start with its code), then the
-    # devices of each chunk of them.
-    query = {"national_id": {"$gte": segment_province, "$lt": segment_province + ":"}, **after_filter}
-    citizen_ids: list[Any] = []
-    citizens = Citizen.get_pymongo_collection().find(query, {"_id": 1}).sort("_id", 1)
-    async for raw in citizens.batch_size(BATCH_SIZE):
-        citizen_ids.append(raw["_id"])
-        if len(citizen_ids) == BATCH_SIZE:
-            yield await _devices_of(citizen_ids), citizen_ids[-1]
-            citizen_ids = []
-    if citizen_ids:
-        yield await _devices_of(citizen_ids), citizen_ids[-1]
-
-
-async def _devices_of(citizen_ids: list[Any]) -> list[dict[str, Any]]:
-    found = Device.get_pymongo_collection().find({"citizen_id": {"$in": citizen_ids}}, DEVICE_FIELDS)
-    return await found.to_list()
-
-
 async def _batch_devices(raw_devices: list[dict[str, Any]]) -> tuple[list[BatchDevice], int]:
     """The chunk's devices with their citizens' quiet hours; those who muted announcements out."""
     citizen_ids = list({d["citizen_id"] for d in raw_devices})
-    preferences = {
-        p.citizen_id: p
-        for p in await NotificationPreferences.find({"citizen_id": {"$in": citizen_ids}}).to_list()
-        if citizen_ids
-    }
+    preferences = {p.citizen_id: p for p in await inbox_store.preferences_of_many(citizen_ids) if citizen_ids}
     devices: list[BatchDevice] = []
     muted = 0
     for raw in raw_devices:
@@ -107,62 +66,48 @@ async def _batch_devices(raw_devices: list[dict[str, Any]]) -> tuple[list[BatchD
 
 async def top_up(pool: ArqRedis, announcement_id: PydanticObjectId, in_flight: int) -> int:
     """Queue the next batches until `in_flight` are on their first pass; how many were queued."""
-    collection = AnnouncementBatch.get_pymongo_collection()
-    busy = await collection.count_documents(
-        {"announcement_id": announcement_id, "state": "pending", "queued_at": {"$ne": None}, "first_pass_at": None}
-    )
+    busy = await store.batches_in_flight(announcement_id)
     queued = 0
     for _ in range(max(in_flight - busy, 0)):
-        now = utcnow()
-        # Claimed atomically: two top-ups never queue the same batch as "new".
-        claimed = await collection.find_one_and_update(
-            {"announcement_id": announcement_id, "state": "pending", "queued_at": None},
-            {"$set": {"queued_at": now, "next_attempt_at": now}},
-            sort=[("seq", 1)],
-            projection={"_id": 1},
-            return_document=ReturnDocument.AFTER,
-        )
+        claimed = await store.claim_next_batch(announcement_id, utcnow())
         if claimed is None:
             break
-        await enqueue_announcement_batch(pool, str(claimed["_id"]))
+        await enqueue_announcement_batch(pool, str(claimed))
         queued += 1
     return queued
 
 
 async def maybe_finish(announcement_id: PydanticObjectId) -> bool:
     """Mark the announcement done once planned and every batch is done."""
-    announcement = await Announcement.get(announcement_id)
+    announcement = await store.announcement(announcement_id)
     if announcement is None or announcement.planned_at is None or announcement.state == "done":
         return False
-    if await AnnouncementBatch.find_one({"announcement_id": announcement_id, "state": "pending"}) is not None:
+    if await store.has_pending_batch(announcement_id):
         return False
-    result = await Announcement.get_pymongo_collection().update_one(
-        {"_id": announcement_id, "state": {"$ne": "done"}}, {"$set": {"state": "done", "finished_at": utcnow()}}
-    )
-    return result.modified_count == 1
+    return await store.mark_done(announcement_id)
 
 
 async def plan_announcement(pool: ArqRedis, announcement_id: str, *, in_flight: int, round_seconds: float) -> str:
     """Write the next batches of an announcement, for at most `round_seconds`; queue another
     round when there is more to plan."""
     try:
-        announcement = await Announcement.get(PydanticObjectId(announcement_id))
+        announcement = await store.announcement(PydanticObjectId(announcement_id))
     except InvalidId:
         return "missing"
     if announcement is None or announcement.planned_at is not None:
         return "planned"
     assert announcement.id is not None
-    collection = AnnouncementBatch.get_pymongo_collection()
-    last = await collection.find_one({"announcement_id": announcement.id}, {"seq": 1, "cursor": 1}, sort=[("seq", -1)])
+    last = await store.last_batch(announcement.id)
     seq = last["seq"] + 1 if last else 0
     deadline = time.monotonic() + round_seconds
     finished = True
     touched = 0.0
-    async for raw_devices, cursor in _chunks(announcement.segment.province, last["cursor"] if last else None):
+    chunks = citizen_store.device_chunks(
+        announcement.segment.province, last["cursor"] if last else None, BATCH_SIZE, DEVICE_FIELDS
+    )
+    async for raw_devices, cursor in chunks:
         devices, muted = await _batch_devices(raw_devices)
         batch_id = PydanticObjectId()
-        if devices:
-            await BatchDevices(id=batch_id, devices=devices).insert()
         batch = AnnouncementBatch(
             id=batch_id,
             announcement_id=announcement.id,
@@ -172,12 +117,8 @@ async def plan_announcement(pool: ArqRedis, announcement_id: str, *, in_flight: 
             state="pending" if devices else "done",
             counts={"pending": len(devices)},
         )
-        try:
-            # The summary is the batch's commit: until it exists, planning has not passed here.
-            await batch.insert()
-        except DuplicateKeyError:
+        if not await store.write_batch(batch, BatchDevices(id=batch_id, devices=devices) if devices else None):
             # Another planning run is ahead of this one (the sweeper restarted a stalled one).
-            await BatchDevices.get_pymongo_collection().delete_one({"_id": batch_id})
             return "superseded"
         seq += 1
         # The first batches start at once; later ones are queued by the batches before them,
@@ -186,34 +127,20 @@ async def plan_announcement(pool: ArqRedis, announcement_id: str, *, in_flight: 
             await top_up(pool, announcement.id, in_flight)
         if time.monotonic() - touched > 1.0:
             touched = time.monotonic()
-            await _planned_so_far(announcement.id, seq)
+            await store.planned_so_far(announcement.id, seq)
         if time.monotonic() > deadline:
             finished = False
             break
-    await _planned_so_far(announcement.id, seq)
+    await store.planned_so_far(announcement.id, seq)
     if not finished:
         await top_up(pool, announcement.id, in_flight)
         await enqueue_announcement_plan(pool, announcement_id, seq)
         return "planning"
-    await Announcement.get_pymongo_collection().update_one(
-        {"_id": announcement.id, "planned_at": None}, {"$set": {"planned_at": utcnow(), "updated_at": utcnow()}}
-    )
+    await store.mark_planned(announcement.id)
     await top_up(pool, announcement.id, in_flight)
     log.info("announcement_planned", announcement_id=announcement_id, batches=seq)
     await maybe_finish(announcement.id)
     return "planned"
-
-
-async def _planned_so_far(announcement_id: PydanticObjectId, batches: int) -> None:
-    """Record planning progress: the batch count, and a sign of life for the sweeper."""
-    await Announcement.get_pymongo_collection().update_one(
-        {"_id": announcement_id},
-        {"$max": {"batches": batches}, "$set": {"updated_at": utcnow()}},
-    )
-    if batches:
-        await Announcement.get_pymongo_collection().update_one(
-            {"_id": announcement_id, "state": "planning"}, {"$set": {"state": "sending"}}
-        )
 
 
 def _push(announcement: Announcement, device: BatchDevice) -> Push:
@@ -251,13 +178,13 @@ async def send_batch(
     """One pass over a batch: send to its due devices and record each result. Raises
     RetryLater while some devices wait for a retry or the end of their quiet hours."""
     try:
-        batch = await AnnouncementBatch.get(PydanticObjectId(batch_id))
+        batch = await store.batch(PydanticObjectId(batch_id))
     except InvalidId:
         return "missing"
     if batch is None or batch.state == "done":
         return "done" if batch else "missing"
-    announcement = await Announcement.get(batch.announcement_id)
-    planned = await BatchDevices.get(batch.id)
+    announcement = await store.announcement(batch.announcement_id)
+    planned = await store.batch_devices(batch.id)
     if announcement is None:
         return "missing"
     devices = planned.devices if planned is not None else []
@@ -271,7 +198,7 @@ async def send_batch(
         device.state = state_after(outcome, final_attempt=device.attempts >= max_attempts)
         tally.outcome(device.state, outcome.error_code)
         if device.state == "dropped":
-            await drop_device(device.device_id, device.token)
+            await citizen_store.drop_device(device.device_id, device.token)
         if outcome.kind == "retryable" and outcome.retry_after_seconds:
             retry_after = max(retry_after or 0.0, outcome.retry_after_seconds)
     counts = Counter(d.state for d in devices)
@@ -283,22 +210,16 @@ async def send_batch(
     defer = min(waits) if waits else 0.0
     first_pass = batch.first_pass_at is None
     now = utcnow()
-    # Devices first, summary second: a crash in between leaves a batch whose next run finds
-    # nothing left to send and only writes the summary.
-    if due or counts["held"]:
-        await BatchDevices.get_pymongo_collection().update_one(
-            {"_id": batch.id}, {"$set": {"devices": [d.model_dump() for d in devices]}}
-        )
-    await AnnouncementBatch.get_pymongo_collection().update_one(
-        {"_id": batch.id},
+    # Devices first, summary second (store.record_pass).
+    await store.record_pass(
+        batch.id,
+        devices if due or counts["held"] else None,
         {
-            "$set": {
-                "counts": dict(counts),
-                "state": "pending" if waits else "done",
-                "next_attempt_at": now + timedelta(seconds=defer),
-                "first_pass_at": batch.first_pass_at or now,
-                "updated_at": now,
-            }
+            "counts": dict(counts),
+            "state": "pending" if waits else "done",
+            "next_attempt_at": now + timedelta(seconds=defer),
+            "first_pass_at": batch.first_pass_at or now,
+            "updated_at": now,
         },
     )
     if first_pass:
@@ -314,14 +235,10 @@ async def sweep_announcements(pool: ArqRedis, *, older_than: timedelta, in_fligh
     that stalled, windows no batch topped up, announcements whose last batch finished unseen."""
     cutoff = utcnow() - older_than
     counts = {"batches": 0, "plans": 0}
-    lost = AnnouncementBatch.get_pymongo_collection().find(
-        {"state": "pending", "queued_at": {"$ne": None}, "next_attempt_at": {"$lt": cutoff}}, {"_id": 1}
-    )
-    async for raw in lost.limit(500):
-        if await enqueue_announcement_batch(pool, str(raw["_id"])):
+    for lost in await store.lost_batch_ids(cutoff, 500):
+        if await enqueue_announcement_batch(pool, str(lost)):
             counts["batches"] += 1
-    active = Announcement.find({"state": {"$in": ["planning", "sending"]}})
-    async for announcement in active:
+    async for announcement in store.active():
         assert announcement.id is not None
         stalled = announcement.planned_at is None and announcement.updated_at < cutoff
         if stalled and await enqueue_announcement_plan(pool, str(announcement.id), announcement.batches):

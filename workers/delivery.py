@@ -16,13 +16,14 @@ import structlog
 from beanie import PydanticObjectId
 from bson.errors import InvalidId
 
+from app.citizens import store as citizen_store
+from app.inbox import store as inbox_store
 from app.inbox.service import localized_params
 from app.metrics.figures import Tally
 from models.citizen import Device
 from models.common import utcnow
 from models.consent import consent_given
 from models.notification import DeviceDelivery, Notification
-from models.preferences import NotificationPreferences
 from notifications.fcm import FcmSender
 from notifications.push import Push, PushOutcome
 from notifications.templates import CRITICAL, MUTABLE_CATEGORIES, render
@@ -62,11 +63,6 @@ def state_after(outcome: PushOutcome, final_attempt: bool) -> PushState:
     return "failed"
 
 
-async def drop_device(device_id: PydanticObjectId, token: str) -> None:
-    # Only this token: if the phone re-registered meanwhile under a new one, the device stays.
-    await Device.get_pymongo_collection().delete_one({"_id": device_id, "token": token})
-
-
 def _push_for(notification: Notification, device: Device) -> Push:
     params = localized_params(notification.params, device.locale)
     title, body = render(
@@ -96,10 +92,7 @@ def _overall(deliveries: list[DeviceDelivery]) -> Literal["pending", "sent", "fa
 
 async def _hold(notification: Notification, until: datetime, tally: Tally) -> None:
     now = utcnow()
-    await Notification.get_pymongo_collection().update_one(
-        {"_id": notification.id},
-        {"$set": {"held_until": until, "next_attempt_at": until, "updated_at": now}},
-    )
+    await inbox_store.hold(notification.id, until, now)
     if notification.held_until is None:
         tally.add("held")
     log.info("notification_held", notification_id=str(notification.id), seconds=round((until - now).total_seconds()))
@@ -113,13 +106,13 @@ async def send_notification(
     tried again (or quiet hours hold it); returns the notification's state otherwise."""
     tally = tally if tally is not None else Tally()
     try:
-        notification = await Notification.get(PydanticObjectId(notification_id))
+        notification = await inbox_store.notification(PydanticObjectId(notification_id))
     except InvalidId:
         return "missing"
     if notification is None or notification.state != "pending":
         return notification.state if notification else "missing"
 
-    preferences = await NotificationPreferences.find_one(NotificationPreferences.citizen_id == notification.citizen_id)
+    preferences = await inbox_store.preferences_of(notification.citizen_id)
     muted = (
         preferences is not None
         and notification.category in MUTABLE_CATEGORIES
@@ -132,9 +125,7 @@ async def send_notification(
         if until is not None:
             await _hold(notification, until, tally)
 
-    devices = {
-        d.id: d for d in await Device.find(Device.citizen_id == notification.citizen_id).to_list() if d.id is not None
-    }
+    devices = {d.id: d for d in await citizen_store.devices_of(notification.citizen_id) if d.id is not None}
     deliveries = {d.device_id: d for d in notification.deliveries}
     for device_id in devices:
         deliveries.setdefault(device_id, DeviceDelivery(device_id=device_id))
@@ -159,7 +150,7 @@ async def send_notification(
             delivery.message_name = outcome.message_name
         tally.outcome(delivery.state, outcome.error_code)
         if delivery.state == "dropped":
-            await drop_device(device.id, device.token)  # type: ignore[arg-type]
+            await citizen_store.drop_device(device.id, device.token)  # type: ignore[arg-type]
         if outcome.kind == "retryable" and outcome.retry_after_seconds:
             retry_after = max(retry_after or 0.0, outcome.retry_after_seconds)
 
@@ -168,17 +159,15 @@ async def send_notification(
     attempt = max((d.attempts for d in listed if d.state == "pending"), default=0)
     defer = backoff_seconds(attempt, retry_after) if state == "pending" else 0.0
     # Only the delivery fields are written: the citizen may mark the notification read meanwhile.
-    await Notification.get_pymongo_collection().update_one(
-        {"_id": notification.id},
+    await inbox_store.set_delivery(
+        notification.id,
         {
-            "$set": {
-                "deliveries": [d.model_dump() for d in listed],
-                "state": state,
-                "attempts": max((d.attempts for d in listed), default=0),
-                "updated_at": now,
-                "next_attempt_at": now + timedelta(seconds=defer),
-                "held_until": None,
-            }
+            "deliveries": [d.model_dump() for d in listed],
+            "state": state,
+            "attempts": max((d.attempts for d in listed), default=0),
+            "updated_at": now,
+            "next_attempt_at": now + timedelta(seconds=defer),
+            "held_until": None,
         },
     )
     states = [d.state for d in listed]

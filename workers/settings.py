@@ -17,6 +17,7 @@ from arq.worker import Worker, func
 from app import db
 from app.config import get_settings, require_production_secrets
 from app.dossiers.deadlines import overdue_job
+from app.dossiers.expected import expected_late_job
 from app.logs import configure_worker_logging
 from app.queue import (
     DELIVER_WEBHOOK,
@@ -27,7 +28,6 @@ from app.queue import (
     redis_settings,
     webhook_queue,
 )
-from app.statistics.expected import expected_late_job
 from app.statistics.rollup import rollup_job
 from workers.audit import seal_audit_job
 from workers.escalation_jobs import close_sms_sender, escalation_job, open_sms_sender

@@ -11,15 +11,15 @@ from typing import Any
 from arq import ArqRedis
 from beanie import PydanticObjectId
 from bson.errors import InvalidId
-from pymongo.errors import DuplicateKeyError
 
+from app.announcements import store
 from app.announcements.schemas import AnnouncementIn, AnnouncementOut, Progress, SegmentIO
 from app.citizens.identity import PROVINCE_CODES
 from app.errors import FieldProblem, Text, invalid_input, not_found
 from app.pagination import Page, cursor_filter, next_cursor
 from app.queue import enqueue_announcement_plan
 from app.security import Principal
-from models.announcement import Announcement, AnnouncementBatch, Segment
+from models.announcement import Announcement, Segment
 
 ANNOUNCEMENT = Text("thông báo chung", "announcement")
 _COUNTED = ("sent", "failed", "dropped", "pending", "held")
@@ -52,11 +52,7 @@ async def progress(announcement_id: PydanticObjectId) -> Progress:
         "muted": {"$sum": "$muted"},
         **{name: {"$sum": f"$counts.{name}"} for name in _COUNTED},
     }
-    cursor = await AnnouncementBatch.get_pymongo_collection().aggregate(
-        [{"$match": {"announcement_id": announcement_id}}, {"$group": group}]
-    )
-    rows = await cursor.to_list()
-    totals: dict[str, int] = {k: int(v) for k, v in rows[0].items() if k != "_id"} if rows else {}
+    totals = await store.progress_totals(announcement_id, group)
     return Progress(
         devices=sum(totals.get(name, 0) for name in _COUNTED),
         sent=totals.get("sent", 0),
@@ -100,13 +96,7 @@ async def create(
         created_by=principal.id,
         idempotency_key=idempotency_key,
     )
-    try:
-        await announcement.insert()
-        created = True
-    except DuplicateKeyError:
-        existing = await Announcement.find_one({"created_by": principal.id, "idempotency_key": idempotency_key})
-        assert existing is not None
-        announcement, created = existing, False
+    announcement, created = await store.insert_once(announcement, idempotency_key)
     # Also on a repeat: if the first request's queueing was lost, this one queues it (the job
     # id dedupes, and the sweeper would find it later anyway).
     if announcement.planned_at is None:
@@ -119,12 +109,12 @@ async def get(announcement_id: str) -> AnnouncementOut:
         oid = PydanticObjectId(announcement_id)
     except (InvalidId, TypeError):
         raise not_found(ANNOUNCEMENT) from None
-    announcement = await Announcement.get(oid)
+    announcement = await store.announcement(oid)
     if announcement is None:
         raise not_found(ANNOUNCEMENT)
     return await announcement_out(announcement)
 
 
 async def list_announcements(cursor: str | None, limit: int) -> Page[AnnouncementOut]:
-    found = await Announcement.find(cursor_filter(cursor, descending=True)).sort("-_id").limit(limit).to_list()
+    found = await store.newest(cursor_filter(cursor, descending=True), limit)
     return Page(items=[await announcement_out(a) for a in found], next_cursor=next_cursor([a.id for a in found], limit))

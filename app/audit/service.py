@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 from typing import Any
 
 import msgspec
 import structlog
 from beanie import PydanticObjectId
-from pymongo.errors import DuplicateKeyError
 
+from app.audit import store
 from app.pagination import Page, cursor_filter, next_cursor
-from models.audit import GENESIS_HASH, AccessRecord, ActorKind, AuditChainHead, record_hash
+from models.audit import GENESIS_HASH, AccessRecord, ActorKind, record_hash
 
 log = structlog.get_logger(__name__)
-HEAD_ID = "audit-chain"
 
 
 async def record(
@@ -30,31 +28,30 @@ async def record(
     result: str = "ok",
     changed_fields: Iterable[str] = (),
 ) -> None:
-    await AccessRecord(
-        citizen_id=citizen_id,
-        actor_kind=actor_kind,
-        actor_id=actor_id,
-        action=action,
-        target=target,
-        reason=reason,
-        client=client,
-        result=result,
-        changed_fields=sorted(set(changed_fields)),
-    ).insert()
+    await store.insert(
+        AccessRecord(
+            citizen_id=citizen_id,
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            action=action,
+            target=target,
+            reason=reason,
+            client=client,
+            result=result,
+            changed_fields=sorted(set(changed_fields)),
+        )
+    )
 
 
 async def _head() -> tuple[int, str]:
-    collection = AuditChainHead.get_pymongo_collection()
-    raw = await collection.find_one({"_id": HEAD_ID})
+    raw = await store.head()
     if raw is None:
-        with contextlib.suppress(DuplicateKeyError):  # another sealer made it first
-            await collection.insert_one({"_id": HEAD_ID, "seq": 0, "hash": GENESIS_HASH})
+        await store.start_head()
         return 0, GENESIS_HASH
     seq, digest = int(raw["seq"]), str(raw["hash"])
     # A sealer that died between sealing a record and moving the head left the head behind:
     # catch up from the records themselves.
-    records = AccessRecord.get_pymongo_collection()
-    while (ahead := await records.find_one({"seq": seq + 1})) is not None:
+    while (ahead := await store.sealed_record(seq + 1)) is not None:
         seq, digest = seq + 1, str(ahead["hash"])
     return seq, digest
 
@@ -65,22 +62,16 @@ async def seal(batch: int = 1000) -> int:
     Safe to run concurrently: the head moves by compare-and-set, so a second sealer stops at
     its first conflict instead of forking the chain.
     """
-    records = AccessRecord.get_pymongo_collection()
-    heads = AuditChainHead.get_pymongo_collection()
     seq, digest = await _head()
     sealed = 0
-    async for raw in records.find({"seq": None}).sort("_id", 1).limit(batch):
+    async for raw in store.unsealed(batch):
         next_seq = seq + 1
         next_hash = record_hash(raw, next_seq, digest)
-        claimed = await records.update_one(
-            {"_id": raw["_id"], "seq": None}, {"$set": {"seq": next_seq, "prev_hash": digest, "hash": next_hash}}
-        )
-        if claimed.modified_count == 0:
+        if not await store.claim(raw["_id"], next_seq, digest, next_hash):
             break
-        moved = await heads.update_one({"_id": HEAD_ID, "seq": seq}, {"$set": {"seq": next_seq, "hash": next_hash}})
-        if moved.modified_count == 0:
+        if not await store.move_head(seq, next_seq, next_hash):
             # Another sealer moved the head: undo our claim and leave the rest to it.
-            await records.update_one({"_id": raw["_id"], "seq": next_seq}, {"$set": {"seq": None}})
+            await store.unclaim(raw["_id"], next_seq)
             break
         seq, digest = next_seq, next_hash
         sealed += 1
@@ -98,9 +89,8 @@ class VerifyResult(msgspec.Struct):
 
 async def verify() -> VerifyResult:
     """Walk the chain from the start; name the first record whose hash or link does not hold."""
-    records = AccessRecord.get_pymongo_collection()
     expected_prev, expected_seq, checked = GENESIS_HASH, 1, 0
-    async for raw in records.find({"seq": {"$ne": None}}).sort("seq", 1):
+    async for raw in store.sealed_in_order():
         problem = None
         if raw["seq"] != expected_seq:
             problem = f"missing record(s): expected seq {expected_seq}, found {raw['seq']}"
@@ -112,22 +102,22 @@ async def verify() -> VerifyResult:
             return VerifyResult(
                 ok=False,
                 checked=checked,
-                unsealed=await records.count_documents({"seq": None}),
+                unsealed=await store.count_unsealed(),
                 first_broken_seq=int(raw["seq"]),
                 first_broken_id=str(raw["_id"]),
                 problem=problem,
             )
         expected_prev, expected_seq, checked = raw["hash"], expected_seq + 1, checked + 1
-    head = await AuditChainHead.get_pymongo_collection().find_one({"_id": HEAD_ID})
+    head = await store.head()
     if head is not None and int(head["seq"]) > checked:
         return VerifyResult(
             ok=False,
             checked=checked,
-            unsealed=await records.count_documents({"seq": None}),
+            unsealed=await store.count_unsealed(),
             first_broken_seq=checked + 1,
             problem="records at the end of the chain were deleted",
         )
-    return VerifyResult(ok=True, checked=checked, unsealed=await records.count_documents({"seq": None}))
+    return VerifyResult(ok=True, checked=checked, unsealed=await store.count_unsealed())
 
 
 class AccessLogEntry(msgspec.Struct):
@@ -144,8 +134,7 @@ class AccessLogEntry(msgspec.Struct):
 
 async def access_log(citizen_id: PydanticObjectId, cursor: str | None, limit: int) -> Page[AccessLogEntry]:
     """What others did with the citizen's data (their own actions are not shown back to them)."""
-    query = {"citizen_id": citizen_id, "actor_kind": {"$ne": "citizen"}, **cursor_filter(cursor, descending=True)}
-    found = await AccessRecord.find(query).sort("-_id").limit(limit).to_list()
+    found = await store.records_of(citizen_id, cursor_filter(cursor, descending=True), limit)
     return Page(
         items=[
             AccessLogEntry(

@@ -10,6 +10,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from app.auth import store
 from app.auth.schemas import RotatedSecretOut
 from app.catalogue.routing import Routing, routing_of
 from app.errors import AppError, Text, not_found
@@ -35,14 +36,15 @@ async def rotate_secret(code: str, overlap_hours: int) -> RotatedSecretOut:
 
     A secret older than the current one stops at once: only one previous secret is kept.
     """
-    agency = await Agency.find_one(Agency.code == code)
+    agency = await store.agency_by_code(code)
     if agency is None:
         raise not_found(Text("cơ quan", "agency"))
     new_secret = secrets.token_urlsafe(32)
     valid_until = utcnow() + timedelta(hours=overlap_hours)
     # Compare-and-set on the current hash: two racing rotations cannot both demote it.
-    result = await Agency.get_pymongo_collection().update_one(
-        {"_id": agency.id, "client_secret_hash": agency.client_secret_hash},
+    rotated = await store.update_agency(
+        agency.id,
+        {"client_secret_hash": agency.client_secret_hash},
         {
             "$set": {
                 "client_secret_hash": hash_password(new_secret),
@@ -51,7 +53,7 @@ async def rotate_secret(code: str, overlap_hours: int) -> RotatedSecretOut:
             }
         },
     )
-    if result.modified_count != 1:
+    if not rotated:
         raise ROTATION_RACE
     return RotatedSecretOut(
         client_id=agency.client_id, client_secret=new_secret, previous_secret_valid_until=valid_until
@@ -95,7 +97,7 @@ async def register(
     if unknown_places:
         known = ", ".join(label(p) for p in PROVINCES)
         raise RegistrationRefused(f"unknown province code(s): {', '.join(unknown_places)}; the codes are: {known}")
-    services = await Service.find({"code": {"$in": list(service_codes)}}).to_list()
+    services = await store.services(list(service_codes))
     unknown = sorted(set(service_codes) - {s.code for s in services})
     if unknown:
         raise RegistrationRefused(
@@ -119,7 +121,7 @@ async def register(
         scopes=sorted(set(scopes)),
     )
     try:
-        await agency.insert()
+        await store.insert_agency(agency)
     except DuplicateKeyError:
         raise RegistrationRefused(f"an agency with code {code} already exists") from None
     serves = [

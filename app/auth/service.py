@@ -9,13 +9,12 @@ import msgspec
 import structlog
 from beanie import PydanticObjectId
 from litestar.security.jwt import JWTAuth, Token
-from pymongo import ReturnDocument
 
-from app.auth import known_devices
+from app.auth import known_devices, store
+from app.auth.phone import canonical_phone
 from app.auth.schemas import AccessToken, SignedIn, TokenPair
 from app.auth.throttle import account_of
 from app.auth.totp import accepted_step, open_totp_secret, seal_totp_secret
-from app.citizens.identity import canonical_phone
 from app.config import Settings
 from app.errors import AppError, Text
 from app.security import AUDIENCES, ISSUER, Principal, hash_token, verify_password
@@ -120,10 +119,10 @@ class AuthService:
         username = username.strip()
         citizen: Citizen | None
         if username.isdigit() and len(username) == 12:
-            citizen = await Citizen.find_one(Citizen.national_id == username)
+            citizen = await store.citizen_by_national_id(username)
         else:
             phone = canonical_phone(username)
-            citizen = await Citizen.find_one(Citizen.phone == phone) if phone else None
+            citizen = await store.citizen_by_phone(phone) if phone else None
         # verify_password runs the hash even with no citizen (or a child with no account of
         # its own), so timing does not tell.
         if not verify_password(citizen.password_hash if citizen else None, password) or citizen is None:
@@ -139,11 +138,11 @@ class AuthService:
             expires_at=utcnow() + timedelta(days=self.settings.refresh_token_days),
             user_agent=(user_agent or "")[:200] or None,
         )
-        await session.insert()
+        await store.insert_session(session)
         assert session.id is not None
         # A self-lock that landed between the check above and the insert revoked every
         # session but could not see this one: look again, after the insert.
-        if await Citizen.find_one({"_id": citizen.id, "locked_at": {"$ne": None}}) is not None:
+        if await store.is_locked(citizen.id):
             await revoke_session(session.id, "self-lock")
             raise ACCOUNT_LOCKED
         pair = self._citizen_pair(citizen.id, session.id, refresh)
@@ -156,23 +155,12 @@ class AuthService:
         now = utcnow()
         # Rotation is one atomic compare-and-set on the token hash: of two racing refreshes
         # with the same token only one wins, and the old token stops working.
-        collection = AuthSession.get_pymongo_collection()
-        raw = await collection.find_one_and_update(
-            {"refresh_token_hash": presented, "revoked_at": None, "expires_at": {"$gt": now}},
-            {
-                "$set": {"refresh_token_hash": hash_token(new_refresh), "last_used_at": now},
-                "$push": {"rotated_token_hashes": {"$each": [presented], "$slice": -ROTATED_HASHES_KEPT}},
-            },
-            return_document=ReturnDocument.AFTER,
-        )
+        raw = await store.rotate_refresh(presented, hash_token(new_refresh), now, ROTATED_HASHES_KEPT)
         if raw is not None:
             return self._citizen_pair(raw["citizen_id"], raw["_id"], new_refresh)
         # An already-rotated token came back: one of the two holders is a thief, and we cannot
         # tell which, so the whole family (the session) ends for both.
-        reused = await collection.find_one_and_update(
-            {"rotated_token_hashes": presented, "revoked_at": None},
-            {"$set": {"revoked_at": now, "revoked_reason": "refresh-reuse"}},
-        )
+        reused = await store.revoke_reused(presented, now)
         if reused is not None:
             await announce_revoked(sessions=[reused["_id"]])
             log.warning("refresh_token_reuse", session_id=str(reused["_id"]))
@@ -183,7 +171,7 @@ class AuthService:
             await revoke_session(PydanticObjectId(principal.session_id), "logout")
 
     async def agency_token(self, client_id: str, client_secret: str) -> AccessToken:
-        agency = await Agency.find_one(Agency.client_id == client_id)
+        agency = await store.agency_by_client_id(client_id)
         if agency is None or not _agency_secret_matches(agency, client_secret):
             raise BAD_CLIENT
         minutes = self.settings.agency_token_minutes
@@ -192,7 +180,7 @@ class AuthService:
     async def staff_token(self, username: str, password: str, otp: str | None) -> AccessToken:
         if not otp:
             raise OTP_REQUIRED
-        staff = await Staff.find_one(Staff.username == username)
+        staff = await store.staff_by_username(username)
         if not verify_password(staff.password_hash if staff else None, password) or staff is None:
             raise BAD_STAFF_CREDENTIALS
         secret = await _totp_secret(staff)
@@ -228,16 +216,16 @@ async def _totp_secret(staff: Staff) -> str | None:
             log.warning("totp_secret_unreadable", staff_id=str(staff.id))
         elif resealed is not None:
             # Sealed under a previous SECRETS_KEY: stored again under the current one.
-            await Staff.get_pymongo_collection().update_one(
-                {"_id": staff.id, "totp_secret_sealed": staff.totp_secret_sealed},
-                {"$set": {"totp_secret_sealed": resealed}},
+            await store.update_staff(
+                staff.id, {"totp_secret_sealed": staff.totp_secret_sealed}, {"$set": {"totp_secret_sealed": resealed}}
             )
             log.info("totp_secret_resealed", staff_id=str(staff.id))
         return secret
     if staff.totp_secret is None:
         return None
-    await Staff.get_pymongo_collection().update_one(
-        {"_id": staff.id, "totp_secret": staff.totp_secret},
+    await store.update_staff(
+        staff.id,
+        {"totp_secret": staff.totp_secret},
         {
             "$set": {"totp_secret_sealed": seal_totp_secret(staff.username, staff.totp_secret)},
             "$unset": {"totp_secret": ""},
@@ -247,25 +235,21 @@ async def _totp_secret(staff: Staff) -> str | None:
 
 
 async def _claim_totp_step(staff: Staff, step: int) -> bool:
-    result = await Staff.get_pymongo_collection().update_one(
-        {"_id": staff.id, "$or": [{"totp_last_step": {"$lt": step}}, {"totp_last_step": {"$exists": False}}]},
+    return await store.update_staff(
+        staff.id,
+        {"$or": [{"totp_last_step": {"$lt": step}}, {"totp_last_step": {"$exists": False}}]},
         {"$set": {"totp_last_step": step}},
     )
-    return result.modified_count == 1
 
 
 async def revoke_session(session_id: PydanticObjectId, reason: str) -> bool:
     """End one session (its access and refresh tokens) at once. False if it had already ended."""
-    result = await AuthSession.get_pymongo_collection().update_one(
-        {"_id": session_id, "revoked_at": None}, {"$set": {"revoked_at": utcnow(), "revoked_reason": reason}}
-    )
+    revoked = await store.revoke_session(session_id, reason)
     await announce_revoked(sessions=[session_id])
-    return result.modified_count == 1
+    return revoked
 
 
 async def revoke_all_sessions(citizen_id: PydanticObjectId, reason: str) -> int:
-    result = await AuthSession.get_pymongo_collection().update_many(
-        {"citizen_id": citizen_id, "revoked_at": None}, {"$set": {"revoked_at": utcnow(), "revoked_reason": reason}}
-    )
+    revoked = await store.revoke_sessions_of(citizen_id, reason)
     await announce_revoked(citizens=[citizen_id])
-    return result.modified_count
+    return revoked

@@ -5,21 +5,16 @@ from __future__ import annotations
 from beanie import PydanticObjectId
 from bson.errors import InvalidId
 
+from app.auth import store
 from app.auth.schemas import SessionOut
 from app.auth.service import revoke_session
 from app.errors import Text, not_found
-from models.citizen import AuthSession
-from models.common import utcnow
 
 SESSION = Text("phiên đăng nhập", "session")
 
 
 async def list_sessions(citizen_id: PydanticObjectId, current_session_id: str | None) -> list[SessionOut]:
-    found = (
-        await AuthSession.find({"citizen_id": citizen_id, "revoked_at": None, "expires_at": {"$gt": utcnow()}})
-        .sort("-_id")
-        .to_list()
-    )
+    found = await store.live_sessions(citizen_id)
     return [
         SessionOut(
             id=str(s.id),
@@ -39,7 +34,7 @@ async def sign_out_session(citizen_id: PydanticObjectId, session_id: str) -> Non
     except (InvalidId, TypeError):
         raise not_found(SESSION) from None
     # The owner is in the query: another citizen's session answers exactly like an unknown one.
-    session = await AuthSession.find_one({"_id": oid, "citizen_id": citizen_id, "revoked_at": None})
+    session = await store.live_session_of(citizen_id, oid)
     if session is None:
         raise not_found(SESSION)
     await revoke_session(oid, "signed-out-remotely")

@@ -18,12 +18,11 @@ from typing import Any
 from litestar.middleware.rate_limit import DURATION_VALUES, DurationUnit, RateLimitConfig, RateLimitMiddleware
 from litestar.types import Message, Receive, Scope, Send
 
-from app.auth import known_devices
-from app.citizens.identity import canonical_phone
+from app.auth import known_devices, store
+from app.auth.phone import canonical_phone
 from app.config import Settings
 from app.errors import AppError, Text
 from app.rate_limits import Window, windows_of
-from models.citizen import Citizen
 
 # Sign-in routes and the body field that names the account being tried.
 SIGN_IN_ROUTES: dict[str, tuple[str, str]] = {
@@ -133,7 +132,7 @@ class FailedSignInThrottle(RateLimitMiddleware):
         account = account_of(kind, value)
         if kind == "citizen" and account.startswith("citizen:+84"):
             # A phone number and the ID number are one account: count them together.
-            citizen = await Citizen.find_one(Citizen.phone == account.removeprefix("citizen:"))
+            citizen = await store.citizen_by_phone(account.removeprefix("citizen:"))
             if citizen is not None:
                 account = account_of(kind, citizen.national_id)
         return account

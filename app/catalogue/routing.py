@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from app.catalogue import store
 from app.errors import AppError, FieldProblem, Text
-from models.agency import Agency
 from models.catalogue import Service
 from models.provinces import PROVINCES, label, province_of_address
 
@@ -77,14 +77,12 @@ def routing_from(service_code: str, agencies: Iterable[dict[str, Any]]) -> Routi
 
 
 async def routing_of(service_code: str) -> Routing:
-    found = await Agency.get_pymongo_collection().find({"service_codes": service_code}, _FIELDS).to_list()
-    return routing_from(service_code, found)
+    return routing_from(service_code, await store.agencies({"service_codes": service_code}, _FIELDS))
 
 
 async def all_agencies() -> list[dict[str, Any]]:
     """Every agency's routing fields (a small collection), for the catalogue's `served_by`."""
-    found: list[dict[str, Any]] = await Agency.get_pymongo_collection().find({}, _FIELDS).to_list()
-    return found
+    return await store.agencies({}, _FIELDS)
 
 
 # --- choosing the agency of a new dossier ---------------------------------------------------

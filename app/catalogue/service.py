@@ -8,6 +8,7 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
+from app.catalogue import store
 from app.catalogue.routing import Routing
 from app.catalogue.schemas import (
     AttachmentSpecOut,
@@ -21,7 +22,6 @@ from app.catalogue.schemas import (
 from app.errors import AppError, Text, not_found
 from app.i18n import Language
 from models.catalogue import CATALOGUE_FILE, Service, read_catalogue_file
-from models.citizen import Citizen
 from models.wallet import WalletDocument
 
 SERVICE = Text("thủ tục", "service")
@@ -106,16 +106,12 @@ def unknown_service(code: str) -> AppError:
     )
 
 
-# A service without the field (stored before `active` existed) counts as active.
-_ACTIVE = {"active": {"$ne": False}}
-
-
 async def list_services() -> list[Service]:
-    return await Service.find(_ACTIVE).sort("code").to_list()
+    return await store.active_services()
 
 
 async def find_service(code: str) -> Service | None:
-    return await Service.find_one({"code": code, **_ACTIVE})
+    return await store.active_service(code)
 
 
 async def get_service(code: str) -> Service:
@@ -128,7 +124,7 @@ async def get_service(code: str) -> Service:
 
 async def service_of(code: str) -> Service:
     """The procedure of an existing dossier, closed or not."""
-    service = await Service.find_one(Service.code == code)
+    service = await store.service(code)
     if service is None:
         raise not_found(SERVICE)
     return service
@@ -146,18 +142,17 @@ async def load_catalogue(path: Path = CATALOGUE_FILE) -> int:
     Returns how many procedures the file holds. Loading the same file twice changes nothing.
     """
     version, services = read_catalogue_file(path)
-    collection = Service.get_pymongo_collection()
     for service in services:
         body: dict[str, Any] = {**service.model_dump(), "active": True, "catalogue_version": version}
         content = {k: v for k, v in body.items() if k not in _ROUTING}
         routing = {k: v for k, v in body.items() if k in _ROUTING}
-        await collection.update_one({"code": service.code}, {"$set": content, "$setOnInsert": routing}, upsert=True)
-    await collection.update_many({"code": {"$nin": [s.code for s in services]}, **_ACTIVE}, {"$set": {"active": False}})
+        await store.upsert_service(service.code, content, routing)
+    await store.close_services_except([s.code for s in services])
     return len(services)
 
 
 async def loaded_version() -> str | None:
-    found = await Service.find_one(_ACTIVE)
+    found = await store.any_active_service()
     return found.catalogue_version if found else None
 
 
@@ -180,7 +175,7 @@ def _from_document(document: WalletDocument, path: str) -> Any:
 async def _newest_valid_documents(citizen_id: PydanticObjectId) -> dict[str, WalletDocument]:
     """The citizen's newest valid document of each type."""
     newest: dict[str, WalletDocument] = {}
-    for document in await WalletDocument.find({"citizen_id": citizen_id, "status": "valid"}).sort("-_id").to_list():
+    for document in await store.valid_documents(citizen_id):
         if document.type not in newest and document.shown_status(date.today()) == "valid":
             newest[document.type] = document
     return newest
@@ -191,7 +186,7 @@ async def prefill(citizen_id: PydanticObjectId, code: str) -> PrefillOut:
     service = await find_service(code)
     if service is None:
         raise not_found(SERVICE)
-    citizen = await Citizen.get(citizen_id)
+    citizen = await store.citizen(citizen_id)
     if citizen is None:
         raise not_found(Text("tài khoản", "account"))
     documents = await _newest_valid_documents(citizen_id)

@@ -1,4 +1,4 @@
-"""Checks on the identity facts a citizen gives: ID number, mobile number, age.
+"""Checks on the identity facts a citizen gives: ID number and age (the mobile number: app/auth/phone.py).
 
 The 12-digit personal identification number (Circular 59/2021/TT-BCA) reads
 `PPP G YY NNNNNN`: the province of birth registration, a digit for century and sex
@@ -8,12 +8,9 @@ of the birth year, then six random digits.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from app.errors import Text
-
-_MOBILE = re.compile(r"^(?:\+?84|0)([35789]\d{8})$")
 
 # The 63 province and city codes of the ID number (Hà Nội 001 … Cà Mau 096).
 _PROVINCES = (
@@ -36,13 +33,6 @@ ID_BIRTH_MISMATCH = Text(
     "The national ID number does not match the year of birth (digit 4 gives the century, digits 5-6 the year). "
     "Check the ID number and the date of birth.",
 )
-
-
-def canonical_phone(raw: str) -> str | None:
-    """Vietnamese mobile numbers in one form, `+84` and nine digits; None if not one."""
-    digits = re.sub(r"[\s.\-()]", "", raw)
-    match = _MOBILE.match(digits)
-    return f"+84{match.group(1)}" if match else None
 
 
 def national_id_problem(national_id: str) -> bool:

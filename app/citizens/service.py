@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from beanie import PydanticObjectId
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from app.auth.phone import canonical_phone
 from app.auth.service import revoke_all_sessions
-from app.citizens.identity import age_on, canonical_phone, national_id_mismatch
+from app.citizens import store
+from app.citizens.identity import age_on, national_id_mismatch
 from app.citizens.passwords import password_problem
 from app.citizens.schemas import CitizenIn, CitizenOut, DeviceIn, DeviceOut, LockOut, ProfileOut
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
@@ -120,7 +121,7 @@ async def register(data: CitizenIn) -> CitizenOut:
         password_hash=hash_password(data.password),
     )
     try:
-        await citizen.insert()
+        await store.insert(citizen)
     except DuplicateKeyError:
         raise ALREADY_REGISTERED from None
     return citizen_out(citizen)
@@ -132,18 +133,16 @@ async def lock(citizen_id: PydanticObjectId, language: Language) -> LockOut:
     now = utcnow()
     # The mark first, then the sessions: a sign-in racing with the lock either sees the mark
     # or has its new session revoked here (app/auth/service.py looks again after inserting).
-    await Citizen.get_pymongo_collection().update_one(
-        {"_id": citizen_id, "locked_at": None}, {"$set": {"locked_at": now}}
-    )
+    await store.mark_locked(citizen_id, now)
     await revoke_all_sessions(citizen_id, "self-lock")
-    citizen = await Citizen.get(citizen_id)
+    citizen = await store.citizen(citizen_id)
     return LockOut(
         locked_at=citizen.locked_at if citizen and citizen.locked_at else now, detail=UNLOCK_HOW.render(language)
     )
 
 
 async def profile(citizen_id: PydanticObjectId) -> ProfileOut:
-    citizen = await Citizen.get(citizen_id)
+    citizen = await store.citizen(citizen_id)
     if citizen is None:
         raise not_found(Text("tài khoản", "account"))
     return ProfileOut(
@@ -172,36 +171,15 @@ async def register_device(citizen_id: PydanticObjectId, data: DeviceIn, max_devi
     now = utcnow()
     # One upsert keyed by the FCM token: a phone that changes hands (or account) moves with
     # its token, and a repeated registration changes nothing but the timestamps.
-    raw = await Device.get_pymongo_collection().find_one_and_update(
-        {"token": data.token},
-        {
-            "$set": {"citizen_id": citizen_id, "platform": data.platform, "locale": data.locale, "updated_at": now},
-            "$setOnInsert": {"created_at": now},
-        },
-        upsert=True,
-        return_document=ReturnDocument.AFTER,
+    raw = await store.upsert_device(
+        data.token, {"citizen_id": citizen_id, "platform": data.platform, "locale": data.locale}, now
     )
-    await _drop_devices_beyond(citizen_id, max_devices)
+    await store.drop_devices_beyond(citizen_id, max_devices)
     return device_out(Device.model_validate(raw))
 
 
-async def _drop_devices_beyond(citizen_id: PydanticObjectId, keep: int) -> None:
-    """Keep the `keep` devices seen most recently (apps register their token at every start).
-
-    Every registration trims after its own upsert, so the last trim to read sees every device
-    registered before it: however many arrive at once, at most `keep` remain. A device seen
-    again after this read (its `updated_at` moved) is not deleted."""
-    collection = Device.get_pymongo_collection()
-    beyond = collection.find({"citizen_id": citizen_id}, {"_id": 1, "updated_at": 1})
-    stale = await beyond.sort([("updated_at", -1), ("_id", -1)]).skip(keep).to_list()
-    if stale:
-        await collection.delete_many(
-            {"citizen_id": citizen_id, "$or": [{"_id": d["_id"], "updated_at": d["updated_at"]} for d in stale]}
-        )
-
-
 async def list_devices(citizen_id: PydanticObjectId) -> list[DeviceOut]:
-    devices = await Device.find(Device.citizen_id == citizen_id).sort("-_id").to_list()
+    devices = await store.devices_newest_first(citizen_id)
     return [device_out(d) for d in devices]
 
 
@@ -210,6 +188,5 @@ async def remove_device(citizen_id: PydanticObjectId, device_id: str) -> None:
         oid = PydanticObjectId(device_id)
     except Exception:
         raise not_found(DEVICE) from None
-    result = await Device.get_pymongo_collection().delete_one({"_id": oid, "citizen_id": citizen_id})
-    if result.deleted_count == 0:
+    if not await store.remove_device(citizen_id, oid):
         raise not_found(DEVICE)

@@ -9,10 +9,12 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from app.citizens.identity import age_on, birthday_at_age, canonical_phone, national_id_problem
+from app.audit import store as audit_store
+from app.auth.phone import canonical_phone
+from app.citizens import store
+from app.citizens.identity import age_on, birthday_at_age, national_id_problem
 from app.citizens.schemas import CitizenOut, ClaimCodeOut, ClaimIn, IdentityStatusOut
 from app.citizens.service import ALREADY_REGISTERED, OWN_ACCOUNT_AGE, citizen_out, contact_problems, today_in_vietnam
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
@@ -71,7 +73,7 @@ async def _citizen(national_id: str) -> Citizen:
                 )
             ]
         )
-    citizen = await Citizen.find_one(Citizen.national_id == national_id)
+    citizen = await store.by_national_id(national_id)
     if citizen is None:
         raise not_found(CITIZEN)
     return citizen
@@ -87,17 +89,17 @@ async def _record(
     citizen: Citizen, actor_kind: ActorKind, actor_id: str, action: str, target: str, reason: str | None = None
 ) -> None:
     assert citizen.id is not None
-    await AccessRecord(
-        citizen_id=citizen.id, actor_kind=actor_kind, actor_id=actor_id, action=action, target=target, reason=reason
-    ).insert()
+    await audit_store.insert(
+        AccessRecord(
+            citizen_id=citizen.id, actor_kind=actor_kind, actor_id=actor_id, action=action, target=target, reason=reason
+        )
+    )
 
 
 async def set_eid_level(agency: Principal, national_id: str, level: int, reason: str | None) -> IdentityStatusOut:
     assert agency.agency_code is not None
     citizen = await _citizen(national_id)
-    raw = await Citizen.get_pymongo_collection().find_one_and_update(
-        {"_id": citizen.id}, {"$set": {"eid_level": level}}, return_document=ReturnDocument.AFTER
-    )
+    raw = await store.set_fields({"_id": citizen.id}, {"eid_level": level})
     assert raw is not None
     await _record(citizen, "agency", agency.agency_code, "eid-level.set", f"level-{level}", reason)
     return _status(Citizen.model_validate(raw))
@@ -106,9 +108,7 @@ async def set_eid_level(agency: Principal, national_id: str, level: int, reason:
 async def unlock(agency: Principal, national_id: str, reason: str | None) -> IdentityStatusOut:
     assert agency.agency_code is not None
     citizen = await _citizen(national_id)
-    raw = await Citizen.get_pymongo_collection().find_one_and_update(
-        {"_id": citizen.id}, {"$set": {"locked_at": None}}, return_document=ReturnDocument.AFTER
-    )
+    raw = await store.set_fields({"_id": citizen.id}, {"locked_at": None})
     assert raw is not None
     await _record(citizen, "agency", agency.agency_code, "account.unlock", "account", reason)
     return _status(Citizen.model_validate(raw))
@@ -140,10 +140,7 @@ async def issue_claim_code(child: Citizen, actor_kind: ActorKind, actor_id: str,
         )
     code = "".join(secrets.choice(_CLAIM_ALPHABET) for _ in range(CLAIM_CODE_LENGTH))
     expires_at = utcnow() + timedelta(hours=hours)
-    await Citizen.get_pymongo_collection().update_one(
-        {"_id": child.id, "password_hash": None},
-        {"$set": {"claim_code_hash": hash_token(code), "claim_code_expires_at": expires_at}},
-    )
+    await store.set_claim_code(child.id, hash_token(code), expires_at)
     await _record(child, actor_kind, actor_id, "claim-code.issue", "account")
     return ClaimCodeOut(claim_code=code, expires_at=expires_at)
 
@@ -169,26 +166,23 @@ async def claim(data: ClaimIn) -> CitizenOut:
         "claim_code_expires_at": {"$gt": now},
     }
     # A wrong code costs no password hashing (a cheap way to load the server otherwise).
-    if await Citizen.find_one(match) is None:
+    if await store.matching(match) is None:
         raise BAD_CLAIM
     password_hash = hash_password(data.password)
     try:
         # One atomic update checks the code again and hands the account over; a second use of
         # the same code finds it gone. Emptying guardian_ids here ends the parents' access in
         # the same write.
-        raw = await Citizen.get_pymongo_collection().find_one_and_update(
+        raw = await store.set_fields(
             match,
             {
-                "$set": {
-                    "phone": phone,
-                    "password_hash": password_hash,
-                    "claimed_at": now,
-                    "guardian_ids": [],
-                    "claim_code_hash": None,
-                    "claim_code_expires_at": None,
-                }
+                "phone": phone,
+                "password_hash": password_hash,
+                "claimed_at": now,
+                "guardian_ids": [],
+                "claim_code_hash": None,
+                "claim_code_expires_at": None,
             },
-            return_document=ReturnDocument.AFTER,
         )
     except DuplicateKeyError:
         raise ALREADY_REGISTERED from None

@@ -16,10 +16,10 @@ from typing import Any
 from beanie import PydanticObjectId
 from bson import ObjectId
 from bson.errors import InvalidId
-from gridfs import AsyncGridFSBucket
 from gridfs.errors import NoFile
 from litestar.datastructures import UploadFile
 
+from app.dossiers import store
 from app.dossiers.schemas import AttachmentIn, UploadOut
 from app.errors import AppError, FieldProblem, Text, not_found
 from models.catalogue import AttachmentSpec, Service
@@ -27,7 +27,6 @@ from models.common import utcnow
 from models.dossier import AttachmentRef, Dossier
 from models.wallet import WalletDocument
 
-BUCKET = "attachments"
 CHUNK = 256 * 1024
 ATTACHMENT = Text("tệp đính kèm", "attachment")
 # Magic numbers of the only types accepted.
@@ -44,26 +43,6 @@ def sniff(head: bytes) -> str | None:
         if head.startswith(magic):
             return content_type
     return None
-
-
-def _bucket() -> AsyncGridFSBucket:
-    return AsyncGridFSBucket(Dossier.get_pymongo_collection().database, bucket_name=BUCKET)
-
-
-def _files() -> Any:
-    return Dossier.get_pymongo_collection().database[f"{BUCKET}.files"]
-
-
-_indexed = False
-
-
-async def _ensure_index() -> None:
-    global _indexed
-    if not _indexed:
-        await _files().create_index([("metadata.citizen_id", 1), ("metadata.sha256", 1)])
-        # The retention cron's scan of old uploads (purge_unattached).
-        await _files().create_index([("uploadDate", 1)])
-        _indexed = True
 
 
 def too_large(limit: int) -> AppError:
@@ -126,18 +105,14 @@ async def upload(citizen_id: PydanticObjectId, file: UploadFile, max_bytes: int)
     if content_type is None:
         raise UNSUPPORTED_TYPE
     digest = hashlib.sha256(data).hexdigest()
-    await _ensure_index()
-    existing = await _files().find_one({"metadata.citizen_id": citizen_id, "metadata.sha256": digest})
+    existing = await store.upload_by_digest(citizen_id, digest)
     if existing is not None:
         return _upload_out(existing)
     # Only the base name, trimmed: it is shown back to its owner, never trusted for anything.
     filename = (file.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:120] or "upload"
-    file_id = await _bucket().upload_from_stream(
-        filename,
-        bytes(data),
-        metadata={"citizen_id": citizen_id, "content_type": content_type, "sha256": digest},
+    stored = await store.store_upload(
+        filename, bytes(data), {"citizen_id": citizen_id, "content_type": content_type, "sha256": digest}
     )
-    stored = await _files().find_one({"_id": file_id})
     assert stored is not None
     return _upload_out(stored)
 
@@ -147,8 +122,7 @@ async def find_upload(citizen_id: PydanticObjectId, upload_id: str | ObjectId) -
         oid = ObjectId(upload_id)
     except (InvalidId, TypeError):
         return None
-    found: dict[str, Any] | None = await _files().find_one({"_id": oid, "metadata.citizen_id": citizen_id})
-    return found
+    return await store.upload_of(citizen_id, oid)
 
 
 @dataclass
@@ -165,7 +139,7 @@ async def open_upload(citizen_id: PydanticObjectId, upload_id: str | ObjectId) -
     if raw is None:
         raise not_found(ATTACHMENT)
     try:
-        stream = await _bucket().open_download_stream(raw["_id"])
+        stream = await store.open_upload(raw["_id"])
     except NoFile:
         raise not_found(ATTACHMENT) from None
 
@@ -192,7 +166,7 @@ async def wallet_document(citizen_id: PydanticObjectId, document_id: str | Objec
         oid = PydanticObjectId(document_id)
     except (InvalidId, TypeError):
         return None
-    return await WalletDocument.find_one({"_id": oid, "citizen_id": citizen_id})
+    return await store.citizens_wallet_document(citizen_id, oid)
 
 
 async def reference(
@@ -320,17 +294,11 @@ async def purge_unattached(before: datetime, citizen_ids: list[ObjectId] | None 
     """Delete uploads made before `before` that no dossier of their owner refers to (retention:
     models/retention.py). An upload attached meanwhile is kept: the check reads the dossiers
     right before each delete. One found attached is marked, so each is checked once, not daily."""
-    await _ensure_index()
-    query: dict[str, Any] = {"uploadDate": {"$lt": before}, "metadata.attached": {"$ne": True}}
-    if citizen_ids is not None:
-        query["metadata.citizen_id"] = {"$in": citizen_ids}
-    dossiers = Dossier.get_pymongo_collection()
     purged = 0
-    async for raw in _files().find(query, {"_id": 1, "metadata.citizen_id": 1}).limit(batch):
+    async for raw in store.old_unchecked_uploads(before, citizen_ids, batch):
         owner = (raw.get("metadata") or {}).get("citizen_id")
-        if await dossiers.find_one({"citizen_id": owner, "attachments.upload_id": raw["_id"]}, {"_id": 1}):
-            await _files().update_one({"_id": raw["_id"]}, {"$set": {"metadata.attached": True}})
+        if await store.upload_attached(owner, raw["_id"]):
             continue
-        await _bucket().delete(raw["_id"])
+        await store.delete_upload(raw["_id"])
         purged += 1
     return purged

@@ -202,22 +202,16 @@ async def sweep_overdue(pool: ArqRedis, *, now: datetime | None = None, batch: i
     now = now or utcnow()
     services: dict[str, Service] = {}
     done = 0
-    cursor = (
-        Dossier.get_pymongo_collection()
-        .find({"clock.state": "running", "late_after": {"$lt": now}})
-        .hint("overdue")
-        .limit(batch)
-    )
-    async for raw in cursor:
+    async for raw in store.overdue(now, batch):
         dossier = Dossier.model_validate(raw)
-        service = services.get(dossier.service_code) or await Service.find_one(Service.code == dossier.service_code)
+        service = services.get(dossier.service_code) or await store.service(dossier.service_code)
         if service is None:
             continue
         services[service.code] = service
         written = await apologise(dossier, service, now)
         if written is not None and written is not dossier:
             done += 1
-            fresh = await Dossier.get_pymongo_collection().find_one({"_id": dossier.id})
+            fresh = await store.raw(dossier.id)
             if fresh is not None:
                 await flush(Dossier, fresh, pool)
     if done:

@@ -8,6 +8,7 @@ from typing import Any
 from beanie import PydanticObjectId
 
 from app.audit import service as audit
+from app.audit import store as audit_store
 from app.catalogue.service import service_of
 from app.dossiers import deadlines, store, transitions
 from app.dossiers.schemas import AgencyDossierOut, EventIn
@@ -15,12 +16,11 @@ from app.dossiers.service import DOSSIER
 from app.dossiers.transitions import Move
 from app.dossiers.views import agency_dossier_out
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
-from app.payments.service import amount_params
+from app.payments.ledger import amount_params
 from app.security import Principal
 from app.wallet import service as wallet
 from models.audit import AccessRecord
 from models.catalogue import Service
-from models.citizen import Citizen
 from models.common import utcnow
 from models.document_types import get_type
 from models.dossier import ChecklistItem, Dossier, OutboxEntry, Shipment, Supplement
@@ -31,7 +31,7 @@ async def record_agency_reads(principal: Principal, dossiers: list[Dossier], act
     if not dossiers:
         return
     assert principal.agency_code is not None
-    await AccessRecord.insert_many(
+    await audit_store.insert_records(
         [
             AccessRecord(
                 citizen_id=d.citizen_id,
@@ -48,10 +48,8 @@ async def record_agency_reads(principal: Principal, dossiers: list[Dossier], act
 
 async def with_applicants(principal: Principal, dossiers: list[Dossier]) -> list[AgencyDossierOut]:
     await record_agency_reads(principal, dossiers)
-    citizens = {c.id: c for c in await Citizen.find({"_id": {"$in": list({d.citizen_id for d in dossiers})}}).to_list()}
-    services = {
-        s.code: s for s in await Service.find({"code": {"$in": list({d.service_code for d in dossiers})}}).to_list()
-    }
+    citizens = await store.citizens({d.citizen_id for d in dossiers})
+    services = await store.services({d.service_code for d in dossiers})
     return [agency_dossier_out(d, services.get(d.service_code), citizens.get(d.citizen_id)) for d in dossiers]
 
 
@@ -116,7 +114,7 @@ async def agency_dossier(principal: Principal, code: str) -> Dossier:
     # the unique index is the only one on `code`, and the embedded store answers a hinted
     # query by decoding the whole index.
     # With the agency, the dossiers' shard key (app/sharding.py): a sharded cluster reads one shard.
-    raw = await Dossier.get_pymongo_collection().find_one({"code": code, "agency_code": principal.agency_code})
+    raw = await store.agency_dossier(code, principal.agency_code)
     if raw is None or raw.get("service_code") not in principal.service_codes:
         # Another agency's dossier is indistinguishable from one that does not exist.
         raise not_found(DOSSIER)

@@ -30,7 +30,7 @@ from app.errors import AppError, Text
 from app.i18n import Language, negotiate
 from app.rate_limits import FixedWindows, Window, too_many_requests
 from app.security import AnyRequest, PrincipalRequest, citizen_only
-from app.statistics.expected import expected_for
+from app.dossiers.expected import expected_for
 from models.agency import Agency
 from models.common import utcnow
 from models.dossier import Dossier

@@ -13,6 +13,7 @@ from pymongo.errors import DuplicateKeyError
 from app.catalogue.routing import agency_for
 from app.catalogue.service import get_service, service_of
 from app.dossiers import attachments, deadlines, store, tracking_secrets, transitions, views
+from app.dossiers.expected import expected_for
 from app.dossiers.forms import form_problems
 from app.dossiers.schemas import DossierIn, DossierOut, RatingIn, WithdrawIn
 from app.dossiers.transitions import Move, status_notice
@@ -20,10 +21,8 @@ from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
 from app.i18n import Language
 from app.inbox import flushing
 from app.pagination import Page, cursor_filter, next_cursor
-from app.payments import service as payments
-from app.statistics.expected import expected_for
+from app.payments import ledger as payments
 from models.catalogue import Service
-from models.citizen import Citizen
 from models.common import utcnow
 from models.dossier import READABLE_ALPHABET, Delivery, Dossier, HistoryEntry, PaymentSummary, Rating
 from models.dossier_status import DossierStatus
@@ -69,7 +68,7 @@ def eid_level_too_low(level: int) -> AppError:
 
 
 async def _existing_submission(citizen_id: PydanticObjectId, key: str, request_fingerprint: str) -> Dossier | None:
-    existing = await Dossier.find_one({"citizen_id": citizen_id, "idempotency_key": key})
+    existing = await store.by_idempotency_key(citizen_id, key)
     if existing is not None and existing.request_fingerprint != request_fingerprint:
         raise IDEMPOTENCY_KEY_REUSED
     return existing
@@ -128,7 +127,7 @@ async def submit(
             return existing, False
 
     service = await get_service(data.service_code)
-    citizen = await Citizen.get(citizen_id)
+    citizen = await store.citizen(citizen_id)
     if citizen is None:
         raise not_found(Text("tài khoản", "account"))
     if citizen.eid_level < service.required_eid_level:
@@ -174,7 +173,7 @@ async def submit(
         agency_event(f"{code}:submitted", DOSSIER_SUBMITTED, status=DossierStatus.SUBMITTED.value),
     ]
     try:
-        await dossier.insert()
+        await store.insert(dossier)
     except DuplicateKeyError:
         # Two copies of the same submission raced; the unique index let one through.
         if idempotency_key:
@@ -194,10 +193,8 @@ async def list_for_citizen(
     citizen_id: PydanticObjectId, cursor: str | None, limit: int, language: Language
 ) -> Page[DossierOut]:
     query = {"citizen_id": citizen_id, **cursor_filter(cursor, descending=True)}
-    found = await Dossier.find(query).sort("-_id").limit(limit).to_list()
-    services = {
-        s.code: s for s in await Service.find({"code": {"$in": list({d.service_code for d in found})}}).to_list()
-    }
+    found = await store.newest(query, limit)
+    services = await store.services({d.service_code for d in found})
     return Page(
         items=[views.dossier_out(d, services.get(d.service_code), language) for d in found],
         next_cursor=next_cursor([d.id for d in found], limit),
@@ -205,8 +202,7 @@ async def list_for_citizen(
 
 
 async def get_for_citizen(citizen_id: PydanticObjectId, code: str) -> Dossier:
-    # The owner is in the query: another citizen's code answers exactly like an unknown one.
-    dossier = await Dossier.find_one({"code": code, "citizen_id": citizen_id})
+    dossier = await store.citizens_dossier(citizen_id, code)
     if dossier is None:
         raise not_found(DOSSIER)
     return dossier
@@ -214,7 +210,7 @@ async def get_for_citizen(citizen_id: PydanticObjectId, code: str) -> Dossier:
 
 async def view_for_citizen(citizen_id: PydanticObjectId, code: str, language: Language) -> DossierOut:
     dossier = await get_for_citizen(citizen_id, code)
-    out = views.dossier_out(dossier, await Service.find_one(Service.code == dossier.service_code), language)
+    out = views.dossier_out(dossier, await store.service(dossier.service_code), language)
     out.expected = await expected_for(dossier)
     return out
 

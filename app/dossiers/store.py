@@ -1,4 +1,6 @@
-"""Changing a dossier: one atomic update, conditional on the revision that was read.
+"""The dossiers area's one module that touches the store (decision 0024: one per area).
+
+Changing a dossier: one atomic update, conditional on the revision that was read.
 
 Every change (an agency event, a payment, a supplement answer, a postal update, the overdue
 sweeper) reads the dossier, decides, and writes with a filter on the revision it read. Two
@@ -12,12 +14,23 @@ An update that leaves an outbox entry is noted for the after-request flush (app/
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from typing import Any
+
+from beanie import PydanticObjectId
+from bson import ObjectId
+from gridfs import AsyncGridFSBucket, AsyncGridOut
 
 from app.errors import AppError, Text
 from app.inbox import flushing
+from models.catalogue import Service
+from models.citizen import Citizen
 from models.dossier import Dossier
+from models.payment import Payment
+from models.statistics import ExpectedLateNotice, RecentProcessing
+from models.wallet import WalletDocument
 
 RACE_RETRIES = 5
 
@@ -65,6 +78,15 @@ async def _write(dossier: Dossier, update: dict[str, Any], extra_filter: dict[st
     return Dossier.model_validate(raw) if raw is not None else None
 
 
+async def mark_assisted(dossier_id: PydanticObjectId | None, by: str) -> None:
+    """Note who submitted a dossier on the citizen's behalf (an assisted session)."""
+    await Dossier.get_pymongo_collection().update_one({"_id": dossier_id}, {"$set": {"assisted_by": by}})
+
+
+async def by_payment_reference(reference: str) -> Dossier | None:
+    return await Dossier.find_one({"payment.reference": reference})
+
+
 async def retrying(load: Callable[[], Awaitable[Dossier]], attempt: Callable[[Dossier], Awaitable[Any]]) -> Any:
     """Run `attempt` on a fresh read until it returns something other than None (it returns
     None when its conditional write lost a race)."""
@@ -73,3 +95,204 @@ async def retrying(load: Callable[[], Awaitable[Dossier]], attempt: Callable[[Do
         if outcome is not None:
             return outcome
     raise CONCURRENT_UPDATE
+
+
+# --- reading dossiers ---------------------------------------------------------------------
+
+
+async def insert(dossier: Dossier) -> None:
+    """Raises DuplicateKeyError when the citizen's idempotency key (or the code) is taken."""
+    await dossier.insert()
+
+
+async def raw(dossier_id: PydanticObjectId | None) -> dict[str, Any] | None:
+    """The dossier as stored (what the outbox flush reads)."""
+    return await Dossier.get_pymongo_collection().find_one({"_id": dossier_id})
+
+
+async def by_idempotency_key(citizen_id: PydanticObjectId, key: str) -> Dossier | None:
+    return await Dossier.find_one({"citizen_id": citizen_id, "idempotency_key": key})
+
+
+async def citizens_dossier(citizen_id: PydanticObjectId, code: str) -> Dossier | None:
+    """The owner is in the query: another citizen's code answers exactly like an unknown one."""
+    return await Dossier.find_one({"code": code, "citizen_id": citizen_id})
+
+
+async def agency_dossier(code: str, agency_code: str | None) -> dict[str, Any] | None:
+    """By its unique code, with the agency (the dossiers' shard key, app/sharding.py) so a
+    sharded cluster reads one shard. No hint: the unique index on `code` is the only one that
+    fits, and the embedded store answers a hinted query by decoding the whole index."""
+    return await Dossier.get_pymongo_collection().find_one({"code": code, "agency_code": agency_code})
+
+
+async def newest(query: dict[str, Any], limit: int) -> list[Dossier]:
+    return await Dossier.find(query).sort("-_id").limit(limit).to_list()
+
+
+async def worklist_pages(queries: list[dict[str, Any]], order: Any, limit: int) -> list[list[dict[str, Any]]]:
+    """One page per query, asked at once."""
+    collection = Dossier.get_pymongo_collection()
+    pages: list[list[dict[str, Any]]] = await asyncio.gather(
+        *(collection.find(q, sort=order, limit=limit).to_list() for q in queries)
+    )
+    return pages
+
+
+async def overdue(now: datetime, batch: int) -> AsyncIterator[dict[str, Any]]:
+    """Running dossiers past their date (the overdue index)."""
+    cursor = (
+        Dossier.get_pymongo_collection()
+        .find({"clock.state": "running", "late_after": {"$lt": now}})
+        .hint("overdue")
+        .limit(batch)
+    )
+    async for found in cursor:
+        yield found
+
+
+async def running_not_late(now: datetime) -> AsyncIterator[dict[str, Any]]:
+    """Running dossiers not yet past their date."""
+    async for found in Dossier.get_pymongo_collection().find({"clock.state": "running", "late_after": {"$gt": now}}):
+        yield found
+
+
+# --- what a dossier is shown with ---------------------------------------------------------
+
+
+async def service(code: str) -> Service | None:
+    return await Service.find_one(Service.code == code)
+
+
+async def services(codes: set[str]) -> dict[str, Service]:
+    return {s.code: s for s in await Service.find({"code": {"$in": list(codes)}}).to_list()}
+
+
+async def citizen(citizen_id: PydanticObjectId) -> Citizen | None:
+    return await Citizen.get(citizen_id)
+
+
+async def citizens(citizen_ids: set[PydanticObjectId]) -> dict[Any, Citizen]:
+    return {c.id: c for c in await Citizen.find({"_id": {"$in": list(citizen_ids)}}).to_list()}
+
+
+async def citizen_id_by_national_id(national_id: str) -> ObjectId | None:
+    found = await Citizen.get_pymongo_collection().find_one({"national_id": national_id}, {"_id": 1})
+    return found["_id"] if found else None
+
+
+async def timeline_sources(
+    citizen_id: PydanticObjectId, cap: int
+) -> tuple[list[Dossier], list[Payment], list[WalletDocument]]:
+    """The citizen's newest dossiers, payments and documents, `cap` of each."""
+    dossiers = await Dossier.find({"citizen_id": citizen_id}).sort("-_id").limit(cap).to_list()
+    payments = await Payment.find({"citizen_id": citizen_id}).sort("-_id").limit(cap).to_list()
+    documents = await WalletDocument.find({"citizen_id": citizen_id}).sort("-_id").limit(cap).to_list()
+    return dossiers, payments, documents
+
+
+async def citizens_wallet_document(
+    citizen_id: PydanticObjectId, document_id: PydanticObjectId
+) -> WalletDocument | None:
+    return await WalletDocument.find_one({"_id": document_id, "citizen_id": citizen_id})
+
+
+# --- expected dates -----------------------------------------------------------------------
+
+
+async def recent_histogram(agency_code: str, service_code: str) -> dict[str, int] | None:
+    found = await RecentProcessing.get_pymongo_collection().find_one(
+        {"agency_code": agency_code, "service_code": service_code}, {"processing_histogram": 1}
+    )
+    return dict(found["processing_histogram"]) if found else None
+
+
+async def note_expected_late(dossier_code: str, at: datetime) -> None:
+    await ExpectedLateNotice.get_pymongo_collection().update_one(
+        {"dossier_code": dossier_code}, {"$setOnInsert": {"dossier_code": dossier_code, "at": at}}, upsert=True
+    )
+
+
+async def told_expected_late(codes: list[str]) -> set[str]:
+    """Which of these dossiers were warned already."""
+    return {
+        found["dossier_code"]
+        async for found in ExpectedLateNotice.get_pymongo_collection().find(
+            {"dossier_code": {"$in": codes}}, {"dossier_code": 1}
+        )
+    }
+
+
+# --- attachments (GridFS) -----------------------------------------------------------------
+
+BUCKET = "attachments"
+_indexed = False
+
+
+def _bucket() -> AsyncGridFSBucket:
+    return AsyncGridFSBucket(Dossier.get_pymongo_collection().database, bucket_name=BUCKET)
+
+
+def _files() -> Any:
+    return Dossier.get_pymongo_collection().database[f"{BUCKET}.files"]
+
+
+async def _ensure_upload_indexes() -> None:
+    global _indexed
+    if not _indexed:
+        await _files().create_index([("metadata.citizen_id", 1), ("metadata.sha256", 1)])
+        # The retention cron's scan of old uploads (attachments.purge_unattached).
+        await _files().create_index([("uploadDate", 1)])
+        _indexed = True
+
+
+async def upload_by_digest(citizen_id: PydanticObjectId, digest: str) -> dict[str, Any] | None:
+    """The citizen's upload of these bytes, if any."""
+    await _ensure_upload_indexes()
+    found: dict[str, Any] | None = await _files().find_one(
+        {"metadata.citizen_id": citizen_id, "metadata.sha256": digest}
+    )
+    return found
+
+
+async def store_upload(filename: str, data: bytes, metadata: dict[str, Any]) -> dict[str, Any] | None:
+    """Store the bytes; the stored file's record."""
+    file_id = await _bucket().upload_from_stream(filename, data, metadata=metadata)
+    stored: dict[str, Any] | None = await _files().find_one({"_id": file_id})
+    return stored
+
+
+async def upload_of(citizen_id: PydanticObjectId, upload_id: ObjectId) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = await _files().find_one({"_id": upload_id, "metadata.citizen_id": citizen_id})
+    return found
+
+
+async def open_upload(file_id: Any) -> AsyncGridOut:
+    """Raises NoFile when the bytes are gone."""
+    return await _bucket().open_download_stream(file_id)
+
+
+async def old_unchecked_uploads(
+    before: datetime, citizen_ids: list[ObjectId] | None, batch: int
+) -> AsyncIterator[dict[str, Any]]:
+    """Uploads made before `before` not yet found attached to a dossier (retention)."""
+    await _ensure_upload_indexes()
+    query: dict[str, Any] = {"uploadDate": {"$lt": before}, "metadata.attached": {"$ne": True}}
+    if citizen_ids is not None:
+        query["metadata.citizen_id"] = {"$in": citizen_ids}
+    async for raw in _files().find(query, {"_id": 1, "metadata.citizen_id": 1}).limit(batch):
+        yield raw
+
+
+async def upload_attached(owner: Any, upload_id: Any) -> bool:
+    """Whether a dossier of its owner refers to the upload; if so it is marked, so it is checked once."""
+    if await Dossier.get_pymongo_collection().find_one(
+        {"citizen_id": owner, "attachments.upload_id": upload_id}, {"_id": 1}
+    ):
+        await _files().update_one({"_id": upload_id}, {"$set": {"metadata.attached": True}})
+        return True
+    return False
+
+
+async def delete_upload(file_id: Any) -> None:
+    await _bucket().delete(file_id)

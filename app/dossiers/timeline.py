@@ -16,6 +16,7 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
+from app.dossiers import store
 from app.dossiers.schemas import TimelineItemOut
 from app.errors import FieldProblem, Text, invalid_input
 from app.i18n import Language
@@ -275,12 +276,8 @@ def _document_item(document: WalletDocument, language: Language) -> _Item:
 async def timeline(
     citizen_id: PydanticObjectId, language: Language, cursor: str | None, limit: int
 ) -> Page[TimelineItemOut]:
-    dossiers = await Dossier.find({"citizen_id": citizen_id}).sort("-_id").limit(SOURCE_CAP).to_list()
-    services = {
-        s.code: s for s in await Service.find({"code": {"$in": list({d.service_code for d in dossiers})}}).to_list()
-    }
-    payments = await Payment.find({"citizen_id": citizen_id}).sort("-_id").limit(SOURCE_CAP).to_list()
-    documents = await WalletDocument.find({"citizen_id": citizen_id}).sort("-_id").limit(SOURCE_CAP).to_list()
+    dossiers, payments, documents = await store.timeline_sources(citizen_id, SOURCE_CAP)
+    services = await store.services({d.service_code for d in dossiers})
     items: list[_Item] = []
     for dossier in dossiers:
         items += _dossier_items(dossier, services.get(dossier.service_code), language)

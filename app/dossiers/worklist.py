@@ -22,7 +22,6 @@ SORT stage); the embedded store, which cannot stop early, walks only that one ra
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import heapq
 from dataclasses import dataclass
@@ -33,14 +32,13 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from app.citizens.identity import national_id_problem
-from app.dossiers import deadlines
+from app.dossiers import deadlines, store
 from app.dossiers.events import parse_status, with_applicants
 from app.dossiers.schemas import AgencyDossierOut
 from app.dossiers.service import DOSSIER
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
 from app.pagination import Page
 from app.security import Principal
-from models.citizen import Citizen
 from models.common import utcnow
 from models.dossier import Dossier
 from models.working_days import VIETNAM
@@ -151,8 +149,7 @@ async def citizen_by_national_id(national_id: str) -> ObjectId | None:
             "Số định danh phải gồm đúng 12 chữ số.",
             "A national ID number is exactly 12 digits.",
         )
-    found = await Citizen.get_pymongo_collection().find_one({"national_id": national_id}, {"_id": 1})
-    return found["_id"] if found else None
+    return await store.citizen_id_by_national_id(national_id)
 
 
 def _narrowed(base: dict[str, Any], bounds: dict[str, Any], narrow: Narrowing) -> None:
@@ -205,7 +202,7 @@ async def agency_dossier(principal: Principal, code: str) -> Dossier:
     """One of the agency's dossiers by its code, asked with the agency (the dossiers' shard
     key, app/sharding.py) so a sharded cluster reads one shard. No hint: the unique index on
     `code` is the only one that fits."""
-    raw = await Dossier.get_pymongo_collection().find_one({"code": code, "agency_code": principal.agency_code})
+    raw = await store.agency_dossier(code, principal.agency_code)
     if raw is None or raw.get("service_code") not in principal.service_codes:
         # Another agency's dossier is indistinguishable from one that does not exist.
         raise not_found(DOSSIER)
@@ -223,8 +220,7 @@ async def worklist(
     narrow: Narrowing | None = None,
 ) -> Page[AgencyDossierOut]:
     queries, _ = worklist_queries(principal, status, service_code, deadline, cursor, narrow)
-    collection = Dossier.get_pymongo_collection()
-    pages = await asyncio.gather(*(collection.find(q, sort=ORDER, limit=limit).to_list() for q in queries))
+    pages = await store.worklist_pages(queries, ORDER, limit)
     # Each page is in (due_at, _id) order already: merge them and keep the first `limit`.
     merged = list(heapq.merge(*pages, key=lambda raw: (raw["due_at"], raw["_id"])))[:limit]
     found = [Dossier.model_validate(raw) for raw in merged]

@@ -15,6 +15,8 @@ from beanie import PydanticObjectId
 from bson.errors import InvalidId
 from pymongo.errors import DuplicateKeyError
 
+from app.audit import store as audit_store
+from app.citizens import store as citizen_store
 from app.citizens.identity import age_on, birthday_at_age
 from app.citizens.service import ALREADY_REGISTERED, OWN_ACCOUNT_AGE, person_problems, today_in_vietnam
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
@@ -54,7 +56,7 @@ def child_out(child: Citizen) -> ChildOut:
 
 
 async def add_child(parent_id: PydanticObjectId, data: ChildIn) -> ChildOut:
-    parent = await Citizen.get(parent_id)
+    parent = await citizen_store.citizen(parent_id)
     if parent is None:
         raise not_found(Text("tài khoản", "account"))
     today = today_in_vietnam()
@@ -81,7 +83,7 @@ async def add_child(parent_id: PydanticObjectId, data: ChildIn) -> ChildOut:
         guardian_ids=[parent_id],
     )
     try:
-        await child.insert()
+        await citizen_store.insert(child)
     except DuplicateKeyError:
         # Whether the child is already someone's is not this caller's to learn.
         raise ALREADY_REGISTERED from None
@@ -90,7 +92,7 @@ async def add_child(parent_id: PydanticObjectId, data: ChildIn) -> ChildOut:
 
 
 async def list_children(parent_id: PydanticObjectId) -> list[ChildOut]:
-    children = await Citizen.find({"guardian_ids": parent_id, "password_hash": None}).sort("+_id").to_list()
+    children = await citizen_store.children_of(parent_id)
     return [child_out(c) for c in children]
 
 
@@ -101,7 +103,7 @@ async def child_of(parent_id: PydanticObjectId, child_id: str) -> Citizen:
         oid = PydanticObjectId(child_id)
     except (InvalidId, TypeError):
         raise not_found(CHILD) from None
-    child = await Citizen.find_one({"_id": oid, "guardian_ids": parent_id, "password_hash": None})
+    child = await citizen_store.child_of(parent_id, oid)
     if child is None:
         raise not_found(CHILD)
     return child
@@ -110,6 +112,6 @@ async def child_of(parent_id: PydanticObjectId, child_id: str) -> Citizen:
 async def record(child: Citizen, parent_id: PydanticObjectId, action: str, target: str) -> None:
     """Every access by a guardian goes to the child's access log."""
     assert child.id is not None
-    await AccessRecord(
-        citizen_id=child.id, actor_kind="guardian", actor_id=str(parent_id), action=action, target=target
-    ).insert()
+    await audit_store.insert(
+        AccessRecord(citizen_id=child.id, actor_kind="guardian", actor_id=str(parent_id), action=action, target=target)
+    )

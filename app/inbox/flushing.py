@@ -25,6 +25,7 @@ from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.inbox import store
 from app.inbox.outbox import flush
 from models.catalogue import ServiceData
 
@@ -52,7 +53,7 @@ async def flush_owed(pool: ArqRedis) -> int:
     queued = 0
     for (model, document_id), service in items:
         try:
-            raw = await model.get_pymongo_collection().find_one({"_id": document_id, "outbox.0": {"$exists": True}})
+            raw = await store.with_outbox(model, document_id)
             if raw is None:
                 continue  # flushed already (a racing copy of the request, or the sweeper)
             queued += len(await flush(model, raw, pool, service))

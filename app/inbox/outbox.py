@@ -17,16 +17,16 @@ from beanie import Document
 from bson import ObjectId
 
 from app.audit import service as audit
+from app.catalogue import store as catalogue_store
 from app.catalogue.renewal import renewal_service
+from app.inbox import store
 from app.queue import enqueue_notification
 from app.webhooks.fanout import fan_out
-from models.catalogue import Service, ServiceData
-from models.citizen import Citizen
+from models.catalogue import ServiceData
 from models.common import utcnow
 from models.document_types import is_sensitive, type_names
 from models.dossier import Dossier, OutboxEntry
 from models.escalation import DEFAULT_CRITICAL, Escalation, notice_name, plan
-from models.notification import Notification
 from models.support import SupportLookup
 from models.wallet import WalletDocument
 from models.webhook import AGENCY_EVENT
@@ -114,42 +114,31 @@ async def _upsert_notification(
     """The notification of this entry (made now, or by an earlier run), and whether it is new."""
     key = key or entry.key
     now = utcnow()
-    collection = Notification.get_pymongo_collection()
-    result = await collection.update_one(
-        {"key": key},
+    return await store.upsert_notification(
+        key,
         {
-            "$setOnInsert": {
-                "citizen_id": citizen_id,
-                "key": key,
-                "kind": entry.kind,
-                "category": category_of(entry.kind),
-                "sensitive": sensitive,
-                "params": params,
-                "data": data,
-                "created_at": entry.created_at,
-                "read_at": None,
-                "state": "pending",
-                "deliveries": [],
-                "attempts": 0,
-                "updated_at": now,
-                "next_attempt_at": now,
-                "escalation": escalation.model_dump() if escalation else None,
-            }
+            "citizen_id": citizen_id,
+            "key": key,
+            "kind": entry.kind,
+            "category": category_of(entry.kind),
+            "sensitive": sensitive,
+            "params": params,
+            "data": data,
+            "created_at": entry.created_at,
+            "read_at": None,
+            "state": "pending",
+            "deliveries": [],
+            "attempts": 0,
+            "updated_at": now,
+            "next_attempt_at": now,
+            "escalation": escalation.model_dump() if escalation else None,
         },
-        upsert=True,
     )
-    if result.upserted_id is not None:
-        return ObjectId(result.upserted_id), True
-    # A replay: the notification made the first time.
-    found = await collection.find_one({"key": key}, {"_id": 1})
-    assert found is not None
-    return ObjectId(found["_id"]), False
 
 
 async def _guardians_of(citizen_id: ObjectId) -> list[ObjectId]:
     """The parents who manage this citizen (a child under 14, who has no phone of their own)."""
-    raw = await Citizen.get_pymongo_collection().find_one({"_id": citizen_id}, {"guardian_ids": 1})
-    return list(raw.get("guardian_ids") or []) if raw else []
+    return await store.guardian_ids(citizen_id)
 
 
 async def _copy_to_guardians(
@@ -194,7 +183,7 @@ async def flush(
     created: list[ObjectId] = []
     entries = raw.get("outbox") or []
     if model is Dossier and entries and (service is None or service.code != raw["service_code"]):
-        service = await Service.find_one(Service.code == raw["service_code"])
+        service = await catalogue_store.service(raw["service_code"])
     notices = [e for e in entries if e.get("kind") != AGENCY_EVENT]
     guardians = await _guardians_of(raw["citizen_id"]) if notices and model in (Dossier, WalletDocument) else []
     for entry_raw in entries:
@@ -202,9 +191,7 @@ async def flush(
         if entry.kind == AGENCY_EVENT:
             # For the dossier's agency, not the citizen: webhook deliveries (decision 0028).
             await fan_out(raw, entry, pool)
-            await model.get_pymongo_collection().update_one(
-                {"_id": raw["_id"]}, {"$pull": {"outbox": {"key": entry.key}}}
-            )
+            await store.pull_outbox_entry(model, raw["_id"], entry.key)
             continue
         if model is Dossier:
             params, data = _dossier_params(raw, entry, service)
@@ -222,7 +209,7 @@ async def flush(
             created += await _copy_to_guardians(
                 guardians, raw, entry, params, data, sensitive=sensitive, pool=pool, escalation=escalation
             )
-        await model.get_pymongo_collection().update_one({"_id": raw["_id"]}, {"$pull": {"outbox": {"key": entry.key}}})
+        await store.pull_outbox_entry(model, raw["_id"], entry.key)
         created.append(notification_id)
     return created
 
@@ -233,16 +220,10 @@ async def sweep(pool: ArqRedis, *, older_than: timedelta, batch: int = 500) -> d
     cutoff = utcnow() - older_than
     counts = {"outbox": 0, "requeued": 0}
     for model in (Dossier, WalletDocument, SupportLookup):
-        cursor = model.get_pymongo_collection().find({"outbox.created_at": {"$lt": cutoff}}).limit(batch)
-        async for raw in cursor:
+        async for raw in store.outboxes_older_than(model, cutoff, batch):
             counts["outbox"] += len(await flush(model, raw, pool))
-    pending = (
-        Notification.get_pymongo_collection()
-        .find({"state": "pending", "next_attempt_at": {"$lt": cutoff}}, {"_id": 1})
-        .limit(batch)
-    )
-    async for raw in pending:
+    async for notification_id in store.pending_ids(cutoff, batch):
         # The job id dedupes: a notification whose job is still queued or deferred is not doubled.
-        if await enqueue_notification(pool, str(raw["_id"])):
+        if await enqueue_notification(pool, str(notification_id)):
             counts["requeued"] += 1
     return counts

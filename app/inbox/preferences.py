@@ -5,6 +5,7 @@ from __future__ import annotations
 from beanie import PydanticObjectId
 
 from app.errors import FieldProblem, Text, invalid_input
+from app.inbox import store
 from app.inbox.schemas import PreferencesIn, PreferencesOut, QuietHoursIO
 from models.common import utcnow
 from models.preferences import NotificationPreferences, QuietHours, parse_clock
@@ -26,7 +27,7 @@ def _out(preferences: NotificationPreferences | None) -> PreferencesOut:
 
 
 async def get_preferences(citizen_id: PydanticObjectId) -> PreferencesOut:
-    return _out(await NotificationPreferences.find_one(NotificationPreferences.citizen_id == citizen_id))
+    return _out(await store.preferences_of(citizen_id))
 
 
 def _check(data: PreferencesIn) -> list[FieldProblem]:
@@ -89,12 +90,7 @@ async def put_preferences(citizen_id: PydanticObjectId, data: PreferencesIn) -> 
         raise invalid_input(problems)
     muted = sorted(name for name, on in data.categories.items() if not on)
     quiet = QuietHours(start=data.quiet_hours.start, end=data.quiet_hours.end) if data.quiet_hours else None
-    await NotificationPreferences.get_pymongo_collection().update_one(
-        {"citizen_id": citizen_id},
-        {
-            "$set": {"muted": muted, "quiet_hours": quiet.model_dump() if quiet else None, "updated_at": utcnow()},
-            "$setOnInsert": {"citizen_id": citizen_id},
-        },
-        upsert=True,
+    await store.put_preferences(
+        citizen_id, {"muted": muted, "quiet_hours": quiet.model_dump() if quiet else None, "updated_at": utcnow()}
     )
     return await get_preferences(citizen_id)

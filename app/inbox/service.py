@@ -9,6 +9,7 @@ from bson.errors import InvalidId
 
 from app.errors import Text, not_found
 from app.i18n import Language
+from app.inbox import store
 from app.inbox.schemas import NotificationOut
 from app.pagination import Page, cursor_filter, next_cursor
 from models.common import utcnow
@@ -49,14 +50,14 @@ async def list_inbox(
     query = {"citizen_id": citizen_id, **cursor_filter(cursor, descending=True)}
     if unread_only:
         query["read_at"] = None
-    found = await Notification.find(query).sort("-_id").limit(limit).to_list()
+    found = await store.newest(query, limit)
     return Page(
         items=[notification_out(n, language) for n in found], next_cursor=next_cursor([n.id for n in found], limit)
     )
 
 
 async def unread_count(citizen_id: PydanticObjectId) -> int:
-    return await Notification.get_pymongo_collection().count_documents({"citizen_id": citizen_id, "read_at": None})
+    return await store.unread_count(citizen_id)
 
 
 async def mark_read(
@@ -69,26 +70,17 @@ async def mark_read(
         raise not_found(NOTIFICATION) from None
     # The owner is part of the filter: another citizen's id finds nothing, exactly like a wrong id.
     owned = {"_id": oid, "citizen_id": citizen_id}
-    collection = Notification.get_pymongo_collection()
-    if read:
-        await collection.update_one({**owned, "read_at": None}, {"$set": {"read_at": utcnow()}})
-    else:
-        await collection.update_one(owned, {"$set": {"read_at": None}})
-    notification = await Notification.find_one(owned)
+    notification = await store.mark_read(owned, read)
     if notification is None:
         raise not_found(NOTIFICATION)
     return notification_out(notification, language)
 
 
 async def mark_all_read(citizen_id: PydanticObjectId) -> int:
-    result = await Notification.get_pymongo_collection().update_many(
-        {"citizen_id": citizen_id, "read_at": None}, {"$set": {"read_at": utcnow()}}
-    )
-    return result.modified_count
+    return await store.mark_all_read(citizen_id)
 
 
 async def purge_expired(retention_days: int) -> int:
     """Delete notifications older than the retention period, read or not."""
     cutoff = utcnow() - timedelta(days=retention_days)
-    result = await Notification.get_pymongo_collection().delete_many({"created_at": {"$lt": cutoff}})
-    return result.deleted_count
+    return await store.delete_older_than(cutoff)

@@ -18,8 +18,8 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from app.inbox import store as inbox_store
 from models.common import utcnow
-from models.notification import Notification
 
 log = structlog.get_logger(__name__)
 
@@ -91,11 +91,7 @@ async def read_figures(redis: Redis, queue_name: str) -> PushFigures:
         log.warning("figures_unavailable", error_type=type(exc).__name__)
     counts = {(k.decode() if isinstance(k, bytes) else str(k)): int(v) for k, v in raw.items()}
     now = utcnow()
-    # A notification held for quiet hours is waiting on purpose, not late.
-    waiting = {"state": "pending", "$or": [{"held_until": None}, {"held_until": {"$lte": now}}]}
-    collection = Notification.get_pymongo_collection()
-    oldest = await collection.find_one(waiting, {"created_at": 1}, sort=[("created_at", 1)])
-    pending = await collection.count_documents(waiting)
+    oldest, pending = await inbox_store.waiting(now)
     return PushFigures(
         sent=counts.get("sent", 0),
         failed_by_reason={k.removeprefix("failed:"): v for k, v in sorted(counts.items()) if k.startswith("failed:")},

@@ -8,7 +8,7 @@ from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK
 
 from app.config import Settings
-from app.payments import service
+from app.payments import ledger, service
 from app.payments.signing import SIGNATURE_HEADER
 from app.security import AnyRequest, PrincipalRequest, citizen_only
 
@@ -64,7 +64,7 @@ class CitizenPaymentController(Controller):
     @get("/")
     async def list_payments(self, request: PrincipalRequest) -> PaymentListOut:
         """The citizen's payment requests and every attempt the provider reported, newest first."""
-        payments = await service.payments_for_citizen(request.user.object_id)
+        payments = await ledger.payments_for_citizen(request.user.object_id)
         return PaymentListOut(
             items=[
                 PaymentOut(

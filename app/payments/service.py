@@ -1,85 +1,32 @@
-"""Dossier fees: the payment request, and the provider's signed confirmation.
+"""The payment provider's signed confirmation of a dossier's fee.
 
 A dossier whose procedure has a fee (or whose result comes by post) carries a payment
-summary from the moment it is submitted; the ledger entry here (models/payment.py) is
+summary from the moment it is submitted; its ledger entry (app/payments/ledger.py) is
 derived from it by reference, so it can always be recreated. The provider confirms through
 a callback signed with HMAC-SHA256 over the raw body; the body's timestamp bounds its age and
 its nonce is accepted once, so a replayed callback is refused. The same payment confirmed
-twice (a provider retry with a fresh nonce) changes nothing the second time.
+twice (a provider retry with a fresh nonce) changes nothing the second time. What the
+payment changes on the dossier is written by app/dossiers/fees.py.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 import msgspec
 import structlog
-from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
 
 from app.config import Settings
-from app.dossiers import deadlines, store
-from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
+from app.dossiers import fees
+from app.errors import AppError, FieldProblem, Text, invalid_input
+from app.payments import ledger
 from app.payments.signing import valid_signature
 from models.common import utcnow
-from models.dossier import Dossier, OutboxEntry
-from models.payment import CallbackNonce, Payment, PaymentAttempt, PaymentLine
-from models.webhook import FEE_PAID, agency_event
+from models.dossier import Dossier
+from models.payment import Payment, PaymentAttempt
 
 log = structlog.get_logger(__name__)
-
-PAYMENT = Text("khoản thanh toán", "payment")
-
-
-def reference_for(dossier_code: str) -> str:
-    return f"PAY-{dossier_code}"
-
-
-def amount_params(amount_vnd: int) -> dict[str, str]:
-    return {"amount_vi": f"{amount_vnd:,}".replace(",", "."), "amount_en": f"{amount_vnd:,}"}
-
-
-async def ensure_request(dossier: Dossier) -> None:
-    """The ledger entry of the dossier's payment; creating it again changes nothing."""
-    summary = dossier.payment
-    if summary is None:
-        return
-    lines = [PaymentLine(kind="fee", amount_vnd=summary.fee_vnd)] if summary.fee_vnd else []
-    if summary.postage_vnd:
-        lines.append(PaymentLine(kind="postage", amount_vnd=summary.postage_vnd))
-    await Payment.get_pymongo_collection().update_one(
-        {"reference": summary.reference},
-        {
-            "$setOnInsert": {
-                "reference": summary.reference,
-                "citizen_id": dossier.citizen_id,
-                "dossier_code": dossier.code,
-                "service_code": dossier.service_code,
-                "lines": [line.model_dump() for line in lines],
-                "amount_vnd": summary.amount_vnd,
-                "status": "pending",
-                "created_at": summary.requested_at,
-                "paid_at": None,
-                "provider_transaction_id": None,
-                "attempts": [],
-            }
-        },
-        upsert=True,
-    )
-
-
-async def sync_from_dossier(dossier: Dossier) -> None:
-    """After a withdrawal: a pending payment is cancelled, a paid one is due for refund."""
-    if dossier.payment is None or dossier.payment.state not in ("cancelled", "refund_due"):
-        return
-    await ensure_request(dossier)
-    before = "pending" if dossier.payment.state == "cancelled" else "paid"
-    await Payment.get_pymongo_collection().update_one(
-        {"reference": dossier.payment.reference, "status": before}, {"$set": {"status": dossier.payment.state}}
-    )
-
 
 # --- the provider's callback --------------------------------------------------------------
 
@@ -148,13 +95,6 @@ def _parse(raw: bytes) -> CallbackIn:
         raise invalid_input([FieldProblem("body", Text("JSON không hợp lệ.", "Not valid JSON."))]) from None
 
 
-async def _dossier_by_reference(reference: str) -> Dossier:
-    dossier = await Dossier.find_one({"payment.reference": reference})
-    if dossier is None:
-        raise not_found(PAYMENT)
-    return dossier
-
-
 async def handle_callback(settings: Settings, raw: bytes, signature: str | None) -> tuple[CallbackOut, Dossier | None]:
     """Check and apply one provider callback. Returns the answer and the dossier it changed."""
     if not valid_signature(settings.payment_secret, raw, signature):
@@ -165,14 +105,12 @@ async def handle_callback(settings: Settings, raw: bytes, signature: str | None)
     if age > settings.payment_callback_max_age_seconds:
         log.warning("payment_callback_refused", why="stale")
         raise stale_callback(settings.payment_callback_max_age_seconds)
-    dossier = await _dossier_by_reference(callback.reference)
-    await ensure_request(dossier)
-    try:
-        await CallbackNonce(nonce=callback.nonce, reference=callback.reference).insert()
-    except DuplicateKeyError:
+    dossier = await fees.by_payment_reference(callback.reference)
+    await ledger.ensure_request(dossier)
+    if not await ledger.first_sight_of(callback.nonce, callback.reference):
         log.warning("payment_callback_refused", why="replay")
-        raise REPLAYED from None
-    payment = await Payment.find_one(Payment.reference == callback.reference)
+        raise REPLAYED
+    payment = await ledger.by_reference(callback.reference)
     assert payment is not None
     if callback.amount_vnd != payment.amount_vnd:
         raise invalid_input(
@@ -201,77 +139,24 @@ async def handle_callback(settings: Settings, raw: bytes, signature: str | None)
 
 
 async def _record_failure(payment: Payment, attempt: PaymentAttempt) -> tuple[CallbackOut, Dossier | None]:
-    updated = await Payment.get_pymongo_collection().update_one(
-        {"reference": payment.reference, "attempts.transaction_id": {"$ne": attempt.transaction_id}},
-        {"$push": {"attempts": attempt.model_dump()}},
-    )
-    if updated.modified_count == 0 or payment.status != "pending":
+    added = await ledger.add_attempt(payment.reference, attempt)
+    if not added or payment.status != "pending":
         return CallbackOut(reference=payment.reference, status=payment.status, duplicate=True), None
-    notice = OutboxEntry(key=f"payment:{payment.reference}:{attempt.transaction_id}", kind="payment_failed")
-
-    async def tell(dossier: Dossier) -> Dossier | None:
-        if dossier.payment is None or dossier.payment.state != "pending":
-            return dossier
-        notice.status = dossier.status
-        return await store.write(dossier, {"$push": {"outbox": notice.model_dump()}})
-
-    dossier: Dossier = await store.retrying(lambda: _dossier_by_reference(payment.reference), tell)
+    dossier = await fees.tell_payment_failed(payment.reference, attempt.transaction_id)
     return CallbackOut(reference=payment.reference, status="pending"), dossier
 
 
 async def _record_success(payment: Payment, attempt: PaymentAttempt) -> tuple[CallbackOut, Dossier | None]:
-    raw = await Payment.get_pymongo_collection().find_one_and_update(
-        {"reference": payment.reference, "status": "pending"},
-        {
-            "$set": {"status": "paid", "paid_at": attempt.at, "provider_transaction_id": attempt.transaction_id},
-            "$push": {"attempts": attempt.model_dump()},
-        },
-        return_document=ReturnDocument.AFTER,
-    )
-    duplicate = raw is None
+    duplicate = not await ledger.mark_paid(payment.reference, attempt)
     if duplicate:
         # Paid already (a provider retry), or cancelled by a withdrawal: keep the attempt on
         # record; a second real payment shows in the ledger for a refund.
-        await Payment.get_pymongo_collection().update_one(
-            {"reference": payment.reference, "attempts.transaction_id": {"$ne": attempt.transaction_id}},
-            {"$push": {"attempts": attempt.model_dump()}},
-        )
-    dossier = await apply_paid(payment.reference, attempt.at)
-    current = await Payment.find_one(Payment.reference == payment.reference)
+        await ledger.add_attempt(payment.reference, attempt)
+    dossier = await fees.apply_paid(payment.reference, attempt.at)
+    current = await ledger.by_reference(payment.reference)
     return CallbackOut(
         reference=payment.reference, status=current.status if current else "paid", duplicate=duplicate
     ), dossier
-
-
-async def apply_paid(reference: str, paid_at: datetime) -> Dossier:
-    """Mark the dossier's payment paid, run its clock again if it waited for the payment, and
-    tell the citizen. Idempotent: a paid dossier is left as it is."""
-
-    async def attempt(dossier: Dossier) -> Dossier | None:
-        if dossier.payment is None or dossier.payment.state != "pending":
-            return dossier
-        now = utcnow()
-        change = deadlines.resume(dossier, "payment", now)
-        update: dict[str, Any] = change.update()
-        update["$set"].update({"payment.state": "paid", "payment.paid_at": paid_at})
-        notice = OutboxEntry(
-            key=f"payment:{reference}:paid",
-            kind="payment_confirmed",
-            status=dossier.status,
-            params=amount_params(dossier.payment.amount_vnd),
-        )
-        told = agency_event(
-            f"{dossier.code}:paid", FEE_PAID, status=dossier.status.value, amount_vnd=str(dossier.payment.amount_vnd)
-        )
-        update.setdefault("$push", {})["outbox"] = {"$each": [notice.model_dump(), told.model_dump()]}
-        return await store.write(dossier, update, {"payment.state": "pending"})
-
-    paid: Dossier = await store.retrying(lambda: _dossier_by_reference(reference), attempt)
-    return paid
-
-
-async def payments_for_citizen(citizen_id: Any) -> list[Payment]:
-    return await Payment.find({"citizen_id": citizen_id}).sort("-_id").to_list()
 
 
 def callback_body(

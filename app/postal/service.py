@@ -14,11 +14,13 @@ from typing import Any
 
 from litestar.security.jwt import JWTAuth, Token
 
+from app.audit import store as audit_store
 from app.catalogue.service import service_of
 from app.dossiers import store, transitions
 from app.dossiers.transitions import Move
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
 from app.pagination import Page, cursor_filter, next_cursor
+from app.postal import store as postal_store
 from app.postal.schemas import PostalTokenOut, ShipmentOut, TrackingOut, TrackingUpdateIn
 from app.security import AUDIENCES, ISSUER, Principal, hash_password, verify_password
 from models.audit import AccessRecord
@@ -48,14 +50,14 @@ BAD_CLIENT = AppError(
 async def create_operator(code: str, name: str) -> dict[str, str]:
     client_id = f"{code.lower()}-{secrets.token_hex(4)}"
     client_secret = secrets.token_urlsafe(32)
-    await PostalOperator(
-        code=code, name=name, client_id=client_id, client_secret_hash=hash_password(client_secret)
-    ).insert()
+    await postal_store.insert_operator(
+        PostalOperator(code=code, name=name, client_id=client_id, client_secret_hash=hash_password(client_secret))
+    )
     return {"code": code, "client_id": client_id, "client_secret": client_secret}
 
 
 async def issue_token(jwt_auth: JWTAuth[Principal, Token], client_id: str, client_secret: str) -> PostalTokenOut:
-    operator = await PostalOperator.find_one(PostalOperator.client_id == client_id)
+    operator = await postal_store.operator_by_client_id(client_id)
     if not verify_password(operator.client_secret_hash if operator else None, client_secret) or operator is None:
         raise BAD_CLIENT
     token = jwt_auth.create_token(
@@ -70,7 +72,7 @@ async def issue_token(jwt_auth: JWTAuth[Principal, Token], client_id: str, clien
 
 async def _record_reads(principal: Principal, dossiers: list[Dossier], action: str) -> None:
     if dossiers:
-        await AccessRecord.insert_many(
+        await audit_store.insert_records(
             [
                 AccessRecord(
                     citizen_id=d.citizen_id,
@@ -104,18 +106,18 @@ def _shipment_out(dossier: Dossier, citizen: Citizen | None) -> ShipmentOut:
 async def _views(principal: Principal, dossiers: list[Dossier]) -> list[ShipmentOut]:
     # The post sees a name and an address: that is a read of the citizen's data, on record.
     await _record_reads(principal, dossiers, "shipment.read")
-    citizens = {c.id: c for c in await Citizen.find({"_id": {"$in": list({d.citizen_id for d in dossiers})}}).to_list()}
+    citizens = await store.citizens({d.citizen_id for d in dossiers})
     return [_shipment_out(d, citizens.get(d.citizen_id)) for d in dossiers]
 
 
 async def shipments(principal: Principal, status: str | None, cursor: str | None, limit: int) -> Page[ShipmentOut]:
     query: dict[str, Any] = {"shipment.status": status or "awaiting_pickup", **cursor_filter(cursor, descending=False)}
-    found = await Dossier.find(query).sort("+_id").limit(limit).to_list()
+    found = await postal_store.oldest_first(query, limit)
     return Page(items=await _views(principal, found), next_cursor=next_cursor([d.id for d in found], limit))
 
 
 async def _load(code: str) -> Dossier:
-    dossier = await Dossier.find_one({"code": code, "shipment": {"$ne": None}})
+    dossier = await postal_store.parcel(code)
     if dossier is None:
         raise not_found(Text("bưu gửi", "parcel"))
     return dossier
@@ -208,16 +210,13 @@ DEMO_POSTAL_SECRET = "demo-postal-secret-2026"
 
 async def seed_demo_operator() -> dict[str, str]:
     """The demo postal operator of `cwallet seed-demo`, with fixed credentials."""
-    await PostalOperator.get_pymongo_collection().update_one(
-        {"code": DEMO_POSTAL["code"]},
+    await postal_store.upsert_operator(
+        DEMO_POSTAL["code"],
         {
-            "$set": {
-                "name": DEMO_POSTAL["name"],
-                "client_id": DEMO_POSTAL["client_id"],
-                "client_secret_hash": hash_password(DEMO_POSTAL_SECRET),
-            },
-            "$setOnInsert": {"code": DEMO_POSTAL["code"], "created_at": utcnow()},
+            "name": DEMO_POSTAL["name"],
+            "client_id": DEMO_POSTAL["client_id"],
+            "client_secret_hash": hash_password(DEMO_POSTAL_SECRET),
         },
-        upsert=True,
+        {"code": DEMO_POSTAL["code"], "created_at": utcnow()},
     )
     return {"code": DEMO_POSTAL["code"], "client_id": DEMO_POSTAL["client_id"], "client_secret": DEMO_POSTAL_SECRET}

@@ -15,11 +15,11 @@ from typing import Any
 import structlog
 from arq import ArqRedis
 from beanie import PydanticObjectId
-from pymongo import ReturnDocument
 
+from app.audit import store as audit_store
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
 from app.i18n import Language
-from app.presentations import tokens
+from app.presentations import store, tokens
 from app.presentations.reasons import refusal
 from app.presentations.schemas import (
     PresentationIn,
@@ -142,16 +142,18 @@ async def create(
     key = await keys.active_key()
     token = tokens.encode(claims, key)
     assert document.id is not None
-    await Presentation(
-        jti=jti,
-        citizen_id=citizen_id,
-        document_id=document.id,
-        disclosed=list(disclosed),
-        kid=key.kid,
-        created_at=now,
-        expires_at=expires_at,
-        single_use=data.single_use,
-    ).insert()
+    await store.insert(
+        Presentation(
+            jti=jti,
+            citizen_id=citizen_id,
+            document_id=document.id,
+            disclosed=list(disclosed),
+            kid=key.kid,
+            created_at=now,
+            expires_at=expires_at,
+            single_use=data.single_use,
+        )
+    )
     return PresentationOut(
         id=jti,
         document_id=str(document.id),
@@ -163,21 +165,22 @@ async def create(
 
 
 async def withdraw(citizen_id: PydanticObjectId, presentation_id: str) -> None:
-    gone = await Presentation.get_pymongo_collection().delete_one({"jti": presentation_id, "citizen_id": citizen_id})
-    if gone.deleted_count == 0:
+    if not await store.delete(citizen_id, presentation_id):
         raise not_found(PRESENTATION)
 
 
 async def _record(presentation: Presentation, verifier: str | None, result: str) -> None:
-    await AccessRecord(
-        citizen_id=presentation.citizen_id,
-        actor_kind="verifier",
-        actor_id="anonymous",
-        client=verifier,
-        action="presentation.verify",
-        target=str(presentation.document_id),
-        result=result,
-    ).insert()
+    await audit_store.insert(
+        AccessRecord(
+            citizen_id=presentation.citizen_id,
+            actor_kind="verifier",
+            actor_id="anonymous",
+            client=verifier,
+            action="presentation.verify",
+            target=str(presentation.document_id),
+            result=result,
+        )
+    )
 
 
 async def _refuse(presentation: Presentation, verifier: str | None, code: str) -> AppError:
@@ -207,12 +210,12 @@ async def verify_online(
     except tokens.Refused as refused:
         if refused.claims is not None:
             # Expired but genuine: the citizen still learns someone tried it.
-            expired = await Presentation.find_one(Presentation.jti == refused.claims.get("jti"))
+            expired = await store.by_jti(refused.claims.get("jti"))
             if expired is not None:
                 await _record(expired, verifier, refused.code)
         raise refusal(refused.code) from None
-    presentation = await Presentation.find_one(Presentation.jti == claims["jti"])
-    document = await WalletDocument.get(presentation.document_id) if presentation else None
+    presentation = await store.by_jti(claims["jti"])
+    document = await store.document(presentation.document_id) if presentation else None
     if presentation is None or document is None:
         raise refusal("presentation-withdrawn")
     status = document.shown_status(today_in_vietnam())
@@ -221,14 +224,8 @@ async def verify_online(
     if not await signing.verify(document):
         log.error("document_integrity_failed", document_id=str(document.id))
         raise await _refuse(presentation, verifier, "document-integrity")
-    if presentation.single_use:
-        claimed = await Presentation.get_pymongo_collection().find_one_and_update(
-            {"_id": presentation.id, "used_at": None},
-            {"$set": {"used_at": utcnow()}},
-            return_document=ReturnDocument.AFTER,
-        )
-        if claimed is None:
-            raise await _refuse(presentation, verifier, "presentation-used")
+    if presentation.single_use and not await store.use_once(presentation.id):
+        raise await _refuse(presentation, verifier, "presentation-used")
     await _record(presentation, verifier, "ok")
     await _tell_issuer(document, verifier, pool)
     name_vi, name_en = type_names(document.type)

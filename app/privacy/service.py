@@ -10,11 +10,12 @@ from bson import ObjectId
 from app import retention
 from app.errors import AppError, Text
 from app.i18n import Language
+from app.privacy import store
 from app.privacy.schemas import ConsentOut, DeletionOut, KeptRecord, Purpose
 from app.security import verify_password
 from app.session_cache import announce_revoked
 from models.audit import AccessRecord
-from models.citizen import AuthSession, Citizen, Device
+from models.citizen import AuthSession, Device
 from models.common import utcnow
 from models.consent import CURRENT_TERMS_VERSION, PURPOSES, Consent
 from models.dossier import Dossier
@@ -49,9 +50,9 @@ _INTERNAL_FIELDS = frozenset(
 async def consents(citizen_id: PydanticObjectId) -> list[ConsentOut]:
     out = []
     for purpose in PURPOSES:
-        latest = await Consent.find({"citizen_id": citizen_id, "purpose": purpose}).sort("-_id").limit(1).to_list()
-        if latest:
-            out.append(ConsentOut(purpose, latest[0].granted, latest[0].terms_version, latest[0].at))
+        latest = await store.latest_consent(citizen_id, purpose)
+        if latest is not None:
+            out.append(ConsentOut(purpose, latest.granted, latest.terms_version, latest.at))
         else:
             out.append(ConsentOut(purpose, True, None, None))
     return out
@@ -64,7 +65,7 @@ async def decide(
     consent = Consent(
         citizen_id=citizen_id, purpose=purpose, granted=granted, terms_version=terms_version or CURRENT_TERMS_VERSION
     )
-    await consent.insert()
+    await store.insert_consent(consent)
     return ConsentOut(purpose, granted, consent.terms_version, consent.at)
 
 
@@ -85,11 +86,10 @@ def _clean(raw: dict[str, Any]) -> dict[str, Any]:
 
 async def export(citizen_id: PydanticObjectId) -> dict[str, Any]:
     """Everything held about the citizen, as JSON-ready data; nothing of anyone else."""
-    citizen = await Citizen.get_pymongo_collection().find_one({"_id": citizen_id})
+    citizen = await store.raw_citizen(citizen_id)
 
     async def mine(model: Any, **extra: Any) -> list[dict[str, Any]]:
-        cursor = model.get_pymongo_collection().find({"citizen_id": citizen_id, **extra}).sort("_id", 1)
-        return [_clean(raw) async for raw in cursor]
+        return [_clean(raw) for raw in await store.raw_of(model, citizen_id, extra)]
 
     return {
         "exported_at": utcnow(),
@@ -149,7 +149,7 @@ KEPT: list[tuple[Text, Text]] = [
 
 
 async def close_account(citizen_id: PydanticObjectId, password: str, language: Language) -> DeletionOut:
-    citizen = await Citizen.get(citizen_id)
+    citizen = await store.citizen(citizen_id)
     if citizen is None or not verify_password(citizen.password_hash, password):
         raise WRONG_PASSWORD
     now = utcnow()
@@ -162,18 +162,11 @@ async def close_account(citizen_id: PydanticObjectId, password: str, language: L
         ("consents", Consent),
         ("sms_messages", SmsMessage),
     ):
-        result = await model.get_pymongo_collection().delete_many({"citizen_id": citizen_id})
-        deleted[name] = result.deleted_count
-    sessions = await AuthSession.get_pymongo_collection().update_many(
-        {"citizen_id": citizen_id, "revoked_at": None}, {"$set": {"revoked_at": now}}
-    )
+        deleted[name] = await store.delete_all_of(model, citizen_id)
+    sessions = await store.revoke_sessions(citizen_id, now)
     await announce_revoked(citizens=[citizen_id])
-    deleted["signed_in_sessions"] = sessions.modified_count
-    # The phone is unique: a placeholder per account keeps the index happy and frees the number.
-    await Citizen.get_pymongo_collection().update_one(
-        {"_id": citizen_id},
-        {"$set": {"phone": f"closed:{citizen_id}", "password_hash": "!", "closed_at": now}},
-    )
+    deleted["signed_in_sessions"] = sessions
+    await store.close(citizen_id, now)
     deleted["phone_and_password"] = 1
     return DeletionOut(
         deleted=deleted, kept=[KeptRecord(what.render(language), why.render(language)) for what, why in KEPT]

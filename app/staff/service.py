@@ -7,6 +7,7 @@ import secrets
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
+from app.auth import store as auth_store
 from app.auth.totp import new_secret, provisioning_uri, seal_totp_secret
 from app.errors import Text, not_found
 from app.security import hash_password
@@ -29,12 +30,14 @@ async def create(username: str, role: StaffRole) -> dict[str, str]:
     password = secrets.token_urlsafe(18)
     totp_secret = new_secret()
     try:
-        await Staff(
-            username=username,
-            password_hash=hash_password(password),
-            role=role,
-            totp_secret_sealed=seal_totp_secret(username, totp_secret),
-        ).insert()
+        await auth_store.insert_staff(
+            Staff(
+                username=username,
+                password_hash=hash_password(password),
+                role=role,
+                totp_secret_sealed=seal_totp_secret(username, totp_secret),
+            )
+        )
     except DuplicateKeyError:
         raise SystemExit(f"a staff member named {username} already exists") from None
     return {
@@ -47,11 +50,11 @@ async def create(username: str, role: StaffRole) -> dict[str, str]:
 
 
 async def me(staff_id: PydanticObjectId) -> StaffOut:
-    staff = await Staff.get(staff_id)
+    staff = await auth_store.staff(staff_id)
     if staff is None:
         raise not_found(Text("tài khoản nhân viên", "staff account"))
     return staff_out(staff)
 
 
 async def list_staff() -> list[StaffOut]:
-    return [staff_out(s) for s in await Staff.find_all().sort("+username").to_list()]
+    return [staff_out(s) for s in await auth_store.all_staff()]

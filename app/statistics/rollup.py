@@ -25,11 +25,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import structlog
-from bson import ObjectId
+from beanie import Document
 from pymongo import DeleteOne, InsertOne, ReplaceOne
-from pymongo.asynchronous.collection import AsyncCollection
 
-from app.statistics import views
+from app.statistics import store, views
 from app.statistics.facts import (
     add_counters,
     counters_for_day,
@@ -41,7 +40,6 @@ from app.statistics.facts import (
     month_of,
 )
 from models.common import utcnow
-from models.dossier import Dossier
 from models.statistics import Backlog, DailyStats, DossierFacts, MonthlyStats, RecentProcessing
 from models.working_days import local, working_days_between
 
@@ -54,7 +52,6 @@ BATCH = 500
 FEW_DAYS = 32
 # The recent window a citizen's expected date is drawn from, in calendar days of resolution.
 RECENT_WINDOW_DAYS = 180
-STATE_ID = "rollup"
 # Dossier fields the facts read: loading the rest (forms, attachments, outbox) is wasted work.
 FACT_FIELDS = {
     name: 1
@@ -91,21 +88,12 @@ class RollupReport:
     touched: set[tuple[str, str, str | None, str]] = field(default_factory=set)
 
 
-def _state() -> AsyncCollection[dict[str, Any]]:
-    collection: AsyncCollection[dict[str, Any]] = DailyStats.get_pymongo_collection().database["dossier_stats_state"]
-    return collection
-
-
 async def _take_lease(holder: str, now: datetime, wait: timedelta) -> dict[str, Any]:
     """The state document, leased to `holder`; waits (polling the lease) while another run holds it."""
     deadline = utcnow() + wait
-    state = _state()
-    await state.update_one({"_id": STATE_ID}, {"$setOnInsert": {"watermark": None, "lease_until": None}}, upsert=True)
+    await store.ensure_state()
     while True:
-        taken = await state.find_one_and_update(
-            {"_id": STATE_ID, "$or": [{"lease_until": None}, {"lease_until": {"$lt": utcnow()}}]},
-            {"$set": {"lease_until": utcnow() + LEASE, "holder": holder}},
-        )
+        taken = await store.try_lease(holder, utcnow() + LEASE)
         if taken is not None:
             return taken
         if utcnow() > deadline:
@@ -113,29 +101,13 @@ async def _take_lease(holder: str, now: datetime, wait: timedelta) -> dict[str, 
         await asyncio.sleep(0.2)
 
 
-async def _changed_ids(since: datetime) -> list[ObjectId]:
-    collection = Dossier.get_pymongo_collection()
-    queries = [
-        {"_id": {"$gt": ObjectId.from_datetime(since)}},
-        {"history.at": {"$gt": since}},
-        {"rating.at": {"$gt": since}},
-        {"payment.paid_at": {"$gt": since}},
-    ]
-    seen: dict[ObjectId, None] = {}
-    for query in queries:
-        async for raw in collection.find(query, {"_id": 1}):
-            seen[raw["_id"]] = None
-    return sorted(seen)
-
-
 async def _dossier_batches(since: datetime | None) -> AsyncIterator[tuple[list[dict[str, Any]], dict[str, Any]]]:
     """Changed dossiers (their fact fields) in batches, each with the filter that finds the
     facts stored for them. The first run reads every dossier in `_id` order, by ranges
     (a `$in` of hundreds of ids costs the embedded store ten times a range)."""
-    dossiers = Dossier.get_pymongo_collection()
     if since is None:
         batch: list[dict[str, Any]] = []
-        async for raw in dossiers.find({}, FACT_FIELDS).sort("_id", 1):
+        async for raw in store.all_dossiers(FACT_FIELDS):
             batch.append(raw)
             if len(batch) >= BATCH:
                 yield batch, {"_id": {"$gte": batch[0]["_id"], "$lte": batch[-1]["_id"]}}
@@ -143,17 +115,16 @@ async def _dossier_batches(since: datetime | None) -> AsyncIterator[tuple[list[d
         if batch:
             yield batch, {"_id": {"$gte": batch[0]["_id"], "$lte": batch[-1]["_id"]}}
         return
-    ids = await _changed_ids(since)
+    ids = await store.changed_dossier_ids(since)
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
-        yield [raw async for raw in dossiers.find({"_id": {"$in": chunk}}, FACT_FIELDS)], {"_id": {"$in": chunk}}
+        yield await store.dossiers(chunk, FACT_FIELDS), {"_id": {"$in": chunk}}
 
 
 async def _refresh_facts(since: datetime | None, report: RollupReport) -> None:
-    facts = DossierFacts.get_pymongo_collection()
     async for batch, stored_filter in _dossier_batches(since):
-        stored = {raw["_id"]: raw async for raw in facts.find(stored_filter)}
-        writes: list[InsertOne[dict[str, Any]] | ReplaceOne[dict[str, Any]]] = []
+        stored = {raw["_id"]: raw async for raw in store.facts(stored_filter)}
+        writes: list[store.Write] = []
         for raw in batch:
             report.dossiers_seen += 1
             new = facts_of(raw)
@@ -171,7 +142,7 @@ async def _refresh_facts(since: datetime | None, report: RollupReport) -> None:
                 InsertOne({"_id": raw["_id"], **new}) if old is None else ReplaceOne({"_id": raw["_id"]}, new)
             )
         if writes:
-            await facts.bulk_write(writes, ordered=False)
+            await store.write(DossierFacts, writes)
             report.facts_changed += len(writes)
 
 
@@ -190,25 +161,23 @@ def _key_filter(key: Key) -> dict[str, Any]:
 
 
 async def _recompute_days(touched: Iterable[tuple[str, str, str | None, str]]) -> int:
-    facts = DossierFacts.get_pymongo_collection()
-    daily = DailyStats.get_pymongo_collection()
     count = 0
     for key, days in _by_key(touched).items():
         on_day: dict[str, list[dict[str, Any]]] = {day: [] for day in days}
         # A few days: by name; many (a backfill): one range over them, the rest filtered here.
         which = {"$in": days} if len(days) <= FEW_DAYS else {"$gte": days[0], "$lte": days[-1]}
-        async for f in facts.find({**_key_filter(key), "days": which}):
+        async for f in store.facts({**_key_filter(key), "days": which}):
             for day in f["days"]:
                 if day in on_day:
                     on_day[day].append(f)
         names = _key_filter(key)
         fresh = {day: {**names, "day": day, **counters_for_day(found, day)} for day, found in on_day.items() if found}
-        count += await _write_counters(daily, names, "day", days, fresh)
+        count += await _write_counters(DailyStats, names, "day", days, fresh)
     return count
 
 
 async def _write_counters(
-    collection: AsyncCollection[dict[str, Any]],
+    model: type[Document],
     key: dict[str, Any],
     field: str,
     periods: list[str],
@@ -218,8 +187,8 @@ async def _write_counters(
     differs: inserts for new periods, replacements for changed ones (an upsert costs the
     embedded store twice an insert)."""
     which = {"$in": periods} if len(periods) <= FEW_DAYS else {"$gte": periods[0], "$lte": periods[-1]}
-    stored = {raw[field]: raw async for raw in collection.find({**key, field: which})}
-    writes: list[InsertOne[dict[str, Any]] | ReplaceOne[dict[str, Any]] | DeleteOne] = []
+    stored = {raw[field]: raw async for raw in store.counters(model, {**key, field: which})}
+    writes: list[store.Write] = []
     for period in periods:
         old, new = stored.get(period), fresh.get(period)
         if old is not None:
@@ -231,41 +200,38 @@ async def _write_counters(
         elif new is not None:
             writes.append(InsertOne(new))
     if writes:
-        await collection.bulk_write(writes, ordered=False)
+        await store.write(model, writes)
     return len(writes)
 
 
 async def _recompute_months(months: Iterable[tuple[str, str, str | None, str]]) -> int:
-    daily = DailyStats.get_pymongo_collection()
-    monthly = MonthlyStats.get_pymongo_collection()
     count = 0
     for key, wanted in _by_key(months).items():
         names = _key_filter(key)
         totals: dict[str, dict[str, Any]] = {}
         first, last = days_of_month(wanted[0])[0], days_of_month(wanted[-1])[-1]
-        async for raw in daily.find({**names, "day": {"$gte": first, "$lte": last}}):
+        async for raw in store.counters(DailyStats, {**names, "day": {"$gte": first, "$lte": last}}):
             if (month := month_of(raw["day"])) in wanted:
                 add_counters(totals.setdefault(month, empty_counters()), raw)
         fresh = {month: {**names, "month": month, **totals[month]} for month in totals}
-        count += await _write_counters(monthly, names, "month", wanted, fresh)
+        count += await _write_counters(MonthlyStats, names, "month", wanted, fresh)
     return count
 
 
 async def _recompute_windows(keys: Iterable[Procedure], today: date) -> int:
     """The recent processing histogram of each procedure touched, or computed on an earlier day."""
-    recent = RecentProcessing.get_pymongo_collection()
-    daily = DailyStats.get_pymongo_collection()
     stale = {
         (raw["agency_code"], raw["service_code"])
-        async for raw in recent.find(
-            {"computed_for": {"$lt": today.isoformat()}}, {"agency_code": 1, "service_code": 1}
+        async for raw in store.counters(
+            RecentProcessing, {"computed_for": {"$lt": today.isoformat()}}, {"agency_code": 1, "service_code": 1}
         )
     }
     first = (today - timedelta(days=RECENT_WINDOW_DAYS - 1)).isoformat()
     count = 0
     for agency, service in sorted(set(keys) | stale):
         histogram: dict[str, int] = {}
-        async for raw in daily.find(
+        async for raw in store.counters(
+            DailyStats,
             {"agency_code": agency, "service_code": service, "day": {"$gte": first, "$lte": today.isoformat()}},
             {"processing_histogram": 1},
         ):
@@ -277,7 +243,7 @@ async def _recompute_windows(keys: Iterable[Procedure], today: date) -> int:
             "computed_for": today.isoformat(),
             "processing_histogram": histogram,
         }
-        await recent.replace_one(key, document, upsert=True)
+        await store.put(RecentProcessing, key, document)
         count += 1
     return count
 
@@ -293,21 +259,16 @@ def lateness_bucket(working_days_late: int) -> str:
 async def _recompute_backlog(now: datetime) -> int:
     """Running dossiers past their deadline now. Time alone makes a dossier late, so this is
     rebuilt on every run from the facts of running dossiers already past due (an index range)."""
-    facts = DossierFacts.get_pymongo_collection()
-    backlog = Backlog.get_pymongo_collection()
     rows: dict[Key, dict[str, Any]] = {}
-    async for raw in facts.find(
-        {"running_due_at": {"$lt": now}}, {"agency_code": 1, "service_code": 1, "province": 1, "running_due_at": 1}
-    ):
+    async for raw in store.running_late_facts(now):
         key = (raw["agency_code"], raw["service_code"], raw.get("province"))
         row = rows.setdefault(key, {"overdue": 0, "late_up_to_5": 0, "late_6_to_10": 0, "late_over_10": 0})
         row["overdue"] += 1
         row[lateness_bucket(working_days_between(raw["running_due_at"], now))] += 1
     for key, row in rows.items():
         names = _key_filter(key)
-        await backlog.replace_one(names, {**names, **row, "as_of": now}, upsert=True)
-    # Procedures with nothing late any more.
-    await backlog.delete_many({"as_of": {"$ne": now}})
+        await store.put(Backlog, names, {**names, **row, "as_of": now})
+    await store.delete_backlog_not_as_of(now)
     return len(rows)
 
 
@@ -334,11 +295,9 @@ async def run_rollup(*, now: datetime | None = None, wait: timedelta = timedelta
             report.view_documents = await views.rebuild("day") + await views.rebuild("month")
         report.windows = await _recompute_windows({(a, s) for a, s, _, _ in report.touched}, local(now).date())
         report.backlog_keys = await _recompute_backlog(now)
-        await _state().update_one(
-            {"_id": STATE_ID, "holder": holder}, {"$set": {"watermark": started, "views_version": views.VERSION}}
-        )
+        await store.set_watermark(holder, started, views_version=views.VERSION)
     finally:
-        await _state().update_one({"_id": STATE_ID, "holder": holder}, {"$set": {"lease_until": None, "holder": None}})
+        await store.release_lease(holder)
     if report.facts_changed:
         log.info("statistics_rollup", dossiers=report.dossiers_seen, changed=report.facts_changed, days=report.days)
     return report

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from app.errors import FieldProblem, Text, invalid_input
-from app.statistics import views
+from app.statistics import store, views
 from app.statistics.facts import add_counters, empty_counters, quantile
 from app.statistics.rollup import today_vn
 from app.statistics.schemas import (
@@ -215,7 +215,7 @@ def _grouped(docs: Iterable[dict[str, Any]], rng: Range, group_by: tuple[str, ..
 async def _backlog(scope: Mapping[str, Any], group_by: tuple[str, ...]) -> tuple[list[BacklogRow], datetime | None]:
     rows: dict[tuple[Any, ...], dict[str, Any]] = {}
     as_of: datetime | None = None
-    async for raw in Backlog.get_pymongo_collection().find(dict(scope)):
+    async for raw in store.counters(Backlog, dict(scope)):
         as_of = raw.get("as_of")
         row = rows.setdefault(
             tuple(raw.get(name) for name in group_by),

@@ -8,10 +8,8 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from app.audit.service import record
 from app.config import Settings, get_settings
 from app.dossiers import service as dossiers
-from app.dossiers import tracking_secrets
 from app.dossiers.schemas import DossierIn, DossierOut
 from app.security import AnyRequest, PrincipalRequest, citizen_only, staff_only
 from app.support import service
@@ -25,8 +23,6 @@ from app.support.schemas import (
 )
 from app.wallet.schemas import DocumentOut
 from app.wallet.service import document_out
-from models.dossier import Dossier
-from models.wallet import WalletDocument
 
 
 def _staff_key(request: AnyRequest) -> str:
@@ -70,16 +66,7 @@ class SupportController(Controller):
     @get("/sessions/{session_id:str}/documents")
     async def wallet(self, request: PrincipalRequest, session_id: FromPath[str]) -> dict[str, list[DocumentOut]]:
         """The citizen's whole wallet, within a session the citizen allowed to see it."""
-        session = await service.active_session(request.user, session_id, "view_wallet")
-        documents = await WalletDocument.find(WalletDocument.citizen_id == session.citizen_id).sort("-_id").to_list()
-        await record(
-            session.citizen_id,
-            "staff",
-            await service.staff_name(request.user),
-            "wallet.read",
-            "all-documents",
-            reason=f"assisted-session:{session_id}",
-        )
+        documents = await service.wallet_in_session(request.user, session_id)
         return {"items": [document_out(d) for d in documents]}
 
     @post("/sessions/{session_id:str}/dossiers", status_code=HTTP_201_CREATED)
@@ -93,25 +80,10 @@ class SupportController(Controller):
         ] = None,
     ) -> Response[DossierOut]:
         """Submit a dossier on the citizen's behalf; it is recorded as assisted, and by whom."""
-        session = await service.active_session(request.user, session_id, "submit_dossier")
-        secret = tracking_secrets.new_secret()
-        dossier, created = await dossiers.submit(session.citizen_id, idempotency_key, data, secret)
-        if created:
-            await Dossier.get_pymongo_collection().update_one(
-                {"_id": dossier.id}, {"$set": {"assisted_by": f"staff:{request.user.id}"}}
-            )
-            await record(
-                session.citizen_id,
-                "staff",
-                await service.staff_name(request.user),
-                "dossier.submit.assisted",
-                dossier.code,
-                reason=f"assisted-session:{session_id}",
-                changed_fields=["service_code", "form", "delivery"],
-            )
+        dossier, secret = await service.submit_in_session(request.user, session_id, idempotency_key, data)
         out = dossiers.dossier_out(dossier)
         # Printed on the receipt the desk hands over, once (decision 0029).
-        out.tracking_secret = secret if created else None
+        out.tracking_secret = secret
         return Response(out, status_code=HTTP_201_CREATED)
 
 

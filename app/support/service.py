@@ -9,20 +9,25 @@ from datetime import date, timedelta
 from beanie import PydanticObjectId
 from bson.errors import InvalidId
 from litestar.exceptions import NotAuthorizedException
-from pymongo import ReturnDocument
 
 from app.audit.service import record
+from app.auth import store as auth_store
 from app.config import Settings
+from app.dossiers import service as dossiers
+from app.dossiers import store as dossier_store
+from app.dossiers import tracking_secrets
+from app.dossiers.schemas import DossierIn
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
 from app.inbox import flushing
 from app.security import Principal
+from app.support import store
 from app.support.masking import masked_citizen, masked_document
 from app.support.schemas import AssistedSessionOut, ConsentCodeOut, LookupOut
-from models.agency import Staff
+from app.wallet import store as wallet_store
 from models.citizen import Citizen
 from models.common import utcnow
 from models.consent import consent_given
-from models.dossier import OutboxEntry
+from models.dossier import Dossier, OutboxEntry
 from models.support import AssistedSession, ConsentCode, ConsentScope, SupportLookup
 from models.wallet import WalletDocument
 
@@ -60,7 +65,7 @@ def _reason_problem(reason: str) -> None:
 
 
 async def _citizen(national_id: str) -> Citizen:
-    citizen = await Citizen.find_one(Citizen.national_id == national_id)
+    citizen = await auth_store.citizen_by_national_id(national_id)
     if citizen is None or citizen.id is None:
         raise not_found(CITIZEN)
     return citizen
@@ -68,13 +73,13 @@ async def _citizen(national_id: str) -> Citizen:
 
 async def staff_name(principal: Principal) -> str:
     """Citizens see staff by username in their access log, not by an internal id."""
-    staff = await Staff.get(PydanticObjectId(principal.id))
+    staff = await auth_store.staff(PydanticObjectId(principal.id))
     return staff.username if staff else principal.id
 
 
 async def _tell_citizen(principal: Principal, citizen_id: PydanticObjectId, reason: str) -> SupportLookup:
     """Record that staff looked at the citizen's data, and push them who, where and why."""
-    staff = await Staff.get(PydanticObjectId(principal.id))
+    staff = await auth_store.staff(PydanticObjectId(principal.id))
     assert staff is not None
     entry = SupportLookup(
         id=PydanticObjectId(),
@@ -85,7 +90,7 @@ async def _tell_citizen(principal: Principal, citizen_id: PydanticObjectId, reas
         reason=reason,
     )
     entry.outbox = [OutboxEntry(key=f"support-lookup:{entry.id}", kind="support_lookup")]
-    await entry.insert()
+    await store.insert_lookup(entry)
     flushing.owed(SupportLookup, entry.id)
     return entry
 
@@ -105,7 +110,7 @@ async def lookup(principal: Principal, national_id: str, reason: str) -> LookupO
             result="refused",
         )
         raise CITIZEN_OBJECTED
-    documents = await WalletDocument.find(WalletDocument.citizen_id == citizen.id).sort("-_id").to_list()
+    documents = await wallet_store.documents_of(citizen.id)
     entry = await _tell_citizen(principal, citizen.id, reason.strip())
     await record(
         citizen.id,
@@ -134,12 +139,14 @@ async def create_consent_code(
 ) -> ConsentCodeOut:
     code = f"{secrets.randbelow(10**6):06d}"
     expires = utcnow() + timedelta(minutes=settings.consent_code_minutes)
-    await ConsentCode(
-        citizen_id=citizen_id,
-        code_hash=_code_hash(citizen_id, code, settings),
-        scopes=sorted(set(scopes)),
-        expires_at=expires,
-    ).insert()
+    await store.insert_code(
+        ConsentCode(
+            citizen_id=citizen_id,
+            code_hash=_code_hash(citizen_id, code, settings),
+            scopes=sorted(set(scopes)),
+            expires_at=expires,
+        )
+    )
     return ConsentCodeOut(code=code, scopes=sorted(set(scopes)), expires_at=expires)
 
 
@@ -150,9 +157,8 @@ async def open_session(
     citizen = await _citizen(national_id)
     assert citizen.id is not None
     now = utcnow()
-    codes = ConsentCode.get_pymongo_collection()
     # Taking the code is one atomic update: used once, even by two desks at the same moment.
-    taken = await codes.find_one_and_update(
+    taken = await store.take_code(
         {
             "citizen_id": citizen.id,
             "code_hash": _code_hash(citizen.id, code, settings),
@@ -160,14 +166,11 @@ async def open_session(
             "expires_at": {"$gt": now},
             "failed_attempts": {"$lt": MAX_CODE_ATTEMPTS},
         },
-        {"$set": {"used_at": now}},
-        return_document=ReturnDocument.AFTER,
+        now,
     )
     if taken is None:
         # Guessing is bounded: every wrong try counts against the citizen's live codes.
-        await codes.update_many(
-            {"citizen_id": citizen.id, "used_at": None, "expires_at": {"$gt": now}}, {"$inc": {"failed_attempts": 1}}
-        )
+        await store.count_failed_attempt(citizen.id, now)
         await record(
             citizen.id,
             "staff",
@@ -184,7 +187,7 @@ async def open_session(
         scopes=list(taken["scopes"]),
         expires_at=now + timedelta(minutes=settings.assisted_session_minutes),
     )
-    await session.insert()
+    await store.insert_session(session)
     await record(
         citizen.id,
         "staff",
@@ -204,7 +207,7 @@ async def active_session(principal: Principal, session_id: str, scope: ConsentSc
         oid = PydanticObjectId(session_id)
     except (InvalidId, TypeError):
         raise not_found(Text("phiên hỗ trợ", "assisted session")) from None
-    session = await AssistedSession.find_one({"_id": oid, "staff_id": principal.id})
+    session = await store.session_of(oid, principal.id)
     if session is None:
         raise not_found(Text("phiên hỗ trợ", "assisted session"))
     if session.ended_at is not None or session.expires_at <= utcnow():
@@ -228,8 +231,45 @@ async def end_session(principal: Principal, session_id: str) -> None:
         oid = PydanticObjectId(session_id)
     except (InvalidId, TypeError):
         raise not_found(Text("phiên hỗ trợ", "assisted session")) from None
-    ended = await AssistedSession.get_pymongo_collection().update_one(
-        {"_id": oid, "staff_id": principal.id, "ended_at": None}, {"$set": {"ended_at": utcnow()}}
-    )
-    if ended.matched_count == 0:
+    if not await store.end_session(oid, principal.id):
         raise not_found(Text("phiên hỗ trợ", "assisted session"))
+
+
+# --- what staff do within a session (the controller only translates) ----------------------
+
+
+async def wallet_in_session(principal: Principal, session_id: str) -> list[WalletDocument]:
+    """The citizen's whole wallet, within a session the citizen allowed to see it; audited."""
+    session = await active_session(principal, session_id, "view_wallet")
+    documents = await wallet_store.documents_of(session.citizen_id)
+    await record(
+        session.citizen_id,
+        "staff",
+        await staff_name(principal),
+        "wallet.read",
+        "all-documents",
+        reason=f"assisted-session:{session_id}",
+    )
+    return documents
+
+
+async def submit_in_session(
+    principal: Principal, session_id: str, idempotency_key: str | None, data: DossierIn
+) -> tuple[Dossier, str | None]:
+    """Submit a dossier on the citizen's behalf; it is recorded as assisted, and by whom.
+    Returns it with its tracking secret, None for a retry (shown once: decision 0029)."""
+    session = await active_session(principal, session_id, "submit_dossier")
+    secret = tracking_secrets.new_secret()
+    dossier, created = await dossiers.submit(session.citizen_id, idempotency_key, data, secret)
+    if created:
+        await dossier_store.mark_assisted(dossier.id, f"staff:{principal.id}")
+        await record(
+            session.citizen_id,
+            "staff",
+            await staff_name(principal),
+            "dossier.submit.assisted",
+            dossier.code,
+            reason=f"assisted-session:{session_id}",
+            changed_fields=["service_code", "form", "delivery"],
+        )
+    return dossier, secret if created else None

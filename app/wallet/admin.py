@@ -6,13 +6,11 @@ import argparse
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from app.wallet import keys, signing
-from models.wallet import WalletDocument
+from app.wallet import keys, signing, store
 
 
 async def list_keys() -> list[dict[str, Any]]:
     """Every key with its state and how many documents it signed; never any private part."""
-    collection = WalletDocument.get_pymongo_collection()
     return [
         {
             "kid": key.kid,
@@ -20,7 +18,7 @@ async def list_keys() -> list[dict[str, Any]]:
             "state": key.state,
             "created_at": key.created_at.isoformat(),
             "retired_at": key.retired_at.isoformat() if key.retired_at else None,
-            "documents_signed": await collection.count_documents({"proof.kid": key.kid}),
+            "documents_signed": await store.count_signed_with(key.kid),
         }
         for key in await keys.published_keys()
     ]

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from app import sealing
+from app.wallet import store
 from models.common import utcnow
 from models.signing_key import SigningKey
 
@@ -60,14 +61,8 @@ async def _unseal(key: SigningKey) -> Ed25519PrivateKey | None:
     if raw is None:
         return None
     if resealed is not None:
-        await SigningKey.get_pymongo_collection().update_one(
-            {"kid": key.kid, "private_key_sealed": key.private_key_sealed},
-            {
-                "$set": {
-                    "private_key_sealed": resealed,
-                    "wrap_key_id": sealing.key_id(sealing.purpose_key(_WRAP_PURPOSE)),
-                }
-            },
+        await store.reseal_key(
+            key.kid, key.private_key_sealed, resealed, sealing.key_id(sealing.purpose_key(_WRAP_PURPOSE))
         )
         log.info("signing_key_resealed", kid=key.kid)
     return Ed25519PrivateKey.from_private_bytes(raw)
@@ -86,7 +81,7 @@ async def create_key() -> SigningKey:
         wrap_key_id=sealing.key_id(sealing.purpose_key(_WRAP_PURPOSE)),
         created_at=now,
     )
-    await key.insert()
+    await store.insert_key(key)
     log.info("signing_key_created", kid=kid)
     return key
 
@@ -102,14 +97,10 @@ def forget_active_key() -> None:
 async def rotate() -> tuple[SigningKey, list[str]]:
     """Make a new key the signing key; the keys it replaces stay published, verify-only."""
     new = await create_key()
-    older = await SigningKey.find(
-        {"state": "active", "kid": {"$ne": new.kid}, "created_at": {"$lte": new.created_at}}
-    ).to_list()
+    older = await store.active_keys_older_than(new)
     retired = [k.kid for k in older]
     if retired:
-        await SigningKey.get_pymongo_collection().update_many(
-            {"kid": {"$in": retired}, "state": "active"}, {"$set": {"state": "retired", "retired_at": utcnow()}}
-        )
+        await store.retire_keys(retired, utcnow())
     forget_active_key()
     log.info("signing_key_rotated", kid=new.kid, retired=retired)
     return new, retired
@@ -121,7 +112,7 @@ async def active_key() -> ActiveKey:
     now = time.monotonic()
     if _active_cache is not None and now - _active_cache[0] < ACTIVE_KEY_CACHE_SECONDS:
         return _active_cache[1]
-    stored = await SigningKey.find({"state": "active"}).sort("-created_at", "-kid").first_or_none()
+    stored = await store.newest_active_key()
     if stored is None:
         stored = await create_key()
     private = await _unseal(stored)
@@ -144,7 +135,7 @@ async def public_key(kid: str) -> Ed25519PublicKey | None:
     cached = _public_cache.get(kid)
     if cached is not None:
         return cached
-    stored = await SigningKey.find_one(SigningKey.kid == kid)
+    stored = await store.key(kid)
     if stored is None:
         return None
     found = Ed25519PublicKey.from_public_bytes(b64url_decode(stored.public_key))
@@ -153,7 +144,7 @@ async def public_key(kid: str) -> Ed25519PublicKey | None:
 
 
 async def published_keys() -> list[SigningKey]:
-    return await SigningKey.find_all().sort("-created_at", "-kid").to_list()
+    return await store.all_keys()
 
 
 def to_jwk(key: SigningKey) -> dict[str, Any]:

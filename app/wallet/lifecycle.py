@@ -14,13 +14,13 @@ from datetime import timedelta
 
 from beanie import PydanticObjectId
 from bson.errors import InvalidId
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from app.audit import store as audit_store
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
 from app.inbox import flushing
 from app.security import Principal
-from app.wallet import signing
+from app.wallet import signing, store
 from app.wallet.schemas import DocumentEventIn, DocumentIn, DocumentOut, RenewalIn
 from app.wallet.service import DOCUMENT, check_document, document_out
 from app.wallet.supersede import finish_renewal, undo_renewal
@@ -59,7 +59,7 @@ async def agency_document(principal: Principal, document_id: str) -> WalletDocum
         oid = PydanticObjectId(document_id)
     except (InvalidId, TypeError):
         raise not_found(DOCUMENT) from None
-    document = await WalletDocument.find_one({"_id": oid, "issuer": principal.agency_code})
+    document = await store.issued_by(oid, principal.agency_code)
     if document is None:
         raise not_found(DOCUMENT)
     if document.type not in principal.document_types:
@@ -129,24 +129,25 @@ async def apply_status_event(principal: Principal, document_id: str, data: Docum
         now = utcnow()
         entry = StatusEvent(event_id=data.event_id, status=data.status, reason=reason, actor=principal.agency_code)
         notice = OutboxEntry(key=f"document:{document.id}:{data.event_id}", kind=PUSH_KINDS[data.status])
-        raw = await WalletDocument.get_pymongo_collection().find_one_and_update(
+        raw = await store.update_document_after(
             {"_id": document.id, "status": document.status, "event_ids": {"$ne": data.event_id}},
             {
                 "$set": {"status": data.status, "status_reason": reason, "status_changed_at": now},
                 "$push": {"history": entry.model_dump(), "event_ids": data.event_id, "outbox": notice.model_dump()},
             },
-            return_document=ReturnDocument.AFTER,
         )
         if raw is not None:
             flushing.owed(WalletDocument, document.id)
-            await AccessRecord(
-                citizen_id=document.citizen_id,
-                actor_kind="agency",
-                actor_id=principal.agency_code,
-                action=f"document.status.{data.status}",
-                target=str(document.id),
-                reason=reason,
-            ).insert()
+            await audit_store.insert(
+                AccessRecord(
+                    citizen_id=document.citizen_id,
+                    actor_kind="agency",
+                    actor_id=principal.agency_code,
+                    action=f"document.status.{data.status}",
+                    target=str(document.id),
+                    reason=reason,
+                )
+            )
             return document_out(WalletDocument.model_validate(raw))
         # The status changed meanwhile (or the same event won a race): look again.
     raise AppError(
@@ -190,9 +191,7 @@ async def renew(principal: Principal, document_id: str, data: RenewalIn) -> Wall
     """Issue the next version of a document; the one it replaces stays, as `superseded`."""
     assert principal.agency_code is not None
     old = await agency_document(principal, document_id)
-    existing = await WalletDocument.find_one(
-        WalletDocument.issuer == principal.agency_code, WalletDocument.issue_event_id == data.event_id
-    )
+    existing = await store.issued_by_event(principal.agency_code, data.event_id)
     if existing is None:
         if old.status != "valid":
             raise _not_renewable(old)
@@ -223,26 +222,26 @@ async def renew(principal: Principal, document_id: str, data: RenewalIn) -> Wall
         )
         new.proof = await signing.sign(new)
         try:
-            await new.insert()
+            await store.insert_document(new)
             created = True
         except DuplicateKeyError:
-            existing = await WalletDocument.find_one(
-                WalletDocument.issuer == principal.agency_code, WalletDocument.issue_event_id == data.event_id
-            )
+            existing = await store.issued_by_event(principal.agency_code, data.event_id)
             created = False
         if created:
             if not await finish_renewal(new):
                 await undo_renewal(new)
-                fresh = await WalletDocument.get(old.id)
+                fresh = await store.document(old.id)
                 raise _not_renewable(fresh or old)
-            await AccessRecord(
-                citizen_id=old.citizen_id,
-                actor_kind="agency",
-                actor_id=principal.agency_code,
-                action="document.renew",
-                target=str(new.id),
-            ).insert()
-            renewed = await WalletDocument.get(new.id)
+            await audit_store.insert(
+                AccessRecord(
+                    citizen_id=old.citizen_id,
+                    actor_kind="agency",
+                    actor_id=principal.agency_code,
+                    action="document.renew",
+                    target=str(new.id),
+                )
+            )
+            renewed = await store.document(new.id)
             assert renewed is not None
             return renewed
     # A retry of a renewal already made (perhaps left half-done by a crash).
@@ -251,7 +250,7 @@ async def renew(principal: Principal, document_id: str, data: RenewalIn) -> Wall
         raise _event_id_reused()
     if existing.renewal_pending:
         await finish_renewal(existing)
-    again = await WalletDocument.get(existing.id)
+    again = await store.document(existing.id)
     assert again is not None
     return again
 
@@ -260,7 +259,7 @@ async def finish_pending_renewals(batch: int = 200) -> int:
     """Complete renewals a crash left half-done; undo those that can no longer complete."""
     cutoff = utcnow() - RENEWAL_GRACE
     finished = 0
-    stale = await WalletDocument.find({"renewal_pending": True, "issued_at": {"$lt": cutoff}}).limit(batch).to_list()
+    stale = await store.pending_renewals(cutoff, batch)
     for new in stale:
         if await finish_renewal(new):
             finished += 1

@@ -10,9 +10,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from arq import ArqRedis
-from pymongo import ReturnDocument
 
 from app.inbox.outbox import flush
+from app.wallet import store
 from models.dossier import OutboxEntry
 from models.wallet import WalletDocument
 
@@ -30,7 +30,6 @@ def threshold_for(days_left: int) -> int | None:
 
 async def send_expiry_reminders(pool: ArqRedis, today: date, batch: int = 1000) -> dict[str, int]:
     """Owe and queue every reminder due on `today` (Vietnam's date) that was not owed yet."""
-    collection = WalletDocument.get_pymongo_collection()
     horizon = today + timedelta(days=max(THRESHOLDS))
     counts = {"checked": 0, "reminded": 0}
     query: dict[str, Any] = {
@@ -38,17 +37,16 @@ async def send_expiry_reminders(pool: ArqRedis, today: date, batch: int = 1000) 
         "renewal_pending": {"$ne": True},
         "valid_until": {"$gte": today.isoformat(), "$lte": horizon.isoformat()},
     }
-    async for raw in collection.find(query, {"valid_until": 1, "reminders_sent": 1}).batch_size(batch):
+    async for raw in store.expiring(query, batch):
         counts["checked"] += 1
         days_left = (date.fromisoformat(raw["valid_until"]) - today).days
         threshold = threshold_for(days_left)
         if threshold is None or threshold in (raw.get("reminders_sent") or []):
             continue
         notice = OutboxEntry(key=f"document:{raw['_id']}:expiring:{threshold}", kind="document_expiring")
-        updated = await collection.find_one_and_update(
+        updated = await store.update_document_after(
             {"_id": raw["_id"], "status": "valid", "reminders_sent": {"$ne": threshold}},
             {"$addToSet": {"reminders_sent": threshold}, "$push": {"outbox": notice.model_dump()}},
-            return_document=ReturnDocument.AFTER,
         )
         if updated is not None:
             await flush(WalletDocument, updated, pool)

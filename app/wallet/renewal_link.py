@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from beanie import PydanticObjectId
 
-from models.catalogue import Service
-from models.dossier import Dossier
+from app.wallet import store
 from models.wallet import WalletDocument
 
 
@@ -21,12 +20,10 @@ async def renewed_by_dossier(
     """The citizen's document that this dossier's result replaces: the procedure renews this
     type (`renews_field` in the catalogue) and the form names the document's number. None when
     the result is a first issue, or the named document is not a valid one in the wallet."""
-    dossier = await Dossier.get_pymongo_collection().find_one(
-        {"code": dossier_code, "citizen_id": citizen_id}, {"service_code": 1, "form": 1}
-    )
+    dossier = await store.dossier_form(dossier_code, citizen_id)
     if dossier is None:
         return None
-    service = await Service.find_one(Service.code == dossier["service_code"])
+    service = await store.service(dossier["service_code"])
     if service is None or service.renews_field is None or service.result_document_type != document_type:
         return None
     number = str((dossier.get("form") or {}).get(service.renews_field) or "").strip()
@@ -39,18 +36,7 @@ async def renewed_by_dossier(
         "status": "valid",
         "renewal_pending": {"$ne": True},
     }
-    current = await WalletDocument.find(query).sort("-_id").first_or_none()
-    if current is None and await _being_replaced(citizen_id, document_type, number):
+    current = await store.newest_matching(query)
+    if current is None and await store.renewal_in_flight(citizen_id, document_type, number):
         raise RenewalInProgress
     return current
-
-
-async def _being_replaced(citizen_id: PydanticObjectId, document_type: str, number: str) -> bool:
-    collection = WalletDocument.get_pymongo_collection()
-    named = [
-        d["_id"]
-        async for d in collection.find({"citizen_id": citizen_id, "type": document_type, "number": number}, {"_id": 1})
-    ]
-    # Served by the partial index on renewal_pending: only renewals in flight are in it.
-    pending = await collection.find_one({"renewal_pending": True, "supersedes": {"$in": named}}, {"_id": 1})
-    return bool(named) and pending is not None

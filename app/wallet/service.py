@@ -10,13 +10,14 @@ from beanie import PydanticObjectId
 from bson.errors import InvalidId
 from pymongo.errors import DuplicateKeyError
 
+from app.audit import store as audit_store
 from app.citizens.identity import national_id_problem
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
 from app.i18n import Language
 from app.inbox import flushing
 from app.pagination import Page, cursor_filter, next_cursor
 from app.security import Principal
-from app.wallet import signing
+from app.wallet import signing, store
 from app.wallet.renewal_link import RenewalInProgress, renewed_by_dossier
 from app.wallet.schemas import (
     DocumentIn,
@@ -200,31 +201,31 @@ async def issue(
         )
         document.proof = await signing.sign(document)
         try:
-            await document.insert()
+            await store.insert_document(document)
         except DuplicateKeyError:
-            existing = await WalletDocument.find_one(
-                WalletDocument.issuer == principal.agency_code, WalletDocument.issue_event_id == event_id
-            )
+            existing = await store.issued_by_event(principal.agency_code, event_id)
             assert existing is not None
             if existing.renewal_pending:
                 # The first copy of this event is still linking it (or crashed doing so).
                 await finish_renewal(existing)
-                existing = await WalletDocument.get(existing.id) or existing
+                existing = await store.document(existing.id) or existing
             flushing.owed(WalletDocument, existing.id)
             return existing, False
         if renews is not None and not await finish_renewal(document):
             # The old version changed meanwhile (renewed by another dossier, revoked): look again.
             await undo_renewal(document)
             continue
-        await AccessRecord(
-            citizen_id=citizen_id,
-            actor_kind="agency",
-            actor_id=principal.agency_code,
-            action="document.renew" if renews else "document.issue",
-            target=str(document.id),
-        ).insert()
+        await audit_store.insert(
+            AccessRecord(
+                citizen_id=citizen_id,
+                actor_kind="agency",
+                actor_id=principal.agency_code,
+                action="document.renew" if renews else "document.issue",
+                target=str(document.id),
+            )
+        )
         if renews is not None:
-            document = await WalletDocument.get(document_id) or document
+            document = await store.document(document_id) or document
         flushing.owed(WalletDocument, document.id)
         return document, True
     raise renewal_raced(data.type)
@@ -240,7 +241,7 @@ async def citizen_by_national_id(national_id: str) -> Citizen:
                 )
             ]
         )
-    citizen = await Citizen.find_one(Citizen.national_id == national_id)
+    citizen = await store.citizen_by_national_id(national_id)
     if citizen is None:
         raise not_found(CITIZEN)
     return citizen
@@ -285,8 +286,7 @@ async def list_documents(citizen_id: PydanticObjectId, cursor: str | None, limit
         "renewal_pending": {"$ne": True},
         **cursor_filter(cursor, descending=True),
     }
-    collection = WalletDocument.get_pymongo_collection()
-    found = await collection.find(query, sort=[("_id", -1)], limit=limit).to_list()
+    found = await store.page(query, limit)
     today = today_in_vietnam()
     return Page(
         items=[listed_document_out(d, today) for d in found], next_cursor=next_cursor([d["_id"] for d in found], limit)
@@ -298,8 +298,7 @@ async def own_document(citizen_id: PydanticObjectId, document_id: str) -> Wallet
         oid = PydanticObjectId(document_id)
     except (InvalidId, TypeError):
         raise not_found(DOCUMENT) from None
-    # The owner is part of the query: another citizen's id finds nothing, exactly like a wrong id.
-    document = await WalletDocument.find_one({"_id": oid, "citizen_id": citizen_id, "renewal_pending": {"$ne": True}})
+    document = await store.owned_by(oid, citizen_id)
     if document is None:
         raise not_found(DOCUMENT)
     return document
@@ -313,17 +312,7 @@ async def document_versions(citizen_id: PydanticObjectId, document_id: str) -> P
     """Every version of a document, newest first: renewals keep the ones they replaced."""
     document = await own_document(citizen_id, document_id)
     lineage = document.lineage
-    found = (
-        await WalletDocument.find(
-            {
-                "citizen_id": citizen_id,
-                "$or": [{"_id": lineage}, {"lineage_id": lineage}],
-                "renewal_pending": {"$ne": True},
-            }
-        )
-        .sort("-version")
-        .to_list()
-    )
+    found = await store.versions(citizen_id, lineage)
     today = today_in_vietnam()
     return Page(items=[document_out(d, today) for d in found])
 

@@ -16,9 +16,8 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 
-from app.wallet import keys
+from app.wallet import keys, store
 from app.wallet.keys import ActiveKey, b64url_decode, b64url_encode
-from models.citizen import Citizen
 from models.common import utcnow
 from models.wallet import DocumentProof, Holder, WalletDocument
 
@@ -142,7 +141,7 @@ async def verify(document: WalletDocument) -> bool:
 
 
 async def holder_of(citizen_id: Any) -> Holder | None:
-    citizen = await Citizen.get(citizen_id)
+    citizen = await store.citizen(citizen_id)
     if citizen is None:
         return None
     return Holder(national_id=citizen.national_id, full_name=citizen.full_name, date_of_birth=citizen.date_of_birth)
@@ -155,8 +154,9 @@ async def ensure_signed(document: WalletDocument) -> WalletDocument:
     document.holder = document.holder or await holder_of(document.citizen_id)
     document.lineage_id = document.lineage_id or document.id
     proof = await sign(document)
-    written = await WalletDocument.get_pymongo_collection().update_one(
-        {"_id": document.id, "proof": None},
+    written = await store.update_document(
+        document.id,
+        {"proof": None},
         {
             "$set": {
                 "proof": proof.model_dump(),
@@ -165,8 +165,8 @@ async def ensure_signed(document: WalletDocument) -> WalletDocument:
             }
         },
     )
-    if written.modified_count == 0:
-        reloaded = await WalletDocument.get(document.id)
+    if not written:
+        reloaded = await store.document(document.id)
         assert reloaded is not None
         return reloaded
     document.proof = proof
@@ -177,7 +177,7 @@ async def sign_unsigned(batch: int = 500) -> int:
     """Sign every document that has no signature yet (`cwallet keys sign-unsigned`)."""
     signed = 0
     while True:
-        found = await WalletDocument.find({"proof": None}).limit(batch).to_list()
+        found = await store.unsigned(batch)
         if not found:
             return signed
         for document in found:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from app.errors import AppError, Text
 from app.inbox import flushing
+from app.wallet import store
 from models.common import utcnow
 from models.dossier import OutboxEntry
 from models.wallet import StatusEvent, WalletDocument
@@ -17,30 +18,28 @@ async def finish_renewal(new: WalletDocument) -> bool:
     it is a dossier's result: the dossier's own push tells the citizen). False when the old
     version can no longer be replaced (revoked, suspended or replaced by another meanwhile)."""
     assert new.supersedes is not None
-    collection = WalletDocument.get_pymongo_collection()
     entry = StatusEvent(event_id=new.issue_event_id, status="superseded", actor=new.issuer, superseded_by=new.id)
-    await collection.update_one(
-        {"_id": new.supersedes, "status": "valid", "superseded_by": None},
+    await store.update_document(
+        new.supersedes,
+        {"status": "valid", "superseded_by": None},
         {
             "$set": {"status": "superseded", "superseded_by": new.id, "status_changed_at": utcnow()},
             "$push": {"history": entry.model_dump(), "event_ids": new.issue_event_id},
         },
     )
-    old = await collection.find_one({"_id": new.supersedes}, {"superseded_by": 1})
-    if old is None or old.get("superseded_by") != new.id:
+    if await store.superseded_by(new.supersedes) != new.id:
         return False
     update: dict[str, dict[str, object]] = {"$set": {"renewal_pending": False}}
     if new.dossier_code is None:
         notice = OutboxEntry(key=f"document:{new.issuer}:{new.issue_event_id}", kind="document_renewed")
         update["$push"] = {"outbox": notice.model_dump()}
-    await collection.update_one({"_id": new.id, "renewal_pending": True}, update)
+    await store.update_document(new.id, {"renewal_pending": True}, update)
     flushing.owed(WalletDocument, new.id)
     return True
 
 
 async def undo_renewal(new: WalletDocument) -> None:
-    # Only while still hidden: nobody has seen it and no push was owed for it.
-    await WalletDocument.get_pymongo_collection().delete_one({"_id": new.id, "renewal_pending": True})
+    await store.delete_hidden_renewal(new.id)
 
 
 def renewal_raced(document_type: str) -> AppError:

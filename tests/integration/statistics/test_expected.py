@@ -13,8 +13,8 @@ import pytest
 from arq import ArqRedis
 
 from app.config import get_settings
+from app.dossiers.expected import warn_expected_late
 from app.queue import open_pool
-from app.statistics.expected import warn_expected_late
 from app.statistics.rollup import run_rollup
 from models.common import utcnow
 from models.dossier import Dossier

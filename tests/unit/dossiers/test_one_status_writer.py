@@ -21,9 +21,9 @@ THE_WRITER = "app/dossiers/transitions.py"
 OTHER_COLLECTIONS = {
     ("app/wallet/lifecycle.py", "apply_status_event"): "a wallet document's status",
     ("app/wallet/supersede.py", "finish_renewal"): "the renewed wallet document becomes superseded",
-    ("app/payments/service.py", "ensure_request"): "the payment ledger's status",
-    ("app/payments/service.py", "sync_from_dossier"): "the payment ledger's status",
-    ("app/payments/service.py", "_record_success"): "the payment ledger's status",
+    ("app/payments/ledger.py", "ensure_request"): "the payment ledger's status",
+    ("app/payments/ledger.py", "sync_from_dossier"): "the payment ledger's status",
+    ("app/payments/ledger.py", "mark_paid"): "the payment ledger's status",
     ("app/dossiers/worklist.py", "_base_filter"): "a filter of the worklist, not an update",
     ("app/postal/letters.py", "update"): "a registered letter's tracking status",
 }

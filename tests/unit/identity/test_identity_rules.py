@@ -9,6 +9,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from app.auth.phone import canonical_phone
 from app.auth.throttle import account_of
 from app.auth.totp import accepted_step
 from app.citizens.identity import (
@@ -18,7 +19,6 @@ from app.citizens.identity import (
     PROVINCE_CODES,
     age_on,
     birthday_at_age,
-    canonical_phone,
     national_id_for,
     national_id_mismatch,
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from app.statistics.expected import estimate
+from app.dossiers.expected import estimate
 from app.statistics.facts import elapsed_working_days, facts_of, quantile
 from models.dossier import Clock, Delivery, Dossier
 from models.dossier_status import DossierStatus

@@ -24,7 +24,6 @@ from app.statistics.schemas import ExpectedOut
 from models.common import utcnow
 from models.dossier import Dossier, OutboxEntry
 from models.dossier_status import FINAL
-from models.statistics import ExpectedLateNotice, RecentProcessing
 from models.working_days import add_working_days, local, working_days_between
 
 log = structlog.get_logger(__name__)
@@ -63,10 +62,7 @@ def estimate(dossier: Dossier, histogram: Mapping[str, int] | None, now: datetim
 
 
 async def recent_histogram(agency_code: str, service_code: str) -> dict[str, int] | None:
-    raw = await RecentProcessing.get_pymongo_collection().find_one(
-        {"agency_code": agency_code, "service_code": service_code}, {"processing_histogram": 1}
-    )
-    return dict(raw["processing_histogram"]) if raw else None
+    return await store.recent_histogram(agency_code, service_code)
 
 
 async def expected_for(dossier: Dossier, now: datetime | None = None) -> ExpectedOut | None:
@@ -91,12 +87,10 @@ async def _warn(dossier: Dossier, expected: ExpectedOut, due: datetime, pool: Ar
     written = await store.write(dossier, {"$push": {"outbox": notice.model_dump()}}, {"outbox.key": {"$ne": key}})
     if written is None:
         return False
-    raw = await Dossier.get_pymongo_collection().find_one({"_id": dossier.id})
+    raw = await store.raw(dossier.id)
     if raw is not None:
         await flush(Dossier, raw, pool)
-    await ExpectedLateNotice.get_pymongo_collection().update_one(
-        {"dossier_code": dossier.code}, {"$setOnInsert": {"dossier_code": dossier.code, "at": utcnow()}}, upsert=True
-    )
+    await store.note_expected_late(dossier.code, utcnow())
     return True
 
 
@@ -108,17 +102,12 @@ async def warn_expected_late(pool: ArqRedis, *, now: datetime | None = None, bat
     warned = 0
     # Running dossiers not yet past their date (the overdue sweeper's index); the apology
     # takes over once the date is missed.
-    cursor = Dossier.get_pymongo_collection().find({"clock.state": "running", "late_after": {"$gt": now}})
+    cursor = store.running_not_late(now)
     chunk: list[dict[str, Any]] = []
 
     async def handle(raws: list[dict[str, Any]]) -> int:
         done = 0
-        told = {
-            raw["dossier_code"]
-            async for raw in ExpectedLateNotice.get_pymongo_collection().find(
-                {"dossier_code": {"$in": [r["code"] for r in raws]}}, {"dossier_code": 1}
-            )
-        }
+        told = await store.told_expected_late([r["code"] for r in raws])
         for raw in raws:
             if raw["code"] in told:
                 continue

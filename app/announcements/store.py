@@ -1,0 +1,156 @@
+"""The announcements area's one module that touches the store (decision 0024: one per area).
+
+An announcement, its batches (each a summary, `AnnouncementBatch`, and its fixed device list,
+`BatchDevices`); the fan-out worker (workers/announcements.py) and the API read and write
+them only through here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from beanie import PydanticObjectId
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from models.announcement import Announcement, AnnouncementBatch, BatchDevices
+from models.common import utcnow
+
+# --- announcements ------------------------------------------------------------------------
+
+
+async def announcement(announcement_id: PydanticObjectId) -> Announcement | None:
+    return await Announcement.get(announcement_id)
+
+
+async def insert_once(announcement: Announcement, idempotency_key: str | None) -> tuple[Announcement, bool]:
+    """Store a new announcement, or find the one this staff member made with the same key;
+    returns it and whether it is new."""
+    try:
+        await announcement.insert()
+        return announcement, True
+    except DuplicateKeyError:
+        existing = await Announcement.find_one(
+            {"created_by": announcement.created_by, "idempotency_key": idempotency_key}
+        )
+        assert existing is not None
+        return existing, False
+
+
+async def newest(query: dict[str, Any], limit: int) -> list[Announcement]:
+    return await Announcement.find(query).sort("-_id").limit(limit).to_list()
+
+
+async def active() -> AsyncIterator[Announcement]:
+    """Announcements still planning or sending."""
+    async for found in Announcement.find({"state": {"$in": ["planning", "sending"]}}):
+        yield found
+
+
+async def mark_done(announcement_id: PydanticObjectId) -> bool:
+    result = await Announcement.get_pymongo_collection().update_one(
+        {"_id": announcement_id, "state": {"$ne": "done"}}, {"$set": {"state": "done", "finished_at": utcnow()}}
+    )
+    return result.modified_count == 1
+
+
+async def mark_planned(announcement_id: PydanticObjectId) -> None:
+    await Announcement.get_pymongo_collection().update_one(
+        {"_id": announcement_id, "planned_at": None}, {"$set": {"planned_at": utcnow(), "updated_at": utcnow()}}
+    )
+
+
+async def planned_so_far(announcement_id: PydanticObjectId, batches: int) -> None:
+    """Record planning progress: the batch count, and a sign of life for the sweeper."""
+    await Announcement.get_pymongo_collection().update_one(
+        {"_id": announcement_id},
+        {"$max": {"batches": batches}, "$set": {"updated_at": utcnow()}},
+    )
+    if batches:
+        await Announcement.get_pymongo_collection().update_one(
+            {"_id": announcement_id, "state": "planning"}, {"$set": {"state": "sending"}}
+        )
+
+
+# --- batches ------------------------------------------------------------------------------
+
+
+async def batch(batch_id: PydanticObjectId) -> AnnouncementBatch | None:
+    return await AnnouncementBatch.get(batch_id)
+
+
+async def batch_devices(batch_id: PydanticObjectId | None) -> BatchDevices | None:
+    return await BatchDevices.get(batch_id)
+
+
+async def last_batch(announcement_id: PydanticObjectId) -> dict[str, Any] | None:
+    """The seq and cursor of the last batch planned, where planning resumes."""
+    return await AnnouncementBatch.get_pymongo_collection().find_one(
+        {"announcement_id": announcement_id}, {"seq": 1, "cursor": 1}, sort=[("seq", -1)]
+    )
+
+
+async def write_batch(batch: AnnouncementBatch, devices: BatchDevices | None) -> bool:
+    """Devices first, then the summary, which is the batch's commit: until it exists, planning
+    has not passed here. False if another planning run wrote this batch already."""
+    if devices is not None:
+        await devices.insert()
+    try:
+        await batch.insert()
+    except DuplicateKeyError:
+        await BatchDevices.get_pymongo_collection().delete_one({"_id": batch.id})
+        return False
+    return True
+
+
+async def has_pending_batch(announcement_id: PydanticObjectId) -> bool:
+    return await AnnouncementBatch.find_one({"announcement_id": announcement_id, "state": "pending"}) is not None
+
+
+async def batches_in_flight(announcement_id: PydanticObjectId) -> int:
+    """Batches queued and still on their first pass."""
+    return await AnnouncementBatch.get_pymongo_collection().count_documents(
+        {"announcement_id": announcement_id, "state": "pending", "queued_at": {"$ne": None}, "first_pass_at": None}
+    )
+
+
+async def claim_next_batch(announcement_id: PydanticObjectId, now: datetime) -> PydanticObjectId | None:
+    """The next batch not yet queued, marked queued; claimed atomically, so two top-ups never
+    queue the same batch as new."""
+    claimed = await AnnouncementBatch.get_pymongo_collection().find_one_and_update(
+        {"announcement_id": announcement_id, "state": "pending", "queued_at": None},
+        {"$set": {"queued_at": now, "next_attempt_at": now}},
+        sort=[("seq", 1)],
+        projection={"_id": 1},
+        return_document=ReturnDocument.AFTER,
+    )
+    return claimed["_id"] if claimed is not None else None
+
+
+async def record_pass(batch_id: PydanticObjectId | None, devices: list[Any] | None, summary: dict[str, Any]) -> None:
+    """Devices first (when given), summary second: a crash in between leaves a batch whose next
+    run finds nothing left to send and only writes the summary."""
+    if devices is not None:
+        await BatchDevices.get_pymongo_collection().update_one(
+            {"_id": batch_id}, {"$set": {"devices": [d.model_dump() for d in devices]}}
+        )
+    await AnnouncementBatch.get_pymongo_collection().update_one({"_id": batch_id}, {"$set": summary})
+
+
+async def lost_batch_ids(cutoff: datetime, limit: int) -> list[PydanticObjectId]:
+    """Batches queued whose job has not run since `cutoff` (lost while queued)."""
+    lost = AnnouncementBatch.get_pymongo_collection().find(
+        {"state": "pending", "queued_at": {"$ne": None}, "next_attempt_at": {"$lt": cutoff}}, {"_id": 1}
+    )
+    return [raw["_id"] async for raw in lost.limit(limit)]
+
+
+async def progress_totals(announcement_id: PydanticObjectId, group: dict[str, Any]) -> dict[str, int]:
+    """Sums of the batches' own counts: one small aggregation, however many devices."""
+    cursor = await AnnouncementBatch.get_pymongo_collection().aggregate(
+        [{"$match": {"announcement_id": announcement_id}}, {"$group": group}]
+    )
+    rows = await cursor.to_list()
+    return {k: int(v) for k, v in rows[0].items() if k != "_id"} if rows else {}

@@ -1,0 +1,80 @@
+"""The audit trail's one module that touches the store (decision 0024: one per area).
+
+The records (`AccessRecord`) and the head of their hash chain (`AuditChainHead`); the rules
+of sealing and verifying are in app/audit/service.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from beanie import PydanticObjectId
+from pymongo.errors import DuplicateKeyError
+
+from models.audit import GENESIS_HASH, AccessRecord, AuditChainHead
+
+HEAD_ID = "audit-chain"
+
+
+async def insert(record: AccessRecord) -> None:
+    await record.insert()
+
+
+async def insert_records(records: list[AccessRecord]) -> None:
+    await AccessRecord.insert_many(records)
+
+
+async def head() -> dict[str, Any] | None:
+    return await AuditChainHead.get_pymongo_collection().find_one({"_id": HEAD_ID})
+
+
+async def start_head() -> None:
+    with contextlib.suppress(DuplicateKeyError):  # another sealer made it first
+        await AuditChainHead.get_pymongo_collection().insert_one({"_id": HEAD_ID, "seq": 0, "hash": GENESIS_HASH})
+
+
+async def move_head(seq: int, next_seq: int, next_hash: str) -> bool:
+    """Compare-and-set: False if another sealer moved the head from `seq` meanwhile."""
+    moved = await AuditChainHead.get_pymongo_collection().update_one(
+        {"_id": HEAD_ID, "seq": seq}, {"$set": {"seq": next_seq, "hash": next_hash}}
+    )
+    return moved.modified_count != 0
+
+
+async def sealed_record(seq: int) -> dict[str, Any] | None:
+    return await AccessRecord.get_pymongo_collection().find_one({"seq": seq})
+
+
+async def unsealed(batch: int) -> AsyncIterator[dict[str, Any]]:
+    """Up to `batch` unsealed records, oldest first."""
+    async for raw in AccessRecord.get_pymongo_collection().find({"seq": None}).sort("_id", 1).limit(batch):
+        yield raw
+
+
+async def claim(record_id: Any, seq: int, prev_hash: str, digest: str) -> bool:
+    """Seal one record as `seq`; False if another sealer sealed it first."""
+    claimed = await AccessRecord.get_pymongo_collection().update_one(
+        {"_id": record_id, "seq": None}, {"$set": {"seq": seq, "prev_hash": prev_hash, "hash": digest}}
+    )
+    return claimed.modified_count != 0
+
+
+async def unclaim(record_id: Any, seq: int) -> None:
+    await AccessRecord.get_pymongo_collection().update_one({"_id": record_id, "seq": seq}, {"$set": {"seq": None}})
+
+
+async def sealed_in_order() -> AsyncIterator[dict[str, Any]]:
+    async for raw in AccessRecord.get_pymongo_collection().find({"seq": {"$ne": None}}).sort("seq", 1):
+        yield raw
+
+
+async def count_unsealed() -> int:
+    return await AccessRecord.get_pymongo_collection().count_documents({"seq": None})
+
+
+async def records_of(citizen_id: PydanticObjectId, query: dict[str, Any], limit: int) -> list[AccessRecord]:
+    """What others did with the citizen's data, newest first."""
+    found = {"citizen_id": citizen_id, "actor_kind": {"$ne": "citizen"}, **query}
+    return await AccessRecord.find(found).sort("-_id").limit(limit).to_list()

@@ -1,0 +1,145 @@
+"""Auth's one module that touches the store (decision 0024: one per area): sessions, the
+accounts people sign in with (citizens, staff, agency clients)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from beanie import PydanticObjectId
+from pymongo import ReturnDocument
+
+from models.agency import Agency, Staff
+from models.catalogue import Service
+from models.citizen import AuthSession, Citizen
+from models.common import utcnow
+
+# --- accounts -----------------------------------------------------------------------------
+
+
+async def citizen_by_national_id(national_id: str) -> Citizen | None:
+    return await Citizen.find_one(Citizen.national_id == national_id)
+
+
+async def citizen_by_phone(phone: str) -> Citizen | None:
+    return await Citizen.find_one(Citizen.phone == phone)
+
+
+async def is_locked(citizen_id: PydanticObjectId) -> bool:
+    return await Citizen.find_one({"_id": citizen_id, "locked_at": {"$ne": None}}) is not None
+
+
+async def staff_by_username(username: str) -> Staff | None:
+    return await Staff.find_one(Staff.username == username)
+
+
+async def insert_staff(staff: Staff) -> None:
+    """Raises DuplicateKeyError when the username is taken."""
+    await staff.insert()
+
+
+async def staff(staff_id: PydanticObjectId) -> Staff | None:
+    return await Staff.get(staff_id)
+
+
+async def all_staff() -> list[Staff]:
+    return await Staff.find_all().sort("+username").to_list()
+
+
+async def update_staff(staff_id: PydanticObjectId | None, condition: dict[str, Any], update: dict[str, Any]) -> bool:
+    """A conditional update of one staff member; False if the condition no longer held."""
+    result = await Staff.get_pymongo_collection().update_one({"_id": staff_id, **condition}, update)
+    return result.modified_count == 1
+
+
+async def agency_by_client_id(client_id: str) -> Agency | None:
+    return await Agency.find_one(Agency.client_id == client_id)
+
+
+async def agency_by_code(code: str) -> Agency | None:
+    return await Agency.find_one(Agency.code == code)
+
+
+async def upsert_agency(code: str, fields: dict[str, Any], on_insert: dict[str, Any]) -> None:
+    await Agency.get_pymongo_collection().update_one(
+        {"code": code}, {"$set": fields, "$setOnInsert": on_insert}, upsert=True
+    )
+
+
+async def upsert_staff(username: str, update: dict[str, Any]) -> None:
+    await Staff.get_pymongo_collection().update_one({"username": username}, update, upsert=True)
+
+
+async def upsert_citizen(national_id: str, fields: dict[str, Any], on_insert: dict[str, Any]) -> None:
+    await Citizen.get_pymongo_collection().update_one(
+        {"national_id": national_id}, {"$set": fields, "$setOnInsert": on_insert}, upsert=True
+    )
+
+
+async def update_agency(agency_id: PydanticObjectId | None, condition: dict[str, Any], update: dict[str, Any]) -> bool:
+    """A conditional update of one agency; False if the condition no longer held."""
+    result = await Agency.get_pymongo_collection().update_one({"_id": agency_id, **condition}, update)
+    return result.modified_count == 1
+
+
+async def insert_agency(agency: Agency) -> None:
+    """Raises DuplicateKeyError when the code (or client id) is taken."""
+    await agency.insert()
+
+
+async def services(codes: list[str]) -> list[Service]:
+    return await Service.find({"code": {"$in": codes}}).to_list()
+
+
+# --- sessions -----------------------------------------------------------------------------
+
+
+async def insert_session(session: AuthSession) -> None:
+    await session.insert()
+
+
+async def rotate_refresh(presented: str, new_hash: str, now: datetime, kept: int) -> dict[str, Any] | None:
+    """One atomic compare-and-set on the token hash: of two racing refreshes with the same
+    token only one gets the session back."""
+    return await AuthSession.get_pymongo_collection().find_one_and_update(
+        {"refresh_token_hash": presented, "revoked_at": None, "expires_at": {"$gt": now}},
+        {
+            "$set": {"refresh_token_hash": new_hash, "last_used_at": now},
+            "$push": {"rotated_token_hashes": {"$each": [presented], "$slice": -kept}},
+        },
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+async def revoke_reused(presented: str, now: datetime) -> dict[str, Any] | None:
+    """End the session an already-rotated token belongs to; it, or None."""
+    return await AuthSession.get_pymongo_collection().find_one_and_update(
+        {"rotated_token_hashes": presented, "revoked_at": None},
+        {"$set": {"revoked_at": now, "revoked_reason": "refresh-reuse"}},
+    )
+
+
+async def revoke_session(session_id: PydanticObjectId, reason: str) -> bool:
+    result = await AuthSession.get_pymongo_collection().update_one(
+        {"_id": session_id, "revoked_at": None}, {"$set": {"revoked_at": utcnow(), "revoked_reason": reason}}
+    )
+    return result.modified_count == 1
+
+
+async def revoke_sessions_of(citizen_id: PydanticObjectId, reason: str) -> int:
+    result = await AuthSession.get_pymongo_collection().update_many(
+        {"citizen_id": citizen_id, "revoked_at": None}, {"$set": {"revoked_at": utcnow(), "revoked_reason": reason}}
+    )
+    return result.modified_count
+
+
+async def live_sessions(citizen_id: PydanticObjectId) -> list[AuthSession]:
+    return (
+        await AuthSession.find({"citizen_id": citizen_id, "revoked_at": None, "expires_at": {"$gt": utcnow()}})
+        .sort("-_id")
+        .to_list()
+    )
+
+
+async def live_session_of(citizen_id: PydanticObjectId, session_id: PydanticObjectId) -> AuthSession | None:
+    return await AuthSession.find_one({"_id": session_id, "citizen_id": citizen_id, "revoked_at": None})

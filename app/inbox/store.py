@@ -1,0 +1,136 @@
+"""The inbox's one module that touches the store (decision 0024: one per area): notifications,
+preferences, and the outbox entries other areas leave on their documents."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from beanie import Document, PydanticObjectId
+from bson import ObjectId
+
+from models.citizen import Citizen
+from models.common import utcnow
+from models.notification import Notification
+from models.preferences import NotificationPreferences
+
+
+async def notification(notification_id: PydanticObjectId) -> Notification | None:
+    return await Notification.get(notification_id)
+
+
+async def preferences_of(citizen_id: PydanticObjectId) -> NotificationPreferences | None:
+    return await NotificationPreferences.find_one(NotificationPreferences.citizen_id == citizen_id)
+
+
+async def preferences_of_many(citizen_ids: list[Any]) -> list[NotificationPreferences]:
+    return await NotificationPreferences.find({"citizen_id": {"$in": citizen_ids}}).to_list()
+
+
+async def hold(notification_id: PydanticObjectId | None, until: datetime, now: datetime) -> None:
+    """Quiet hours: the notification waits until `until`."""
+    await Notification.get_pymongo_collection().update_one(
+        {"_id": notification_id},
+        {"$set": {"held_until": until, "next_attempt_at": until, "updated_at": now}},
+    )
+
+
+async def set_delivery(notification_id: PydanticObjectId | None, fields: dict[str, Any]) -> None:
+    """Only the delivery fields are written: the citizen may mark the notification read meanwhile."""
+    await Notification.get_pymongo_collection().update_one({"_id": notification_id}, {"$set": fields})
+
+
+async def waiting(now: datetime) -> tuple[dict[str, Any] | None, int]:
+    """The oldest notification waiting to be sent (its `created_at`), and how many wait. One
+    held for quiet hours is waiting on purpose, not late."""
+    query = {"state": "pending", "$or": [{"held_until": None}, {"held_until": {"$lte": now}}]}
+    collection = Notification.get_pymongo_collection()
+    oldest = await collection.find_one(query, {"created_at": 1}, sort=[("created_at", 1)])
+    return oldest, await collection.count_documents(query)
+
+
+# --- the citizen's inbox ------------------------------------------------------------------
+
+
+async def newest(query: dict[str, Any], limit: int) -> list[Notification]:
+    return await Notification.find(query).sort("-_id").limit(limit).to_list()
+
+
+async def unread_count(citizen_id: PydanticObjectId) -> int:
+    return await Notification.get_pymongo_collection().count_documents({"citizen_id": citizen_id, "read_at": None})
+
+
+async def mark_read(owned: dict[str, Any], read: bool) -> Notification | None:
+    """Read (keeping the first time it was read) or unread again; the notification after it."""
+    collection = Notification.get_pymongo_collection()
+    if read:
+        await collection.update_one({**owned, "read_at": None}, {"$set": {"read_at": utcnow()}})
+    else:
+        await collection.update_one(owned, {"$set": {"read_at": None}})
+    return await Notification.find_one(owned)
+
+
+async def mark_all_read(citizen_id: PydanticObjectId) -> int:
+    result = await Notification.get_pymongo_collection().update_many(
+        {"citizen_id": citizen_id, "read_at": None}, {"$set": {"read_at": utcnow()}}
+    )
+    return result.modified_count
+
+
+async def delete_older_than(cutoff: datetime) -> int:
+    result = await Notification.get_pymongo_collection().delete_many({"created_at": {"$lt": cutoff}})
+    return result.deleted_count
+
+
+async def put_preferences(citizen_id: PydanticObjectId, fields: dict[str, Any]) -> None:
+    await NotificationPreferences.get_pymongo_collection().update_one(
+        {"citizen_id": citizen_id},
+        {"$set": fields, "$setOnInsert": {"citizen_id": citizen_id}},
+        upsert=True,
+    )
+
+
+# --- outboxes → notifications -------------------------------------------------------------
+
+
+async def with_outbox(model: type[Document], document_id: Any) -> dict[str, Any] | None:
+    """The document, if its outbox still holds an entry."""
+    return await model.get_pymongo_collection().find_one({"_id": document_id, "outbox.0": {"$exists": True}})
+
+
+async def outboxes_older_than(model: type[Document], cutoff: datetime, batch: int) -> AsyncIterator[dict[str, Any]]:
+    async for raw in model.get_pymongo_collection().find({"outbox.created_at": {"$lt": cutoff}}).limit(batch):
+        yield raw
+
+
+async def pull_outbox_entry(model: type[Document], document_id: Any, key: str) -> None:
+    await model.get_pymongo_collection().update_one({"_id": document_id}, {"$pull": {"outbox": {"key": key}}})
+
+
+async def upsert_notification(key: str, fields: dict[str, Any]) -> tuple[ObjectId, bool]:
+    """The notification of this key (made now, or by an earlier run), and whether it is new."""
+    collection = Notification.get_pymongo_collection()
+    result = await collection.update_one({"key": key}, {"$setOnInsert": fields}, upsert=True)
+    if result.upserted_id is not None:
+        return ObjectId(result.upserted_id), True
+    # A replay: the notification made the first time.
+    found = await collection.find_one({"key": key}, {"_id": 1})
+    assert found is not None
+    return ObjectId(found["_id"]), False
+
+
+async def guardian_ids(citizen_id: ObjectId) -> list[ObjectId]:
+    raw = await Citizen.get_pymongo_collection().find_one({"_id": citizen_id}, {"guardian_ids": 1})
+    return list(raw.get("guardian_ids") or []) if raw else []
+
+
+async def pending_ids(cutoff: datetime, batch: int) -> AsyncIterator[ObjectId]:
+    """Pending notifications not attempted since `cutoff`."""
+    pending = (
+        Notification.get_pymongo_collection()
+        .find({"state": "pending", "next_attempt_at": {"$lt": cutoff}}, {"_id": 1})
+        .limit(batch)
+    )
+    async for raw in pending:
+        yield raw["_id"]
