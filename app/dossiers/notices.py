@@ -8,10 +8,10 @@ from datetime import datetime
 
 import msgspec
 
+from app.dossiers import store
 from app.dossiers.events import record_agency_reads
 from app.security import Principal
 from models.dossier import Dossier
-from models.notification import Notification
 
 
 class EscalationStepOut(msgspec.Struct):
@@ -31,14 +31,6 @@ class NoticeReceiptOut(msgspec.Struct):
 
 
 async def receipts(principal: Principal, dossier: Dossier) -> list[NoticeReceiptOut]:
-    found = (
-        Notification.get_pymongo_collection()
-        .find(
-            # The citizen's own notices (a parent's copy of a child's notice carries `child_id`).
-            {"citizen_id": dossier.citizen_id, "data.dossier_code": dossier.code, "data.child_id": {"$exists": False}}
-        )
-        .sort("_id", 1)
-    )
     out = [
         NoticeReceiptOut(
             kind=raw["kind"],
@@ -51,7 +43,7 @@ async def receipts(principal: Principal, dossier: Dossier) -> list[NoticeReceipt
                 for s in (raw.get("escalation") or {}).get("steps", [])
             ],
         )
-        async for raw in found
+        async for raw in store.dossier_notices(dossier)
     ]
     await record_agency_reads(principal, [dossier], action="notices.read")
     return out

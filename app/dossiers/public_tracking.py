@@ -24,14 +24,13 @@ from app.audit.service import record
 from app.catalogue.service import service_of
 from app.config import Settings, get_settings
 from app.dossiers import deadlines, store, tracking_secrets
+from app.dossiers.expected import expected_for
 from app.dossiers.schemas import PublicTrackingIn, PublicTrackingOut, TrackingSecretOut
 from app.dossiers.service import get_for_citizen
 from app.errors import AppError, Text
 from app.i18n import Language, negotiate
 from app.rate_limits import FixedWindows, Window, too_many_requests
 from app.security import AnyRequest, PrincipalRequest, citizen_only
-from app.dossiers.expected import expected_for
-from models.agency import Agency
 from models.common import utcnow
 from models.dossier import Dossier
 
@@ -79,7 +78,7 @@ def windows(settings: Settings, address: str, code: str) -> list[Window]:
 
 async def masked(dossier: Dossier, language: Language) -> PublicTrackingOut:
     service = await service_of(dossier.service_code)
-    agency = await Agency.find_one(Agency.code == dossier.agency_code)
+    agency = await store.agency(dossier.agency_code)
     step = service.step(dossier.status) if service else None
     now = utcnow()
     return PublicTrackingOut(
@@ -106,11 +105,10 @@ async def lookup(
     if retry_after:
         raise too_many_requests(retry_after, {})
     # Only the HMAC first: a known code with a wrong secret costs what an unknown one does.
-    found = await Dossier.get_pymongo_collection().find_one({"code": code}, {"tracking_secret_hash": 1})
-    stored = found.get("tracking_secret_hash") if found is not None else None
+    stored = await store.tracking_secret_hash(code)
     if not tracking_secrets.matches(code, data.secret, stored):
         raise NOT_FOUND
-    dossier = await Dossier.find_one({"code": code})
+    dossier = await store.by_code(code)
     if dossier is None:  # deleted meanwhile
         raise NOT_FOUND
     await record(dossier.citizen_id, "public", "tracking-secret", "dossier.track", dossier.code)

@@ -25,9 +25,11 @@ from gridfs import AsyncGridFSBucket, AsyncGridOut
 
 from app.errors import AppError, Text
 from app.inbox import flushing
+from models.agency import Agency
 from models.catalogue import Service
 from models.citizen import Citizen
 from models.dossier import Dossier
+from models.notification import Notification
 from models.payment import Payment
 from models.statistics import ExpectedLateNotice, RecentProcessing
 from models.wallet import WalletDocument
@@ -126,6 +128,18 @@ async def agency_dossier(code: str, agency_code: str | None) -> dict[str, Any] |
     return await Dossier.get_pymongo_collection().find_one({"code": code, "agency_code": agency_code})
 
 
+async def by_code(code: str) -> Dossier | None:
+    return await Dossier.find_one({"code": code})
+
+
+async def tracking_secret_hash(code: str) -> str | None:
+    """The hash of the tracking secret of the dossier with this code; None for no dossier, or
+    one without a secret (the caller answers both alike)."""
+    found = await Dossier.get_pymongo_collection().find_one({"code": code}, {"tracking_secret_hash": 1})
+    stored: str | None = found.get("tracking_secret_hash") if found is not None else None
+    return stored
+
+
 async def newest(query: dict[str, Any], limit: int) -> list[Dossier]:
     return await Dossier.find(query).sort("-_id").limit(limit).to_list()
 
@@ -189,6 +203,29 @@ async def timeline_sources(
     payments = await Payment.find({"citizen_id": citizen_id}).sort("-_id").limit(cap).to_list()
     documents = await WalletDocument.find({"citizen_id": citizen_id}).sort("-_id").limit(cap).to_list()
     return dossiers, payments, documents
+
+
+async def agency(code: str) -> Agency | None:
+    return await Agency.find_one(Agency.code == code)
+
+
+async def escalated_notices(citizen_id: PydanticObjectId, cap: int) -> AsyncIterator[dict[str, Any]]:
+    """The citizen's notices that escalated (SMS, letter), `cap` at most: their data and steps."""
+    found = Notification.get_pymongo_collection().find(
+        {"citizen_id": citizen_id, "escalation.steps.0": {"$exists": True}}, {"data": 1, "escalation": 1}
+    )
+    async for raw in found.limit(cap):
+        yield raw
+
+
+async def dossier_notices(dossier: Dossier) -> AsyncIterator[dict[str, Any]]:
+    """The owner's notices about the dossier, oldest first (a parent's copy of a child's notice
+    carries `child_id` and is not among them)."""
+    found = Notification.get_pymongo_collection().find(
+        {"citizen_id": dossier.citizen_id, "data.dossier_code": dossier.code, "data.child_id": {"$exists": False}}
+    )
+    async for raw in found.sort("_id", 1):
+        yield raw
 
 
 async def citizens_wallet_document(

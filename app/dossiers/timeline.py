@@ -24,7 +24,6 @@ from app.pagination import Page
 from models.catalogue import Service
 from models.document_types import type_names
 from models.dossier import Dossier
-from models.notification import Notification
 from models.payment import Payment
 from models.wallet import WalletDocument
 
@@ -286,10 +285,7 @@ async def timeline(
     for document in documents:
         if not document.renewal_pending:
             items += _document_items(document, language)
-    escalated = Notification.get_pymongo_collection().find(
-        {"citizen_id": citizen_id, "escalation.steps.0": {"$exists": True}}, {"data": 1, "escalation": 1}
-    )
-    async for notification in escalated.limit(SOURCE_CAP):
+    async for notification in store.escalated_notices(citizen_id, SOURCE_CAP):
         items += _escalation_items(notification, language)
     items.sort(key=lambda i: (i.at, i.key), reverse=True)
     if cursor:

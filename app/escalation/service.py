@@ -27,12 +27,10 @@ import structlog
 from bson import ObjectId
 
 from app.config import Settings
-from models.citizen import Citizen
-from models.dossier import Dossier
+from app.escalation import store
 from models.escalation import Escalation, EscalationStep, notice_name
-from models.notification import Notification
 from models.postal import PostalLetter
-from models.sms import SmsAttempt, SmsMessage
+from models.sms import SmsAttempt
 from notifications.sms import SmsResult, SmsSender, sms_text
 
 log = structlog.get_logger(__name__)
@@ -52,17 +50,12 @@ async def run(
 ) -> Counter[str]:
     """Take due steps (at most `batch`, for at most `budget_seconds`, inside the job's timeout;
     the next minute's run takes the rest); `citizen_ids` narrows the run to some citizens."""
-    collection = Notification.get_pymongo_collection()
     scope: dict[str, Any] = {"citizen_id": {"$in": citizen_ids}} if citizen_ids is not None else {}
     # Read notices leave the plan: nothing more is owed for them.
-    await collection.update_many(
-        {**scope, "escalation.next_at": {"$lte": now}, "read_at": {"$ne": None}},
-        {"$set": {"escalation.next_at": None}},
-    )
+    await store.close_read(scope, now)
     counts: Counter[str] = Counter()
-    due = collection.find({**scope, "escalation.next_at": {"$lte": now}, "read_at": None}).limit(batch)
     stop = time.monotonic() + budget_seconds
-    async for raw in due:
+    async for raw in store.due(scope, now, batch):
         counts[await _step(raw, now, sender, settings)] += 1
         if time.monotonic() > stop:
             break
@@ -71,46 +64,27 @@ async def run(
 
 async def _step(raw: dict[str, Any], now: datetime, sender: SmsSender | None, settings: Settings) -> str:
     plan = Escalation.model_validate(raw["escalation"])
-    claimed = await Notification.get_pymongo_collection().update_one(
-        {"_id": raw["_id"], "escalation.next_at": plan.next_at, "read_at": None},
-        {"$set": {"escalation.next_at": now + LEASE}},
-    )
-    if claimed.modified_count != 1:
+    if not await store.claim(raw["_id"], plan.next_at, now + LEASE):
         return "taken"
     if not any(s.step == "sms" for s in plan.steps):
         return await _sms(raw, plan, now, sender, settings)
     if plan.letter_due_at is not None and not any(s.step == "letter" for s in plan.steps):
         return await _letter(raw, plan, now)
-    await _record(raw["_id"], None, None)
+    await store.record(raw["_id"], None, None)
     return "done"
-
-
-async def _record(
-    notification_id: ObjectId, step: EscalationStep | None, next_at: datetime | None, sms_attempts: int | None = None
-) -> None:
-    update: dict[str, Any] = {"$set": {"escalation.next_at": next_at}}
-    if sms_attempts is not None:
-        update["$set"]["escalation.sms_attempts"] = sms_attempts
-    if step is not None:
-        update["$push"] = {"escalation.steps": step.model_dump()}
-    await Notification.get_pymongo_collection().update_one({"_id": notification_id}, update)
 
 
 async def _sms(
     raw: dict[str, Any], plan: Escalation, now: datetime, sender: SmsSender | None, settings: Settings
 ) -> str:
     after = plan.letter_due_at  # what comes once the SMS step is over, if anything
-    citizen = await Citizen.get_pymongo_collection().find_one({"_id": raw["citizen_id"]}, {"phone": 1})
-    phone = (citizen or {}).get("phone") or ""
+    phone = await store.citizen_phone(raw["citizen_id"])
     if not phone:
-        await _record(raw["_id"], EscalationStep(step="sms", at=now, outcome="no_phone"), after)
+        await store.record(raw["_id"], EscalationStep(step="sms", at=now, outcome="no_phone"), after)
         return "no_phone"
-    sms_log = SmsMessage.get_pymongo_collection()
-    sent_today = await sms_log.count_documents(
-        {"citizen_id": raw["citizen_id"], "state": "sent", "created_at": {"$gt": now - timedelta(days=1)}}
-    )
+    sent_today = await store.sms_sent_since(raw["citizen_id"], now - timedelta(days=1))
     if sent_today >= settings.sms_per_citizen_day:
-        await _record(raw["_id"], EscalationStep(step="sms", at=now, outcome="rate_limited"), after)
+        await store.record(raw["_id"], EscalationStep(step="sms", at=now, outcome="rate_limited"), after)
         return "rate_limited"
     data = raw.get("data") or {}
     text = sms_text(notice_name(raw["kind"], data.get("status")), data.get("dossier_code"))
@@ -121,63 +95,54 @@ async def _sms(
     )
     result_ok, retryable, error, provider_id = result.sent, result.retryable, result.error, result.provider_id
     attempts = plan.sms_attempts + 1
-    await sms_log.update_one(
-        {"notification_id": raw["_id"]},
+    await store.log_sms(
+        raw["_id"],
         {
-            "$setOnInsert": {
-                "citizen_id": raw["citizen_id"],
-                "notification_id": raw["_id"],
-                "phone_tail": phone[-3:],
-                "text": text,
-                "created_at": now,
-            },
-            "$set": {"state": "sent" if result_ok else "failed", "provider_id": provider_id},
-            "$push": {"attempts": SmsAttempt(at=now, ok=result_ok, error=error).model_dump()},
+            "citizen_id": raw["citizen_id"],
+            "notification_id": raw["_id"],
+            "phone_tail": phone[-3:],
+            "text": text,
+            "created_at": now,
         },
-        upsert=True,
+        "sent" if result_ok else "failed",
+        provider_id,
+        SmsAttempt(at=now, ok=result_ok, error=error).model_dump(),
     )
     log.info("escalation.sms", notification_id=str(raw["_id"]), ok=result_ok, error=error, attempt=attempts)
     if result_ok:
         step = EscalationStep(step="sms", at=now, outcome="sent", ref=str(raw["_id"]))
-        await _record(raw["_id"], step, after, attempts)
+        await store.record(raw["_id"], step, after, attempts)
         return "sms_sent"
     if retryable and attempts < settings.sms_max_attempts:
         retry = now + timedelta(minutes=settings.sms_retry_minutes * 2 ** (attempts - 1))
-        await _record(raw["_id"], None, retry, attempts)
+        await store.record(raw["_id"], None, retry, attempts)
         return "sms_retry"
-    await _record(raw["_id"], EscalationStep(step="sms", at=now, outcome="failed", error=error), after, attempts)
+    await store.record(raw["_id"], EscalationStep(step="sms", at=now, outcome="failed", error=error), after, attempts)
     return "sms_failed"
 
 
 async def _letter(raw: dict[str, Any], plan: Escalation, now: datetime) -> str:
     assert plan.letter_due_at is not None
     if now < plan.letter_due_at:
-        await _record(raw["_id"], None, plan.letter_due_at)
+        await store.record(raw["_id"], None, plan.letter_due_at)
         return "waiting"
     data = raw.get("data") or {}
-    citizen = await Citizen.get_pymongo_collection().find_one({"_id": raw["citizen_id"]}, {"full_name": 1})
+    recipient_name = await store.citizen_name(raw["citizen_id"])
     address = None
     if data.get("dossier_code"):
-        dossier = await Dossier.get_pymongo_collection().find_one({"code": data["dossier_code"]}, {"delivery": 1})
-        address = ((dossier or {}).get("delivery") or {}).get("address")
-    letters = PostalLetter.get_pymongo_collection()
-    await letters.update_one(
-        {"notification_id": raw["_id"]},
-        {
-            "$setOnInsert": PostalLetter(
-                notification_id=raw["_id"],
-                citizen_id=raw["citizen_id"],
-                recipient_name=(citizen or {}).get("full_name", ""),
-                address=address,
-                notice=notice_name(raw["kind"], data.get("status")),
-                dossier_code=data.get("dossier_code"),
-                created_at=now,
-            ).model_dump(exclude={"id", "revision_id"})
-        },
-        upsert=True,
+        address = await store.delivery_address(data["dossier_code"])
+    letter_id = await store.post_letter(
+        PostalLetter(
+            notification_id=raw["_id"],
+            citizen_id=raw["citizen_id"],
+            recipient_name=recipient_name,
+            address=address,
+            notice=notice_name(raw["kind"], data.get("status")),
+            dossier_code=data.get("dossier_code"),
+            created_at=now,
+        )
     )
-    letter = await letters.find_one({"notification_id": raw["_id"]}, {"_id": 1})
-    ref = str(letter["_id"]) if letter else None
-    await _record(raw["_id"], EscalationStep(step="letter", at=now, outcome="posted", ref=ref), None)
+    ref = str(letter_id) if letter_id is not None else None
+    await store.record(raw["_id"], EscalationStep(step="letter", at=now, outcome="posted", ref=ref), None)
     log.info("escalation.letter", notification_id=str(raw["_id"]))
     return "letter_posted"

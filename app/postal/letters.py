@@ -11,9 +11,11 @@ import msgspec
 from bson import ObjectId
 from bson.errors import InvalidId
 
+from app.audit import store as audit_store
 from app.dossiers.store import CONCURRENT_UPDATE
 from app.errors import Text, not_found
 from app.pagination import Page, cursor_filter, next_cursor
+from app.postal import store
 from app.postal.service import NEXT, move_refused
 from app.security import Principal
 from models.audit import AccessRecord
@@ -60,7 +62,7 @@ async def update(letter_id: str, data: LetterUpdateIn) -> LetterOut:
         oid = ObjectId(letter_id)
     except (InvalidId, TypeError):
         raise not_found(LETTER) from None
-    letter = await PostalLetter.get(oid)
+    letter = await store.letter(oid)
     if letter is None:
         raise not_found(LETTER)
     if data.event_id in letter.event_ids:
@@ -68,22 +70,19 @@ async def update(letter_id: str, data: LetterUpdateIn) -> LetterOut:
     if data.status not in NEXT.get(letter.status, frozenset()):
         raise move_refused(letter.status, data.status)
     step = LetterUpdate(event_id=data.event_id, status=data.status, at=utcnow(), location=data.location)
-    result = await PostalLetter.get_pymongo_collection().update_one(
-        {"_id": oid, "status": letter.status, "event_ids": {"$ne": data.event_id}},
-        {"$set": {"status": data.status}, "$push": {"updates": step.model_dump(), "event_ids": data.event_id}},
-    )
-    after = await PostalLetter.get(oid)
+    moved = await store.move_letter(oid, letter.status, data.event_id, data.status, step.model_dump())
+    after = await store.letter(oid)
     assert after is not None
-    if result.modified_count == 0 and data.event_id not in after.event_ids:
+    if not moved and data.event_id not in after.event_ids:
         raise CONCURRENT_UPDATE
     return _out(after)
 
 
 async def letters(principal: Principal, status: str | None, cursor: str | None, limit: int) -> Page[LetterOut]:
     query: dict[str, Any] = {"status": status or "awaiting_pickup", **cursor_filter(cursor, descending=False)}
-    found = await PostalLetter.find(query).sort("+_id").limit(limit).to_list()
+    found = await store.oldest_letters(query, limit)
     if found:
-        await AccessRecord.insert_many(
+        await audit_store.insert_records(
             [
                 AccessRecord(
                     citizen_id=letter.citizen_id,

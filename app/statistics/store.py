@@ -13,16 +13,16 @@ from typing import Any
 
 from beanie import Document
 from bson import ObjectId
-from pymongo import DeleteOne, InsertOne, ReplaceOne
+from pymongo import DeleteOne, InsertOne, ReplaceOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from models.common import utcnow
 from models.dossier import Dossier
-from models.statistics import Backlog, DailyStats, DossierFacts
+from models.statistics import Backlog, DailyStats, DossierFacts, StatsView
 
 STATE_ID = "rollup"
 
-Write = InsertOne[dict[str, Any]] | ReplaceOne[dict[str, Any]] | DeleteOne
+Write = InsertOne[dict[str, Any]] | ReplaceOne[dict[str, Any]] | DeleteOne | UpdateOne
 
 # --- the rollup's state and lease ---------------------------------------------------------
 
@@ -103,10 +103,14 @@ async def running_late_facts(now: datetime) -> AsyncIterator[dict[str, Any]]:
 
 
 async def counters(
-    model: type[Document], query: dict[str, Any], fields: dict[str, int] | None = None
+    model: type[Document], query: dict[str, Any], fields: dict[str, int] | None = None, *, order: str | None = None
 ) -> AsyncIterator[dict[str, Any]]:
-    """Stored counter documents (DailyStats, MonthlyStats, RecentProcessing, Backlog)."""
-    async for raw in model.get_pymongo_collection().find(query, fields):
+    """Stored counter documents (DailyStats, MonthlyStats, RecentProcessing, Backlog), in
+    `order` (a field, ascending) if given."""
+    found = model.get_pymongo_collection().find(query, fields)
+    if order is not None:
+        found = found.sort(order, 1)
+    async for raw in found:
         yield raw
 
 
@@ -123,3 +127,16 @@ async def put(model: type[Document], key: dict[str, Any], document: dict[str, An
 async def delete_backlog_not_as_of(now: datetime) -> None:
     """Procedures with nothing late any more."""
     await Backlog.get_pymongo_collection().delete_many({"as_of": {"$ne": now}})
+
+
+# --- the views (app/statistics/views.py) --------------------------------------------------
+
+
+async def views(query: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    """View documents, in span order."""
+    async for raw in StatsView.get_pymongo_collection().find(query).sort("span", 1):
+        yield raw
+
+
+async def delete_views(grain: str) -> None:
+    await StatsView.get_pymongo_collection().delete_many({"grain": grain})

@@ -18,9 +18,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, Literal
 
+from beanie import Document
 from pymongo import ReplaceOne, UpdateOne
-from pymongo.asynchronous.collection import AsyncCollection
 
+from app.statistics import store
 from app.statistics.facts import add_counters, empty_counters
 from models.statistics import DailyStats, MonthlyStats, StatsView
 
@@ -46,10 +47,10 @@ def view_for(fields: Iterable[str]) -> str:
     return next(name for name, kept in VIEWS.items() if wanted <= set(kept))
 
 
-def _source(grain: Grain) -> tuple[AsyncCollection[dict[str, Any]], str]:
+def _source(grain: Grain) -> tuple[type[Document], str]:
     if grain == "day":
-        return DailyStats.get_pymongo_collection(), "day"
-    return MonthlyStats.get_pymongo_collection(), "month"
+        return DailyStats, "day"
+    return MonthlyStats, "month"
 
 
 def _split(period: str) -> tuple[str, str]:
@@ -68,9 +69,8 @@ def _filter(view: str, grain: Grain, names: Mapping[str, Any], span: str) -> dic
 
 
 async def _write(updates: Sequence[UpdateOne | ReplaceOne[dict[str, Any]]]) -> None:
-    views = StatsView.get_pymongo_collection()
     for start in range(0, len(updates), WRITE_BATCH):
-        await views.bulk_write(list(updates[start : start + WRITE_BATCH]), ordered=False)
+        await store.write(StatsView, list(updates[start : start + WRITE_BATCH]))
 
 
 async def refresh(grain: Grain, touched: Iterable[Touched]) -> int:
@@ -87,7 +87,7 @@ async def refresh(grain: Grain, touched: Iterable[Touched]) -> int:
         periods = sorted(wanted)
         which = {"$in": periods} if len(periods) <= FEW else {"$gte": periods[0], "$lte": periods[-1]}
         totals: dict[str, dict[str, Any]] = {}
-        async for raw in source.find({**names, field: which}):
+        async for raw in store.counters(source, {**names, field: which}):
             if raw[field] in wanted:
                 add_counters(totals.setdefault(raw[field], empty_counters()), raw)
         update: dict[str, Any] = {}
@@ -105,7 +105,7 @@ async def rebuild(grain: Grain) -> int:
     """Every view of `grain` from all the flat counters, in one pass in period order (the first
     run after the views were added, or changed)."""
     source, field = _source(grain)
-    await StatsView.get_pymongo_collection().delete_many({"grain": grain})
+    await store.delete_views(grain)
     built: dict[tuple[str, tuple[Any, ...], str], dict[str, dict[str, Any]]] = {}
     written = 0
     current_span: str | None = None
@@ -120,7 +120,7 @@ async def rebuild(grain: Grain) -> int:
         built.clear()
         return len(replaces)
 
-    async for raw in source.find({}).sort(field, 1):
+    async for raw in store.counters(source, {}, order=field):
         span, slot = _split(raw[field])
         if span != current_span:
             written += await flush()
@@ -140,7 +140,7 @@ async def read(
     view = view_for([*scope, *group_by])
     query = {"view": view, "grain": grain, **scope, "span": {"$gte": _split(first)[0], "$lte": _split(last)[0]}}
     found: list[dict[str, Any]] = []
-    async for raw in StatsView.get_pymongo_collection().find(query).sort("span", 1):
+    async for raw in store.views(query):
         names = {k: raw.get(k) for k in VIEWS[view]}
         for slot, counters in raw.get("slots", {}).items():
             period = f"{raw['span']}-{slot}"

@@ -28,9 +28,9 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from app.config import Settings
-from app.webhooks import address_guard, signing
+from app.webhooks import address_guard, signing, store
 from models.common import utcnow
-from models.webhook import ATTEMPTS_KEPT, DeliveryAttempt, WebhookDelivery, WebhookSubscription
+from models.webhook import DeliveryAttempt
 
 log = structlog.get_logger(__name__)
 
@@ -128,12 +128,11 @@ async def attempt(
         oid = ObjectId(delivery_id)
     except InvalidId:
         return Outcome("skipped")
-    deliveries = WebhookDelivery.get_pymongo_collection()
-    raw = await deliveries.find_one({"_id": oid, "state": "pending"})
+    raw = await store.pending_delivery(oid)
     if raw is None:
         return Outcome("skipped")  # delivered, parked, or expired meanwhile
     now = now or utcnow()
-    subscription = await WebhookSubscription.get_pymongo_collection().find_one({"_id": raw["subscription_id"]})
+    subscription = await store.subscription(raw["subscription_id"])
     if subscription is None or subscription["state"] != "active":
         await _park(raw, "subscription-disabled" if subscription else "subscription-deleted")
         return Outcome("parked")
@@ -177,10 +176,7 @@ async def _record(raw: dict[str, Any], tried: DeliveryAttempt, settings: Setting
         outcome = Outcome("gone" if code == 410 else "parked")
         changes = {"state": "parked", "parked_reason": "gone" if code == 410 else "address-refused"}
         if code == 410:
-            await WebhookSubscription.get_pymongo_collection().update_one(
-                {"_id": raw["subscription_id"], "state": "active"},
-                {"$set": {"state": "disabled", "disabled_reason": "gone", "updated_at": now}},
-            )
+            await store.disable_gone(raw["subscription_id"], now)
     else:
         delay = retry_delay(raw["attempt_count"] + 1, settings)
         upcoming = now + timedelta(seconds=delay)
@@ -190,34 +186,20 @@ async def _record(raw: dict[str, Any], tried: DeliveryAttempt, settings: Setting
         else:
             outcome = Outcome("retry", delay)
             changes = {"next_attempt_at": upcoming}
-    await WebhookDelivery.get_pymongo_collection().update_one(
-        {"_id": raw["_id"], "state": "pending", "attempt_count": raw["attempt_count"]},
-        {
-            "$set": changes,
-            "$inc": {"attempt_count": 1},
-            "$push": {"attempts": {"$each": [tried.model_dump()], "$slice": -ATTEMPTS_KEPT}},
-        },
-    )
+    await store.record_attempt(raw, changes, tried.model_dump())
     return outcome
 
 
 async def _park(raw: dict[str, Any], reason: str) -> None:
-    await WebhookDelivery.get_pymongo_collection().update_one(
-        {"_id": raw["_id"], "state": "pending"}, {"$set": {"state": "parked", "parked_reason": reason}}
-    )
+    await store.park(raw["_id"], reason)
 
 
 async def requeue_lost(enqueue: Callable[[str], Awaitable[bool]], older_than: timedelta, batch: int = 500) -> int:
     """Pending deliveries whose job went missing (Redis lost it, a crash): queue them again.
     The job id dedupes one still queued or deferred."""
     cutoff = utcnow() - older_than
-    found = (
-        WebhookDelivery.get_pymongo_collection()
-        .find({"state": "pending", "next_attempt_at": {"$lt": cutoff}}, {"_id": 1})
-        .limit(batch)
-    )
     count = 0
-    async for raw in found:
+    async for raw in store.pending_before(cutoff, batch):
         if await enqueue(str(raw["_id"])):
             count += 1
     return count

@@ -8,20 +8,19 @@ and the sweeper after a crash may both run it.
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
 from arq import ArqRedis
 from bson import ObjectId
-from pymongo.errors import DuplicateKeyError
 
 from app.config import get_settings
 from app.queue import enqueue_webhook_delivery
+from app.webhooks import store
 from models.common import utcnow
 from models.dossier import OutboxEntry
-from models.webhook import WebhookDelivery, WebhookSubscription, event_id
+from models.webhook import event_id
 
 
 def body_of(event: str, event_type: str, at: datetime, data: dict[str, str]) -> str:
@@ -46,40 +45,33 @@ async def publish(
         query["event_types"] = event_type
     else:
         query["_id"] = subscription_id
-    subscriptions = WebhookSubscription.get_pymongo_collection().find(query, {"_id": 1})
     event = event_id(key)
     body = body_of(event, event_type, at, data)
     now = utcnow()
     window = timedelta(hours=get_settings().webhook_retry_hours)
-    deliveries = WebhookDelivery.get_pymongo_collection()
     made: list[ObjectId] = []
-    async for subscription in subscriptions:
-        with contextlib.suppress(DuplicateKeyError):  # a racing flush made it first: the same delivery
-            await deliveries.update_one(
-                {"subscription_id": subscription["_id"], "event_id": event},
-                {
-                    "$setOnInsert": {
-                        "subscription_id": subscription["_id"],
-                        "agency_code": agency_code,
-                        "event_id": event,
-                        "event_type": event_type,
-                        "body": body,
-                        "state": "pending",
-                        "attempt_count": 0,
-                        "attempts": [],
-                        "next_attempt_at": now,
-                        "retry_until": now + window,
-                        "replays": 0,
-                        "created_at": now,
-                        "delivered_at": None,
-                        "parked_reason": None,
-                    }
-                },
-                upsert=True,
-            )
-        found = await deliveries.find_one(
-            {"subscription_id": subscription["_id"], "event_id": event}, {"_id": 1, "state": 1}
+    async for subscription in store.subscription_ids(query):
+        await store.upsert_delivery(
+            subscription["_id"],
+            event,
+            {
+                "subscription_id": subscription["_id"],
+                "agency_code": agency_code,
+                "event_id": event,
+                "event_type": event_type,
+                "body": body,
+                "state": "pending",
+                "attempt_count": 0,
+                "attempts": [],
+                "next_attempt_at": now,
+                "retry_until": now + window,
+                "replays": 0,
+                "created_at": now,
+                "delivered_at": None,
+                "parked_reason": None,
+            },
         )
+        found = await store.delivery_state(subscription["_id"], event)
         if found is not None and found["state"] == "pending":
             await enqueue_webhook_delivery(pool, str(found["_id"]))
             made.append(ObjectId(found["_id"]))

@@ -16,7 +16,7 @@ from app.config import Settings
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
 from app.pagination import Page, cursor_filter, next_cursor
 from app.queue import enqueue_webhook_delivery
-from app.webhooks import address_guard, signing
+from app.webhooks import address_guard, signing, store
 from app.webhooks.fanout import publish
 from app.webhooks.schemas import (
     AttemptOut,
@@ -28,7 +28,7 @@ from app.webhooks.schemas import (
     SubscriptionPatch,
 )
 from models.common import utcnow
-from models.webhook import EVENT_TYPES, PING, WebhookDelivery, WebhookSubscription
+from models.webhook import EVENT_TYPES, PING, WebhookSubscription
 
 SUBSCRIPTION = Text("đăng ký webhook", "webhook subscription")
 DELIVERY = Text("lần gửi webhook", "webhook delivery")
@@ -135,9 +135,7 @@ def delivery_out(raw: dict[str, Any]) -> DeliveryOut:
 
 
 async def _own(agency_code: str, subscription_id: str) -> dict[str, Any]:
-    raw: dict[str, Any] | None = await WebhookSubscription.get_pymongo_collection().find_one(
-        {"_id": _oid(subscription_id, SUBSCRIPTION), "agency_code": agency_code}
-    )
+    raw = await store.agencys_subscription(_oid(subscription_id, SUBSCRIPTION), agency_code)
     if raw is None:
         raise not_found(SUBSCRIPTION)
     return raw
@@ -146,8 +144,7 @@ async def _own(agency_code: str, subscription_id: str) -> dict[str, Any]:
 async def create(agency_code: str, data: SubscriptionIn, settings: Settings) -> CreatedSubscriptionOut:
     types = _event_types(data.event_types)
     url = await _checked_url(data.url, settings)
-    collection = WebhookSubscription.get_pymongo_collection()
-    if await collection.count_documents({"agency_code": agency_code}) >= settings.webhook_subscriptions_per_agency:
+    if await store.count_subscriptions(agency_code) >= settings.webhook_subscriptions_per_agency:
         raise too_many(settings.webhook_subscriptions_per_agency)
     new_id = ObjectId()
     secret = signing.new_secret()
@@ -161,14 +158,13 @@ async def create(agency_code: str, data: SubscriptionIn, settings: Settings) -> 
         created_at=now,
         updated_at=now,
     ).model_dump(exclude={"id", "revision_id"})
-    await collection.insert_one({"_id": new_id, **doc})
+    await store.insert_subscription({"_id": new_id, **doc})
     out = subscription_out({"_id": new_id, **doc})
     return CreatedSubscriptionOut(**{f: getattr(out, f) for f in out.__struct_fields__}, secret=secret)
 
 
 async def list_for(agency_code: str) -> list[SubscriptionOut]:
-    found = WebhookSubscription.get_pymongo_collection().find({"agency_code": agency_code}).sort("_id", 1)
-    return [subscription_out(raw) async for raw in found]
+    return [subscription_out(raw) async for raw in store.subscriptions_of(agency_code)]
 
 
 async def get(agency_code: str, subscription_id: str) -> SubscriptionOut:
@@ -190,14 +186,13 @@ async def update(
         changes |= {"state": "active", "disabled_reason": None} if data.enabled else {"state": "disabled"}
         if not data.enabled and raw["state"] == "active":
             changes["disabled_reason"] = "agency"
-    collection = WebhookSubscription.get_pymongo_collection()
-    await collection.update_one({"_id": raw["_id"]}, {"$set": changes})
+    await store.set_subscription(raw["_id"], changes)
     return subscription_out({**raw, **changes})
 
 
 async def delete(agency_code: str, subscription_id: str) -> None:
     raw = await _own(agency_code, subscription_id)
-    await WebhookSubscription.get_pymongo_collection().delete_one({"_id": raw["_id"]})
+    await store.delete_subscription(raw["_id"])
     # Pending deliveries park themselves when they next run (their subscription is gone).
 
 
@@ -207,18 +202,17 @@ async def rotate_secret(agency_code: str, subscription_id: str, settings: Settin
     secret = signing.new_secret()
     until = utcnow() + timedelta(hours=settings.webhook_secret_overlap_hours)
     # Compare-and-set on the current secret: two racing rotations cannot both demote it.
-    result = await WebhookSubscription.get_pymongo_collection().update_one(
-        {"_id": raw["_id"], "secret_sealed": raw["secret_sealed"]},
+    rotated = await store.replace_secret(
+        raw["_id"],
+        raw["secret_sealed"],
         {
-            "$set": {
-                "secret_sealed": signing.seal(secret, str(raw["_id"])),
-                "previous_secret_sealed": raw["secret_sealed"],
-                "previous_secret_expires_at": until,
-                "updated_at": utcnow(),
-            }
+            "secret_sealed": signing.seal(secret, str(raw["_id"])),
+            "previous_secret_sealed": raw["secret_sealed"],
+            "previous_secret_expires_at": until,
+            "updated_at": utcnow(),
         },
     )
-    if result.modified_count != 1:
+    if not rotated:
         raise ROTATION_RACE
     return RotatedWebhookSecretOut(secret=secret, previous_secret_valid_until=until)
 
@@ -241,7 +235,7 @@ async def ping(agency_code: str, subscription_id: str, pool: ArqRedis) -> Delive
     made = await publish(
         agency_code, key, PING, {"subscription_id": str(raw["_id"])}, utcnow(), pool, subscription_id=raw["_id"]
     )
-    delivery = await WebhookDelivery.get_pymongo_collection().find_one({"_id": made[0]})
+    delivery = await store.delivery(made[0])
     assert delivery is not None
     return delivery_out(delivery)
 
@@ -253,7 +247,7 @@ async def deliveries(
     query: dict[str, Any] = {"subscription_id": raw["_id"], **cursor_filter(cursor, descending=True)}
     if state:
         query["state"] = state
-    found = await WebhookDelivery.get_pymongo_collection().find(query).sort("_id", -1).limit(limit).to_list()
+    found = await store.newest_deliveries(query, limit)
     return Page(items=[delivery_out(d) for d in found], next_cursor=next_cursor([d["_id"] for d in found], limit))
 
 
@@ -263,24 +257,21 @@ async def replay(
     """Send a delivery again (delivered or parked) with a new retry window. While it is pending
     a replay changes nothing: concurrent replays send it once."""
     raw = await _own(agency_code, subscription_id)
-    collection = WebhookDelivery.get_pymongo_collection()
     oid = _oid(delivery_id, DELIVERY)
     now = utcnow()
-    result = await collection.update_one(
-        {"_id": oid, "subscription_id": raw["_id"], "state": {"$ne": "pending"}},
+    replayed = await store.replay(
+        oid,
+        raw["_id"],
         {
-            "$set": {
-                "state": "pending",
-                "next_attempt_at": now,
-                "retry_until": now + timedelta(hours=settings.webhook_retry_hours),
-                "parked_reason": None,
-            },
-            "$inc": {"replays": 1},
+            "state": "pending",
+            "next_attempt_at": now,
+            "retry_until": now + timedelta(hours=settings.webhook_retry_hours),
+            "parked_reason": None,
         },
     )
-    delivery = await collection.find_one({"_id": oid, "subscription_id": raw["_id"]})
+    delivery = await store.subscriptions_delivery(oid, raw["_id"])
     if delivery is None:
         raise not_found(DELIVERY)
-    if result.modified_count == 1:
+    if replayed:
         await enqueue_webhook_delivery(pool, delivery_id)
     return delivery_out(delivery)

@@ -24,6 +24,7 @@ STORE_MODULES = {
     "app/catalogue/store.py",
     "app/citizens/store.py",
     "app/dossiers/store.py",
+    "app/escalation/store.py",
     "app/inbox/store.py",
     "app/payments/ledger.py",
     "app/postal/store.py",
@@ -33,6 +34,7 @@ STORE_MODULES = {
     "app/statistics/store.py",
     "app/support/store.py",
     "app/wallet/store.py",
+    "app/webhooks/store.py",
 }
 DOCUMENTS = {document.__name__ for document in ALL_DOCUMENTS}
 COLLECTION_METHODS = {

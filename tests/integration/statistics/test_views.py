@@ -13,7 +13,8 @@ from typing import Any
 
 import httpx
 
-from app.statistics.rollup import STATE_ID, run_rollup
+from app.statistics.rollup import run_rollup
+from app.statistics.store import STATE_ID
 from models.dossier import Dossier
 from models.statistics import DailyStats
 from tests.integration.conftest import AgencyHandle

@@ -25,7 +25,7 @@ OTHER_COLLECTIONS = {
     ("app/payments/ledger.py", "sync_from_dossier"): "the payment ledger's status",
     ("app/payments/ledger.py", "mark_paid"): "the payment ledger's status",
     ("app/dossiers/worklist.py", "_base_filter"): "a filter of the worklist, not an update",
-    ("app/postal/letters.py", "update"): "a registered letter's tracking status",
+    ("app/postal/store.py", "move_letter"): "a registered letter's tracking status",
 }
 # The dossier's first history entry is written by its creation, not by a move.
 FIRST_ENTRY = {("app/dossiers/service.py", "submit")}
