@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app.catalogue.service import service_of
 from app.config import Settings
-from app.dossiers import attachments, events, notices, service, supplement, timeline, tracking_secrets, worklist
+from app.dossiers import attachments, events, notices, service, supplement, timeline, worklist
 from app.dossiers.notices import NoticeReceiptOut
 from app.dossiers.schemas import (
     AgencyDossierOut,
@@ -67,12 +67,10 @@ class CitizenDossierController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> DossierOut:
         """Apply for a public service. Retrying with the same `Idempotency-Key` returns the first dossier. The answer
-        that creates it carries `tracking_secret`, for the receipt, once."""
-        secret = tracking_secrets.new_secret()
-        dossier, created = await service.submit(request.user.object_id, idempotency_key, data, secret)
+        that creates it, and a retry of it, carry `tracking_secret`, for the receipt."""
+        dossier, _ = await service.submit(request.user.object_id, idempotency_key, data)
         out = await _out(request, dossier)
-        # Shown in this answer only (a retry finds the first dossier and cannot show it again).
-        out.tracking_secret = secret if created else None
+        out.tracking_secret = service.receipt_secret(dossier)
         return out
 
     @get("/")

@@ -117,22 +117,17 @@ async def lookup(
 
 async def reissue(citizen_id: PydanticObjectId, code: str) -> TrackingSecretOut:
     """A new secret for the owner's dossier, to show once; the previous one stops working."""
-    secret = tracking_secrets.new_secret()
+    issued_at = utcnow()
+    secret = ""
 
     async def attempt(dossier: Dossier) -> Dossier | None:
-        update = {
-            "$set": {
-                "tracking_secret_hash": tracking_secrets.secret_hash(dossier.code, secret),
-                "tracking_secret_issued_at": utcnow(),
-            }
-        }
+        nonlocal secret
+        secret, digest = tracking_secrets.issue(dossier.code, issued_at)
+        update = {"$set": {"tracking_secret_hash": digest, "tracking_secret_issued_at": issued_at}}
         return await store.write(dossier, update)
 
     dossier: Dossier = await store.retrying(lambda: get_for_citizen(citizen_id, code), attempt)
-    assert dossier.tracking_secret_issued_at is not None
-    return TrackingSecretOut(
-        code=dossier.code, tracking_secret=secret, tracking_secret_issued_at=dossier.tracking_secret_issued_at
-    )
+    return TrackingSecretOut(code=dossier.code, tracking_secret=secret, tracking_secret_issued_at=issued_at)
 
 
 class PublicTrackingController(Controller):

@@ -111,12 +111,9 @@ def _payment_summary(service: Service, code: str, method: str, now: datetime) ->
     )
 
 
-async def submit(
-    citizen_id: PydanticObjectId, idempotency_key: str | None, data: DossierIn, tracking_secret: str | None = None
-) -> tuple[Dossier, bool]:
+async def submit(citizen_id: PydanticObjectId, idempotency_key: str | None, data: DossierIn) -> tuple[Dossier, bool]:
     """Create a dossier. Returns it and whether this call created it (False for a retry).
-    `tracking_secret` (tracking_secrets.new_secret) is the receipt's secret; only its HMAC is
-    kept, so the caller shows it in its answer now or never (decision 0029)."""
+    Its receipt's secret: `receipt_secret(dossier)` (decision 0029)."""
     request_fingerprint = fingerprint(data)
     if idempotency_key:
         existing = await _existing_submission(citizen_id, idempotency_key, request_fingerprint)
@@ -165,7 +162,7 @@ async def submit(
         payment=_payment_summary(service, code, data.delivery.method, now),
         idempotency_key=idempotency_key,
         request_fingerprint=request_fingerprint,
-        tracking_secret_hash=tracking_secrets.secret_hash(code, tracking_secret or tracking_secrets.new_secret()),
+        tracking_secret_hash=tracking_secrets.issue(code, now)[1],
         tracking_secret_issued_at=now,
     )
     dossier.outbox = [
@@ -187,6 +184,12 @@ async def submit(
     # the next read of the payment (or a retried submission) creates it.
     await payments.ensure_request(dossier)
     return dossier, True
+
+
+def receipt_secret(dossier: Dossier) -> str | None:
+    """The secret printed on the dossier's receipt: in the submission's answer, the first one
+    and any Idempotency-Key replay of it alike (decision 0029)."""
+    return tracking_secrets.shown(dossier.code, dossier.tracking_secret_issued_at, dossier.tracking_secret_hash)
 
 
 async def list_for_citizen(

@@ -10,7 +10,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from app.citizens.schemas import ClaimCodeOut
 from app.citizens.verification import issue_claim_code
 from app.config import Settings
-from app.dossiers import public_tracking, tracking_secrets
+from app.dossiers import public_tracking
 from app.dossiers import service as dossiers
 from app.dossiers.schemas import DossierIn, DossierOut, TrackingSecretOut
 from app.guardians import service
@@ -91,11 +91,10 @@ class GuardianController(Controller):
         """Apply for a public service for the child. Retrying with the same `Idempotency-Key` returns the first."""
         child = await service.child_of(request.user.object_id, child_id)
         assert child.id is not None
-        secret = tracking_secrets.new_secret()
-        dossier, created = await dossiers.submit(child.id, idempotency_key, data, secret)
+        dossier, _ = await dossiers.submit(child.id, idempotency_key, data)
         await service.record(child, request.user.object_id, "dossier.submit", dossier.code)
         out = await dossiers.view_for_citizen(child.id, dossier.code, _language(request))
-        out.tracking_secret = secret if created else None  # for the receipt, once (decision 0029)
+        out.tracking_secret = dossiers.receipt_secret(dossier)  # for the receipt (decision 0029)
         return out
 
     @post("/{child_id:str}/dossiers/{code:str}/tracking-secret", status_code=HTTP_201_CREATED)

@@ -15,7 +15,6 @@ from app.auth import store as auth_store
 from app.config import Settings
 from app.dossiers import service as dossiers
 from app.dossiers import store as dossier_store
-from app.dossiers import tracking_secrets
 from app.dossiers.schemas import DossierIn
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
 from app.inbox import flushing
@@ -257,10 +256,9 @@ async def submit_in_session(
     principal: Principal, session_id: str, idempotency_key: str | None, data: DossierIn
 ) -> tuple[Dossier, str | None]:
     """Submit a dossier on the citizen's behalf; it is recorded as assisted, and by whom.
-    Returns it with its tracking secret, None for a retry (shown once: decision 0029)."""
+    Returns it with its receipt's tracking secret (decision 0029)."""
     session = await active_session(principal, session_id, "submit_dossier")
-    secret = tracking_secrets.new_secret()
-    dossier, created = await dossiers.submit(session.citizen_id, idempotency_key, data, secret)
+    dossier, created = await dossiers.submit(session.citizen_id, idempotency_key, data)
     if created:
         await dossier_store.mark_assisted(dossier.id, f"staff:{principal.id}")
         await record(
@@ -272,4 +270,4 @@ async def submit_in_session(
             reason=f"assisted-session:{session_id}",
             changed_fields=["service_code", "form", "delivery"],
         )
-    return dossier, secret if created else None
+    return dossier, dossiers.receipt_secret(dossier)
