@@ -2,7 +2,8 @@
 
 Personal answers must never be kept by a browser or a shared cache, so everything is
 `Cache-Control: no-store` except what is the same for everyone and asked without a token
-(the catalogue, the document-type registry, the signing keys, the API description), whose
+(the catalogue, the document-type registry, the signing keys, the API description, the
+console's script and style files), whose
 handlers may say how long to keep it.
 """
 
@@ -16,7 +17,8 @@ from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 from app.config import Settings
 
 PUBLIC_PATHS = re.compile(
-    r"^(/api/v1/services(/[^/]+)?/?|/api/v1/document-types/?|/\.well-known/jwks\.json|/schema(/.*)?|/health/.*)$"
+    r"^(/api/v1/services(/[^/]+)?/?|/api/v1/document-types/?|/\.well-known/jwks\.json|/schema(/.*)?|/health/.*"
+    r"|/console/static/[^/]+)$"
 )
 ALWAYS = {
     "X-Content-Type-Options": "nosniff",

@@ -25,7 +25,6 @@ from app.support.schemas import (
 from app.wallet.schemas import DocumentOut
 from app.wallet.service import document_out
 from models.dossier import Dossier
-from models.wallet import WalletDocument
 
 
 def _staff_key(request: AnyRequest) -> str:
@@ -68,17 +67,8 @@ class SupportController(Controller):
 
     @get("/sessions/{session_id:str}/documents")
     async def wallet(self, request: PrincipalRequest, session_id: FromPath[str]) -> dict[str, list[DocumentOut]]:
-        """The citizen's whole wallet, within a session the citizen allowed to see it."""
-        session = await service.active_session(request.user, session_id, "view_wallet")
-        documents = await WalletDocument.find(WalletDocument.citizen_id == session.citizen_id).sort("-_id").to_list()
-        await record(
-            session.citizen_id,
-            "staff",
-            await service.staff_name(request.user),
-            "wallet.read",
-            "all-documents",
-            reason=f"assisted-session:{session_id}",
-        )
+        """The citizen's whole wallet, within a session the citizen allowed to see it; each look is pushed to them."""
+        _, documents = await service.session_wallet(request.user, session_id)
         return {"items": [document_out(d) for d in documents]}
 
     @post("/sessions/{session_id:str}/dossiers", status_code=HTTP_201_CREATED)

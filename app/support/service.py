@@ -183,6 +183,7 @@ async def open_session(
         staff_id=principal.id,
         scopes=list(taken["scopes"]),
         expires_at=now + timedelta(minutes=settings.assisted_session_minutes),
+        reason=reason.strip(),
     )
     await session.insert()
     await record(
@@ -221,6 +222,24 @@ async def active_session(principal: Principal, session_id: str, scope: ConsentSc
             params={"scope": scope},
         )
     return session
+
+
+async def session_wallet(principal: Principal, session_id: str) -> tuple[AssistedSession, list[WalletDocument]]:
+    """The citizen's whole wallet within a session that allows it. Each look is audited AND
+    pushed to the citizen, not only the opening: the API and the console both come here."""
+    session = await active_session(principal, session_id, "view_wallet")
+    documents = await WalletDocument.find(WalletDocument.citizen_id == session.citizen_id).sort("-_id").to_list()
+    entry = await _tell_citizen(principal, session.citizen_id, session.reason or "assisted session")
+    await record(
+        session.citizen_id,
+        "staff",
+        entry.staff_username,
+        "wallet.read",
+        "all-documents",
+        reason=f"assisted-session:{session_id}",
+        client=entry.office or "support-desk",
+    )
+    return session, documents
 
 
 async def end_session(principal: Principal, session_id: str) -> None:

@@ -142,7 +142,7 @@ async def apply_status_event(principal: Principal, document_id: str, data: Docum
             await AccessRecord(
                 citizen_id=document.citizen_id,
                 actor_kind="agency",
-                actor_id=principal.agency_code,
+                actor_id=principal.actor_id,
                 action=f"document.status.{data.status}",
                 target=str(document.id),
                 reason=reason,
@@ -238,7 +238,7 @@ async def renew(principal: Principal, document_id: str, data: RenewalIn) -> Wall
             await AccessRecord(
                 citizen_id=old.citizen_id,
                 actor_kind="agency",
-                actor_id=principal.agency_code,
+                actor_id=principal.actor_id,
                 action="document.renew",
                 target=str(new.id),
             ).insert()

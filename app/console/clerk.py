@@ -1,0 +1,198 @@
+"""An agency's clerks in the console: the worklist, a dossier, its moves and supplement
+checklists. Everything goes through the agency's own services (app/dossiers: worklist,
+events → transitions, the one status writer) with the clerk's Principal, so the guards, the
+agency's scope and the audit trail are the API's, naming the clerk (decision 0027)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import Body, FromPath
+from litestar.response import Stream, Template
+
+from app.catalogue.service import service_of
+from app.console.charts import performance_chart
+from app.console.pages import local_time, page, problem, see_other
+from app.console.texts import Words, language
+from app.dossiers import attachments, events, transitions, worklist
+from app.dossiers.schemas import AgencyDossierOut, EventIn
+from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
+from app.security import AnyRequest, PrincipalRequest, agency_only
+from app.statistics import service as statistics
+from models.dossier_status import DossierStatus
+
+PAGE_SIZE = 25
+CHECKLIST_KINDS = ("attachment", "wallet_document", "field", "other")
+SUPPLEMENT = DossierStatus.SUPPLEMENT_REQUIRED.value
+
+
+async def clerks_only(connection: Any, handler: Any) -> None:
+    """Agency routes of the console are for its people, not for a machine client's token."""
+    await agency_only(connection, handler)
+    if connection.scope["user"].clerk is None:
+        raise PermissionDeniedException()
+
+
+async def heads_only(connection: Any, handler: Any) -> None:
+    if connection.scope["user"].role != "head":
+        raise PermissionDeniedException()
+
+
+@dataclass
+class MoveForm:
+    status: str = ""
+    note: str = ""
+    event_id: str = ""
+
+
+MoveData = Annotated[MoveForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def deadline_class(dossier: AgencyDossierOut) -> str:
+    """How close or late, for the colour (and the words beside it: colour is never alone)."""
+    deadline = dossier.deadline
+    if deadline is None or deadline.clock == "stopped":
+        return "stopped"
+    return "paused" if deadline.clock == "paused" else deadline.state
+
+
+class ClerkController(Controller):
+    path = "/console/agency"
+    guards = [clerks_only]
+    include_in_schema = False
+
+    @get("/dossiers")
+    async def worklist_page(self, request: PrincipalRequest) -> Template:
+        query = request.query_params
+        filters = {name: (query.get(name) or None) for name in ("status", "service_code", "deadline")}
+        found = await worklist.worklist(
+            request.user, filters["status"], filters["service_code"], filters["deadline"], query.get("cursor") or None,
+            PAGE_SIZE,
+        )  # fmt: skip
+        rows = [{"d": d, "state": deadline_class(d), "due": local_time(d.due_at)} for d in found.items]
+        return page(
+            request,
+            "worklist.html",
+            rows=rows,
+            filters=filters,
+            next_cursor=found.next_cursor,
+            statuses=[s.value for s in DossierStatus],
+            procedures=sorted(request.user.service_codes),
+            deadline_states=worklist.DEADLINE_STATES,
+        )
+
+    @get("/dossiers/{code:str}")
+    async def dossier_page(self, request: PrincipalRequest, code: FromPath[str]) -> Template:
+        moved = request.query_params.get("moved")
+        message = Words(language(request))("moved", status=moved) if moved in {s.value for s in DossierStatus} else None
+        return await self._dossier(request, code, message=message)
+
+    async def _dossier(self, request: PrincipalRequest, code: str, status: int = 200, **context: Any) -> Template:
+        # The read is recorded in the citizen's access log, as the clerk (app/dossiers/events.py).
+        dossier = await events.agency_view(request.user, await worklist.agency_dossier(request.user, code))
+        service = await service_of(dossier.service_code)
+        moves = transitions.allowed(service, "agency", DossierStatus(dossier.status))
+        return page(
+            request,
+            "dossier.html",
+            status,
+            d=dossier,
+            state=deadline_class(dossier),
+            due=local_time(dossier.due_at),
+            when=local_time,
+            moves=[m for m in moves if m != SUPPLEMENT],
+            can_supplement=SUPPLEMENT in moves,
+            # One id per showing of the form: sending it twice (a double click) moves the dossier once.
+            event_id=f"console-{secrets.token_hex(8)}",
+            kinds=CHECKLIST_KINDS,
+            targets=[f.name for f in service.form_fields] + [a.name for a in service.attachments],
+            **context,
+        )
+
+    @post("/dossiers/{code:str}/moves", status_code=303)
+    async def move(self, request: PrincipalRequest, code: FromPath[str], data: MoveData) -> Response[Any]:
+        try:
+            event = msgspec.convert(
+                {"event_id": data.event_id or f"console-{secrets.token_hex(8)}", "status": data.status,
+                 "note": data.note.strip() or None},
+                EventIn,
+            )  # fmt: skip
+            await events.apply_event(request.user, code, event)
+        except AppError as exc:
+            return await self._dossier(request, code, exc.status, problem=problem(exc, language(request)))
+        except msgspec.ValidationError:
+            return await self._dossier(request, code, 422, problem=problem(_too_long(), language(request)))
+        return see_other(f"/console/agency/dossiers/{code}?moved={data.status}")
+
+    @post("/dossiers/{code:str}/supplement", status_code=303)
+    async def supplement(self, request: PrincipalRequest, code: FromPath[str]) -> Response[Any]:
+        form = await request.form()
+        rows = zip(*(form.getall(name) for name in ("kind", "target", "reason", "action")), strict=False)
+        checklist = [
+            {"kind": kind, "target": target.strip() or None, "reason": reason.strip(), "action": action.strip()}
+            for kind, target, reason, action in rows
+            if reason.strip() or action.strip()
+        ]
+        try:
+            if not checklist:
+                raise invalid_input([FieldProblem("checklist", Text(
+                    "Hãy ghi ít nhất một mục cần bổ sung: lý do và việc công dân cần làm.",
+                    "Write at least one item: the reason and what the citizen should do.",
+                ))])  # fmt: skip
+            event = msgspec.convert(
+                {"event_id": form.get("event_id") or f"console-{secrets.token_hex(8)}", "status": SUPPLEMENT,
+                 "note": (form.get("note") or "").strip() or None, "checklist": checklist},
+                EventIn,
+            )  # fmt: skip
+            await events.apply_event(request.user, code, event)
+        except AppError as exc:
+            return await self._dossier(request, code, exc.status, problem=problem(exc, language(request)))
+        except msgspec.ValidationError:
+            return await self._dossier(request, code, 422, problem=problem(_too_long(), language(request)))
+        return see_other(f"/console/agency/dossiers/{code}?moved={SUPPLEMENT}")
+
+    @get("/checklist-row")
+    async def checklist_row(self, request: AnyRequest) -> Template:
+        """One more empty item of the checklist editor (htmx adds it without reloading)."""
+        n = request.query_params.get("n", "2")
+        number = int(n) if n.isdigit() and int(n) < 100 else 2
+        # The button comes back too (out of band), counting on to the next item.
+        return page(request, "checklist_row.html", n=number, kinds=CHECKLIST_KINDS, targets=[], oob=True)
+
+    @get("/dossiers/{code:str}/attachments/{upload_id:str}")
+    async def attachment(self, request: PrincipalRequest, code: FromPath[str], upload_id: FromPath[str]) -> Stream:
+        """A paper of the dossier, for the preview; the read is audited as the API's is."""
+        dossier = await worklist.agency_dossier(request.user, code)
+        if upload_id not in {str(i) for i in attachments.attached_upload_ids(dossier)}:
+            raise not_found(attachments.ATTACHMENT)
+        stored = await attachments.open_upload(dossier.citizen_id, upload_id)
+        await events.record_agency_reads(request.user, [dossier], action="attachment.read")
+        return Stream(stored.chunks, media_type=stored.content_type, headers={"content-length": str(stored.size)})
+
+    @get("/performance", guards=[heads_only])
+    async def performance(self, request: PrincipalRequest) -> Template:
+        period = request.query_params.get("period") or "month"
+        rng = statistics.parse_range(period, request.query_params.get("from"), request.query_params.get("to"))
+        table = await statistics.table(rng, {"agency_code": request.user.agency_code}, ("agency_code",))
+        words = Words(language(request))
+        return page(
+            request,
+            "performance.html",
+            rows=table.rows,
+            backlog=table.backlog,
+            period=period,
+            chart=performance_chart(table.rows, words),
+        )
+
+
+def _too_long() -> AppError:
+    return invalid_input([FieldProblem("note", Text(
+        "Một trường quá dài (ghi chú tối đa 4000 ký tự, mỗi mục tối đa 1000) hoặc quá nhiều mục (tối đa 20).",
+        "A field is too long (a note at most 4000 characters, an item 1000) or there are too many items (20 at most).",
+    ))])  # fmt: skip

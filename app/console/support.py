@@ -1,0 +1,101 @@
+"""The support desk in the console: the same service calls, guards, rate limit and audit as
+/api/v1/support (app/support), with pages instead of JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotAuthorizedException
+from litestar.params import Body, FromPath
+from litestar.response import Template
+
+from app.config import Settings
+from app.console.pages import is_fragment, page, problem, see_other
+from app.console.texts import Words, language
+from app.errors import AppError
+from app.security import PrincipalRequest, staff_only
+from app.support import service
+from app.support.controller import lookup_limit
+from app.wallet.service import document_out
+from models.common import utcnow
+
+
+@dataclass
+class LookupForm:
+    national_id: str = ""
+    reason: str = ""
+
+
+@dataclass
+class SessionForm:
+    national_id: str = ""
+    code: str = ""
+    reason: str = ""
+
+
+LookupData = Annotated[LookupForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+SessionData = Annotated[SessionForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+class SupportDeskController(Controller):
+    path = "/console/support"
+    guards = [staff_only]
+    include_in_schema = False
+
+    @get("/")
+    async def desk(self, request: PrincipalRequest) -> Template:
+        ended = request.query_params.get("ended") == "1"
+        return page(request, "support.html", message=Words(language(request)).session_ended if ended else None)
+
+    @post("/lookups", middleware=[lookup_limit.middleware], status_code=200)
+    async def lookup(self, request: PrincipalRequest, data: LookupData) -> Template:
+        context: dict[str, Any] = {"national_id": data.national_id, "reason": data.reason}
+        status = 200
+        try:
+            context["lookup"] = await service.lookup(request.user, data.national_id.strip()[:32], data.reason[:500])
+        except AppError as exc:
+            context["lookup_problem"] = problem(exc, language(request))
+            status = exc.status
+        if is_fragment(request):
+            # htmx swaps 2xx answers only: the problem is the fragment's content.
+            return page(request, "lookup_result.html", **context)
+        return page(request, "support.html", status, **context)
+
+    @post("/sessions", status_code=303)
+    async def open_session(
+        self, request: PrincipalRequest, data: SessionData, settings: NamedDependency[Settings]
+    ) -> Response[Any]:
+        try:
+            opened = await service.open_session(
+                request.user, data.national_id.strip()[:32], data.code.strip(), data.reason[:500], settings
+            )
+        except AppError as exc:
+            return page(request, "support.html", exc.status, problem=problem(exc, language(request)))
+        return see_other(f"/console/support/sessions/{opened.id}")
+
+    @get("/sessions/{session_id:str}")
+    async def assisted(self, request: PrincipalRequest, session_id: FromPath[str]) -> Response[Any]:
+        """The full wallet: every showing of this page is a look the citizen is told about."""
+        try:
+            found, documents = await service.session_wallet(request.user, session_id)
+        except NotAuthorizedException:
+            return see_other("/console/support?ended=1")  # ended or expired
+        left = max(int((found.expires_at - utcnow()).total_seconds()), 0)
+        return page(
+            request,
+            "assisted.html",
+            session_id=session_id,
+            documents=[document_out(d) for d in documents],
+            scopes=found.scopes,
+            expires_iso=found.expires_at.isoformat(),
+            left=f"{left // 60:02d}:{left % 60:02d}",
+        )
+
+    @post("/sessions/{session_id:str}/end", status_code=303)
+    async def end(self, request: PrincipalRequest, session_id: FromPath[str]) -> Response[Any]:
+        await service.end_session(request.user, session_id)
+        return see_other("/console/support?ended=1")

@@ -1,0 +1,177 @@
+"""The console over plain HTTP: its sessions and forms are hard to hijack, nothing personal is
+cached, it adds no way around the API's rules (an agency's scope, the audit trail, the
+citizen's notices)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+
+from app.console import session
+from models.support import SupportLookup
+from tests.integration.console.helpers import form_token, new_clerk, new_staff, post_form, sign_in
+from tests.integration.dossiers.flows import submitted
+from tests.integration.support.test_support_desk import consent_code, issue_licence
+
+DEADLINE_SECONDS = 30.0
+
+
+@pytest.fixture
+async def browser_like(api: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    """The same app as `api`, with a cookie jar of its own (a browser, not an API client)."""
+    async with httpx.AsyncClient(transport=api._transport, base_url="http://cwallet.test") as client:
+        yield client
+
+
+def _cookie_header(response: httpx.Response, name: str) -> str:
+    found = [h for h in response.headers.get_list("set-cookie") if h.startswith(f"{name}=")]
+    assert found, f"no {name} cookie set"
+    return found[-1].lower()
+
+
+async def test_sessions_are_strict_cookies_that_end_and_pages_are_never_cached(browser_like: httpx.AsyncClient) -> None:
+    form = await browser_like.get("/console/sign-in")
+    assert form.status_code == 200 and "text/html" in form.headers["content-type"]
+    assert form.headers["cache-control"] == "no-store"
+    assert "script-src 'self'" in form.headers["content-security-policy"]
+    csrf = _cookie_header(form, "cw_csrf")
+    assert "httponly" in csrf and "samesite=strict" in csrf and "path=/console" in csrf
+
+    person = await new_staff()
+    wrong = await sign_in(browser_like, person, otp="000000")
+    assert wrong.status_code == 401 and "session" not in wrong.headers.get("set-cookie", "")
+    assert "cw_console" not in wrong.headers.get("set-cookie", "")
+
+    signed_in = await sign_in(browser_like, person)
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/console/support"
+    cookie = _cookie_header(signed_in, "cw_console")
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/console" in cookie
+    assert "max-age=1800" in cookie and "secure" not in cookie  # ENVIRONMENT=test: plain http
+    production = session.cookie(SimpleNamespace(environment="production"), "x", 60)  # type: ignore[arg-type]
+    assert production.secure and production.httponly and production.samesite == "strict"
+
+    desk = await browser_like.get("/console/support")
+    assert desk.status_code == 200 and person.username in desk.text
+    assert desk.headers["cache-control"] == "no-store"
+    stolen = browser_like.cookies.get("cw_console")
+
+    out = await post_form(browser_like, "/console/support", "/console/sign-out", {})
+    assert out.status_code == 303
+    # The old cookie, replayed after signing out, opens nothing: the session is gone on the server.
+    async with httpx.AsyncClient(transport=browser_like._transport, base_url="http://cwallet.test") as thief:
+        thief.cookies.set("cw_console", stolen or "", domain="cwallet.test", path="/console")
+        replay = await thief.get("/console/support")
+    assert replay.status_code == 303 and replay.headers["location"].startswith("/console/sign-in")
+
+
+async def test_every_form_needs_its_csrf_token(browser_like: httpx.AsyncClient, make_citizen: Any) -> None:
+    person = await new_staff()
+    no_token = await browser_like.post(
+        "/console/sign-in", data={"username": person.username, "password": person.password, "otp": person.code()}
+    )
+    assert no_token.status_code == 403 and "text/html" in no_token.headers["content-type"]
+    assert (await sign_in(browser_like, person)).status_code == 303
+
+    citizen = await make_citizen(devices=0)
+    lookup = {"national_id": citizen.national_id, "reason": "Giúp gia hạn bằng lái"}
+    refused = await browser_like.post("/console/support/lookups", data=lookup)
+    forged = await browser_like.post("/console/support/lookups", data={**lookup, "_csrf_token": "0" * 128})
+    assert refused.status_code == forged.status_code == 403
+    assert await SupportLookup.find({"staff_username": person.username}).count() == 0
+
+    accepted = await post_form(browser_like, "/console/support", "/console/support/lookups", lookup)
+    assert accepted.status_code == 200, accepted.text
+    assert f"*********{citizen.national_id[-3:]}" in accepted.text and citizen.national_id not in accepted.text
+    assert await SupportLookup.find({"staff_username": person.username}).count() == 1
+
+
+@pytest.mark.usefixtures("worker")
+async def test_each_look_inside_an_assisted_session_is_pushed_to_the_citizen(
+    api: httpx.AsyncClient,
+    browser_like: httpx.AsyncClient,
+    emulator: httpx.AsyncClient,
+    make_citizen: Any,
+    make_agency: Any,
+) -> None:
+    person, citizen = await new_staff(), await make_citizen(devices=1, locale="en")
+    await issue_licence(api, await make_agency(["DL_RENEWAL"]), citizen)
+    assert (await sign_in(browser_like, person)).status_code == 303
+    code = await consent_code(api, citizen, ["view_wallet"])
+    opened = await post_form(
+        browser_like, "/console/support", "/console/support/sessions",
+        {"national_id": citizen.national_id, "code": code, "reason": "Helping with a licence renewal"},
+    )  # fmt: skip
+    assert opened.status_code == 303, opened.text
+    first = await browser_like.get(opened.headers["location"])
+    assert first.status_code == 200 and "790123456789" in first.text and 'role="timer"' in first.text
+    assert (await browser_like.get(opened.headers["location"])).status_code == 200
+
+    # The opening, then each of the two looks: three notices, each naming who and why.
+    loop = asyncio.get_running_loop()
+    deadline, pushes = loop.time() + DEADLINE_SECONDS, []
+    while loop.time() < deadline:
+        messages = (await emulator.get("/emulator/messages", params={"token": citizen.device_tokens[0]})).json()
+        pushes = [m for m in messages["messages"] if m["data"].get("type") == "support_lookup"]
+        if len(pushes) >= 3:
+            break
+        await asyncio.sleep(0.1)
+    assert len(pushes) == 3
+    assert all(person.username in p["body"] and "licence renewal" in p["body"] for p in pushes)
+
+    session_id = opened.headers["location"].rsplit("/", 1)[1]
+    ended = await post_form(browser_like, opened.headers["location"], f"/console/support/sessions/{session_id}/end", {})
+    assert ended.status_code == 303
+    after = await browser_like.get(opened.headers["location"])
+    assert after.status_code == 303 and after.headers["location"] == "/console/support?ended=1"
+
+
+async def test_a_clerk_sees_only_their_agency_and_is_named_in_the_audit_trail(
+    api: httpx.AsyncClient, browser_like: httpx.AsyncClient, make_citizen: Any, make_agency: Any
+) -> None:
+    service = "TEMPORARY_ABSENCE"
+    first = await make_agency([service])
+    citizen = await make_citizen(devices=0)
+    theirs = (await submitted(api, citizen, service))["code"]
+    second = await make_agency([service])  # registered last: it receives the next dossiers
+    ours = (await submitted(api, citizen, service))["code"]
+    clerk = await new_clerk(second.code)
+    assert (await sign_in(browser_like, clerk)).status_code == 303
+
+    worklist = await browser_like.get("/console/agency/dossiers")
+    assert worklist.status_code == 200 and ours in worklist.text and theirs not in worklist.text
+    other = await browser_like.get(f"/console/agency/dossiers/{theirs}")
+    assert other.status_code == 404 and theirs not in other.text
+    mine = await browser_like.get(f"/console/agency/dossiers/{ours}")
+    assert mine.status_code == 200 and citizen.national_id in mine.text
+
+    moved = await post_form(browser_like, f"/console/agency/dossiers/{ours}", f"/console/agency/dossiers/{ours}/moves",
+                            {"status": "received", "event_id": f"console-{uuid.uuid4().hex}"})  # fmt: skip
+    assert moved.status_code == 303, moved.text
+    log = (await api.get("/api/v1/me/access-log", headers=citizen.headers)).json()["items"]
+    by_clerk = {e["action"] for e in log if e["actor"] == f"{second.code}/{clerk.username}"}
+    assert {"dossier.read", "dossier.status.received"} <= by_clerk
+    assert not [e for e in log if e["target"] == theirs and e["actor"].endswith(clerk.username)]
+    # A clerk's pages are not the support desk's, and the reverse.
+    assert (await browser_like.get("/console/support")).status_code == 403
+    assert first.code != second.code and re.search(
+        r"received", (await browser_like.get(f"/console/agency/dossiers/{ours}")).text
+    )
+
+
+async def test_a_csrf_token_works_only_with_its_own_cookie(
+    browser_like: httpx.AsyncClient, api: httpx.AsyncClient
+) -> None:
+    person = await new_staff()
+    assert (await sign_in(browser_like, person)).status_code == 303
+    async with httpx.AsyncClient(transport=api._transport, base_url="http://cwallet.test") as attacker:
+        token = await form_token(attacker, "/console/sign-in")  # valid, but for the attacker's own cookie
+    answer = await browser_like.post("/console/sign-out", data={"_csrf_token": token})
+    assert answer.status_code == 403
+    assert (await browser_like.get("/console/support")).status_code == 200  # still signed in
