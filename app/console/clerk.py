@@ -145,9 +145,11 @@ class ClerkController(Controller):
                     "Hãy ghi ít nhất một mục cần bổ sung: lý do và việc công dân cần làm.",
                     "Write at least one item: the reason and what the citizen should do.",
                 ))])  # fmt: skip
+            # The note the procedure requires with this move: the clerk's, or the checklist read out.
+            note = (form.get("note") or "").strip() or "\n".join(f"{i['reason']}: {i['action']}" for i in checklist)
             event = msgspec.convert(
                 {"event_id": form.get("event_id") or f"console-{secrets.token_hex(8)}", "status": SUPPLEMENT,
-                 "note": (form.get("note") or "").strip() or None, "checklist": checklist},
+                 "note": note, "checklist": checklist},
                 EventIn,
             )  # fmt: skip
             await events.apply_event(request.user, code, event)
