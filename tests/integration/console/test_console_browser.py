@@ -77,7 +77,7 @@ async def test_a_clerk_works_the_worklist_moves_a_dossier_and_asks_for_a_supplem
     base = callback_api.url or ""
     agency = await make_agency([SERVICE])
     citizen = await make_citizen(devices=0)
-    late, fresh, new = [(await submitted(api, citizen, SERVICE))["code"] for _ in range(3)]
+    late, fresh, _submitted_only = [(await submitted(api, citizen, SERVICE))["code"] for _ in range(3)]
     for code in (late, fresh):
         await move(api, agency, code, SERVICE, "received")
     await set_due(late, utcnow() - timedelta(days=2))
