@@ -30,6 +30,7 @@ from litestar.template.config import TemplateConfig
 
 from app.config import Settings
 from app.console import session
+from app.console.admin import AdminConsoleController
 from app.console.clerk import ClerkController
 from app.console.pages import page, problem, see_other
 from app.console.signing_in import SignInController
@@ -99,7 +100,7 @@ def console_router(settings: Settings, jwt_auth: JWTAuth[Principal, Token]) -> R
     )
     return Router(
         path="/",
-        route_handlers=[SignInController, SupportDeskController, ClerkController, static],
+        route_handlers=[SignInController, SupportDeskController, ClerkController, AdminConsoleController, static],
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf), session.ConsoleAuth(jwt_auth)],
         exception_handlers={
             AppError: _app_error,

@@ -131,6 +131,24 @@ TEXTS: dict[str, Text] = {
     "chart_title": Text("Hồ sơ tiếp nhận và giải quyết theo tháng", "Dossiers received and resolved, by month"),
     "chart_empty": Text("Chưa có số liệu trong kỳ này.", "No figures for this period yet."),
     "backlog": Text("Hồ sơ quá hạn hiện tại", "Overdue dossiers now"),
+    # admins
+    "announcements": Text("Thông báo chung", "Announcements"),
+    "title_vi": Text("Tiêu đề (tiếng Việt)", "Title (Vietnamese)"),
+    "title_en": Text("Tiêu đề (tiếng Anh)", "Title (English)"),
+    "body_vi": Text("Nội dung (tiếng Việt)", "Text (Vietnamese)"),
+    "body_en": Text("Nội dung (tiếng Anh)", "Text (English)"),
+    "province": Text("Tỉnh (3 chữ số đầu của số định danh)", "Province (the first 3 digits of the ID number)"),
+    "province_hint": Text("Để trống: gửi cho mọi người.", "Leave it empty to send to everyone."),
+    "send_announcement": Text("Gửi thông báo", "Send the announcement"),
+    "everyone": Text("mọi người", "everyone"),
+    "progress_of": Text("Đã xử lý {handled} trên {total} thiết bị", "{handled} of {total} devices handled"),
+    "progress_detail": Text(
+        "đã gửi {sent}, lỗi {failed}, đang chờ {pending}, đã tắt thông báo {muted}",
+        "sent {sent}, failed {failed}, waiting {pending}, muted {muted}",
+    ),
+    "state_planning": Text("Đang lập danh sách", "Planning"),
+    "state_sending": Text("Đang gửi", "Sending"),
+    "state_done": Text("Đã xong", "Done"),
     "heads_only": Text("Chỉ trưởng bộ phận xem được trang này.", "Only the head of the unit may see this page."),
 }
 

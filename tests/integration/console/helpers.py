@@ -47,12 +47,12 @@ def _next_offset(username: str) -> int:
     return offset
 
 
-async def new_staff(office: str = "Bưu điện Trung tâm 3, Hà Nội") -> Person:
+async def new_staff(office: str = "Bưu điện Trung tâm 3, Hà Nội", role: str = "support") -> Person:
     from app.cli import create_staff
     from models.agency import Staff
 
     username = f"desk.{secrets.token_hex(3)}"
-    creds = await create_staff(username, "support")
+    creds = await create_staff(username, role)
     await Staff.get_pymongo_collection().update_one({"username": username}, {"$set": {"office": office}})
     remember_secrets(creds["password"], creds["totp_secret"])
     return Person(username, creds["password"], creds["totp_secret"], "staff")

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
 from app.statistics.rollup import run_rollup
@@ -123,3 +124,27 @@ async def test_a_clerk_works_the_worklist_moves_a_dossier_and_asks_for_a_supplem
     await expect(chart).to_be_visible()
     assert await chart.locator("rect.bar.received").count() >= 1
     await screenshot(page, "performance")
+
+
+@pytest.mark.usefixtures("worker")
+async def test_an_admin_sends_an_announcement_and_watches_its_progress(
+    context: BrowserContext, callback_api: ManagedProcess, make_citizen: Any
+) -> None:
+    base = callback_api.url or ""
+    admin, resident = await new_staff(role="admin"), await make_citizen(devices=1)
+    page = await context.new_page()
+    await sign_in(page, base, admin)
+    await page.get_by_role("link", name="Announcements").click()
+    await page.get_by_label("Title (Vietnamese)").fill("Bảo trì hệ thống")
+    await page.get_by_label("Text (Vietnamese)").fill("Hệ thống tạm dừng từ 22:00 đến 23:00.")
+    await page.get_by_label("Title (English)").fill("Maintenance")
+    await page.get_by_label("Text (English)").fill("The system pauses from 22:00 to 23:00.")
+    await page.get_by_label("Province (the first 3 digits of the ID number)").fill(resident.national_id[:3])
+    await page.get_by_role("button", name="Send the announcement").click()
+    newest = page.locator("ul.announcements li").first
+    await expect(newest).to_contain_text("Maintenance")
+    # The bar follows the sending (htmx asks again every two seconds) until it is done.
+    await expect(newest.get_by_role("status")).to_contain_text("Done", timeout=30_000)
+    bar = newest.locator("progress")
+    assert await bar.get_attribute("value") == await bar.get_attribute("max") != "0"
+    await screenshot(page, "announcements")

@@ -1,0 +1,103 @@
+"""Admins in the console: announcements with a live progress bar, through the same service
+as /api/v1/admin/announcements (app/announcements), under the same guard."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import msgspec
+from arq import ArqRedis
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+from litestar.response import Template
+
+from app.announcements import service
+from app.announcements.schemas import AnnouncementIn, AnnouncementOut
+from app.console.pages import is_fragment, page, problem, see_other
+from app.console.texts import language
+from app.errors import AppError, FieldProblem, Text, invalid_input
+from app.security import PrincipalRequest, admin_only
+
+LISTED = 20
+
+
+@dataclass
+class AnnouncementForm:
+    title_vi: str = ""
+    title_en: str = ""
+    body_vi: str = ""
+    body_en: str = ""
+    province: str = ""
+    idempotency_key: str = ""
+
+
+AnnouncementData = Annotated[AnnouncementForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def shown(announcement: AnnouncementOut) -> dict[str, Any]:
+    """The progress bar's figures: devices handled (sent, failed or dropped) out of all planned."""
+    p = announcement.progress
+    handled = p.sent + p.failed + p.dropped
+    return {
+        "a": announcement,
+        "handled": handled,
+        "total": max(p.devices, handled),
+        "live": announcement.state != "done",
+    }
+
+
+class AdminConsoleController(Controller):
+    path = "/console/admin"
+    guards = [admin_only]
+    include_in_schema = False
+
+    @get("/announcements")
+    async def announcements(self, request: PrincipalRequest) -> Template:
+        return await self._page(request)
+
+    async def _page(self, request: PrincipalRequest, status: int = 200, **context: Any) -> Template:
+        listed = await service.list_announcements(None, LISTED)
+        return page(
+            request,
+            "announcements.html",
+            status,
+            items=[shown(a) for a in listed.items],
+            # Drawn when the form is shown: sending it twice sends one announcement.
+            idempotency_key=f"console-{secrets.token_hex(12)}",
+            **context,
+        )
+
+    @post("/announcements", status_code=303)
+    async def send(
+        self, request: PrincipalRequest, data: AnnouncementData, queue_pool: NamedDependency[ArqRedis]
+    ) -> Response[Any]:
+        body = {
+            "title": {"vi": data.title_vi.strip(), "en": data.title_en.strip()},
+            "body": {"vi": data.body_vi.strip(), "en": data.body_en.strip()},
+            "segment": {"province": data.province.strip() or None},
+        }
+        try:
+            try:
+                announcement = msgspec.convert(body, AnnouncementIn)
+            except msgspec.ValidationError:
+                raise invalid_input([FieldProblem("title", Text(
+                    "Hãy ghi tiêu đề (tối đa 100 ký tự) và nội dung (tối đa 1000 ký tự) bằng cả hai thứ tiếng.",
+                    "Write the title (100 characters at most) and the text (1000 at most) in both languages.",
+                ))]) from None  # fmt: skip
+            key = data.idempotency_key[:128] if len(data.idempotency_key) >= 8 else None
+            await service.create(request.user, announcement, key, queue_pool)
+        except AppError as exc:
+            return await self._page(request, exc.status, problem=problem(exc, language(request)), form=data)
+        return see_other("/console/admin/announcements")
+
+    @get("/announcements/{announcement_id:str}/progress")
+    async def progress(self, request: PrincipalRequest, announcement_id: FromPath[str]) -> Template:
+        """The bar alone, which htmx asks for every two seconds until the sending is done."""
+        item = shown(await service.get(announcement_id))
+        if is_fragment(request):
+            return page(request, "announcement_progress.html", item=item)
+        return page(request, "announcements.html", items=[item], idempotency_key=None)
