@@ -76,6 +76,12 @@ TEXTS: dict[str, Text] = {
     "scopes": Text("Quyền công dân cho phép", "What the citizen allowed"),
     "wallet": Text("Ví giấy tờ", "Wallet"),
     "back": Text("Quay lại", "Back"),
+    "file_dossier": Text("Nộp hồ sơ thay công dân", "File a dossier for the citizen"),
+    "choose": Text("Chọn thủ tục", "Choose the procedure"),
+    "optional": Text("(không bắt buộc)", "(optional)"),
+    "file": Text("Nộp hồ sơ", "File the dossier"),
+    "filed": Text("Đã nộp hồ sơ {code} thay công dân.", "Dossier {code} was filed for the citizen."),
+    "online_delivery": Text("Kết quả được trả vào ví của công dân.", "The result goes to the citizen's wallet."),
     # the agency clerk
     "worklist": Text("Danh sách hồ sơ", "Worklist"),
     "performance": Text("Hiệu quả giải quyết", "Performance"),

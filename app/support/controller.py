@@ -8,7 +8,6 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from app.audit.service import record
 from app.config import Settings, get_settings
 from app.dossiers import service as dossiers
 from app.dossiers.schemas import DossierIn, DossierOut
@@ -24,7 +23,6 @@ from app.support.schemas import (
 )
 from app.wallet.schemas import DocumentOut
 from app.wallet.service import document_out
-from models.dossier import Dossier
 
 
 def _staff_key(request: AnyRequest) -> str:
@@ -82,21 +80,7 @@ class SupportController(Controller):
         ] = None,
     ) -> Response[DossierOut]:
         """Submit a dossier on the citizen's behalf; it is recorded as assisted, and by whom."""
-        session = await service.active_session(request.user, session_id, "submit_dossier")
-        dossier, created = await dossiers.submit(session.citizen_id, idempotency_key, data)
-        if created:
-            await Dossier.get_pymongo_collection().update_one(
-                {"_id": dossier.id}, {"$set": {"assisted_by": f"staff:{request.user.id}"}}
-            )
-            await record(
-                session.citizen_id,
-                "staff",
-                await service.staff_name(request.user),
-                "dossier.submit.assisted",
-                dossier.code,
-                reason=f"assisted-session:{session_id}",
-                changed_fields=["service_code", "form", "delivery"],
-            )
+        dossier, _ = await service.submit_for_citizen(request.user, session_id, idempotency_key, data)
         return Response(dossiers.dossier_out(dossier), status_code=HTTP_201_CREATED)
 
 

@@ -13,6 +13,8 @@ from pymongo import ReturnDocument
 
 from app.audit.service import record
 from app.config import Settings
+from app.dossiers import service as dossiers
+from app.dossiers.schemas import DossierIn
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
 from app.inbox import flushing
 from app.security import Principal
@@ -22,7 +24,7 @@ from models.agency import Staff
 from models.citizen import Citizen
 from models.common import utcnow
 from models.consent import consent_given
-from models.dossier import OutboxEntry
+from models.dossier import Dossier, OutboxEntry
 from models.support import AssistedSession, ConsentCode, ConsentScope, SupportLookup
 from models.wallet import WalletDocument
 
@@ -199,8 +201,8 @@ async def open_session(
     return AssistedSessionOut(id=str(session.id), scopes=list(session.scopes), expires_at=session.expires_at)
 
 
-async def active_session(principal: Principal, session_id: str, scope: ConsentScope) -> AssistedSession:
-    """The staff member's own, still running session with `scope`; 401 once it has ended."""
+async def active_session(principal: Principal, session_id: str, scope: ConsentScope | None) -> AssistedSession:
+    """The staff member's own, still running session with `scope` (any, with None); 401 once it has ended."""
     try:
         oid = PydanticObjectId(session_id)
     except (InvalidId, TypeError):
@@ -210,7 +212,7 @@ async def active_session(principal: Principal, session_id: str, scope: ConsentSc
         raise not_found(Text("phiên hỗ trợ", "assisted session"))
     if session.ended_at is not None or session.expires_at <= utcnow():
         raise NotAuthorizedException(SESSION_ENDED)
-    if scope not in session.scopes:
+    if scope is not None and scope not in session.scopes:
         raise AppError(
             403,
             "consent-scope-missing",
@@ -240,6 +242,29 @@ async def session_wallet(principal: Principal, session_id: str) -> tuple[Assiste
         client=entry.office or "support-desk",
     )
     return session, documents
+
+
+async def submit_for_citizen(
+    principal: Principal, session_id: str, idempotency_key: str | None, data: DossierIn
+) -> tuple[Dossier, bool]:
+    """A dossier filed for the citizen within a session that allows it: recorded as assisted,
+    and by whom. The same Idempotency-Key again gives the first dossier back."""
+    session = await active_session(principal, session_id, "submit_dossier")
+    dossier, created = await dossiers.submit(session.citizen_id, idempotency_key, data)
+    if created:
+        await Dossier.get_pymongo_collection().update_one(
+            {"_id": dossier.id}, {"$set": {"assisted_by": f"staff:{principal.id}"}}
+        )
+        await record(
+            session.citizen_id,
+            "staff",
+            await staff_name(principal),
+            "dossier.submit.assisted",
+            dossier.code,
+            reason=f"assisted-session:{session_id}",
+            changed_fields=["service_code", "form", "delivery"],
+        )
+    return dossier, created
 
 
 async def end_session(principal: Principal, session_id: str) -> None:

@@ -19,6 +19,7 @@ from models.support import SupportLookup
 from tests.integration.console.helpers import form_token, new_clerk, new_staff, post_form, sign_in
 from tests.integration.dossiers.flows import submitted
 from tests.integration.support.test_support_desk import consent_code, issue_licence
+from tests.support import FORMS
 
 DEADLINE_SECONDS = 30.0
 
@@ -175,3 +176,35 @@ async def test_a_csrf_token_works_only_with_its_own_cookie(
     answer = await browser_like.post("/console/sign-out", data={"_csrf_token": token})
     assert answer.status_code == 403
     assert (await browser_like.get("/console/support")).status_code == 200  # still signed in
+
+
+async def test_the_desk_files_a_dossier_for_the_citizen_within_the_session(
+    api: httpx.AsyncClient, browser_like: httpx.AsyncClient, make_citizen: Any
+) -> None:
+    person, citizen = await new_staff(), await make_citizen(devices=0)
+    assert (await sign_in(browser_like, person)).status_code == 303
+    code = await consent_code(api, citizen, ["submit_dossier"])
+    opened = await post_form(
+        browser_like, "/console/support", "/console/support/sessions",
+        {"national_id": citizen.national_id, "code": code, "reason": "Khai báo tạm vắng tại quầy"},
+    )  # fmt: skip
+    session_page = opened.headers["location"]
+    shown = await browser_like.get(session_page)
+    assert shown.status_code == 200 and 'id="wallet"' not in shown.text  # no view_wallet: no wallet
+    fields = await browser_like.get(f"{session_page}/form", params={"service": "TEMPORARY_ABSENCE"})
+    assert fields.status_code == 200 and 'name="f_destination_address"' in fields.text
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', fields.text)
+    assert key is not None
+    form = {f"f_{name}": str(value) for name, value in FORMS["TEMPORARY_ABSENCE"].items()}
+    body = {**form, "service_code": "TEMPORARY_ABSENCE", "idempotency_key": key.group(1)}
+    first = await post_form(browser_like, session_page, f"{session_page}/dossiers", body)
+    again = await post_form(browser_like, session_page, f"{session_page}/dossiers", body)  # a double click
+    assert first.status_code == again.status_code == 303, first.text
+    assert first.headers["location"] == again.headers["location"]
+    filed = first.headers["location"].split("filed=")[1]
+
+    mine = (await api.get("/api/v1/me/dossiers", headers=citizen.headers)).json()["items"]
+    assert [d["code"] for d in mine] == [filed]
+    log = (await api.get("/api/v1/me/access-log", headers=citizen.headers)).json()["items"]
+    assisted = [e for e in log if e["action"] == "dossier.submit.assisted"]
+    assert [(e["target"], e["actor"]) for e in assisted] == [(filed, person.username)]
