@@ -6,18 +6,17 @@ agency's scope and the audit trail are the API's, naming the clerk (decision 002
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, Response, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Stream, Template
 
 from app.catalogue.service import service_of
 from app.console.charts import performance_chart
+from app.console.documents import document_from, inputs_of
 from app.console.pages import local_time, page, problem, see_other
 from app.console.texts import Words, language
 from app.dossiers import attachments, events, transitions, worklist
@@ -25,11 +24,14 @@ from app.dossiers.schemas import AgencyDossierOut, EventIn
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
 from app.security import AnyRequest, PrincipalRequest, agency_only
 from app.statistics import service as statistics
+from app.statistics.rollup import today_vn
+from models.document_types import get_type
 from models.dossier_status import DossierStatus
 
 PAGE_SIZE = 25
 CHECKLIST_KINDS = ("attachment", "wallet_document", "field", "other")
 SUPPLEMENT = DossierStatus.SUPPLEMENT_REQUIRED.value
+RESULT_READY = DossierStatus.RESULT_READY.value
 
 
 async def clerks_only(connection: Any, handler: Any) -> None:
@@ -42,16 +44,6 @@ async def clerks_only(connection: Any, handler: Any) -> None:
 async def heads_only(connection: Any, handler: Any) -> None:
     if connection.scope["user"].role != "head":
         raise PermissionDeniedException()
-
-
-@dataclass
-class MoveForm:
-    status: str = ""
-    note: str = ""
-    event_id: str = ""
-
-
-MoveData = Annotated[MoveForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def deadline_class(dossier: AgencyDossierOut) -> str:
@@ -98,6 +90,7 @@ class ClerkController(Controller):
         dossier = await events.agency_view(request.user, await worklist.agency_dossier(request.user, code))
         service = await service_of(dossier.service_code)
         moves = transitions.allowed(service, "agency", DossierStatus(dossier.status))
+        result_type = get_type(service.result_document_type or "") if RESULT_READY in moves else None
         return page(
             request,
             "dossier.html",
@@ -112,23 +105,34 @@ class ClerkController(Controller):
             event_id=f"console-{secrets.token_hex(8)}",
             kinds=CHECKLIST_KINDS,
             targets=[f.name for f in service.form_fields] + [a.name for a in service.attachments],
+            result_type=result_type,
+            result_inputs=inputs_of(result_type) if result_type else [],
+            today=today_vn(),
             **context,
         )
 
     @post("/dossiers/{code:str}/moves", status_code=303)
-    async def move(self, request: PrincipalRequest, code: FromPath[str], data: MoveData) -> Response[Any]:
+    async def move(self, request: PrincipalRequest, code: FromPath[str]) -> Response[Any]:
+        """A status move; `result_ready` with the result document when the form carries one."""
+        form = await request.form()
+        status = str(form.get("status") or "")
+        body: dict[str, Any] = {
+            "event_id": str(form.get("event_id") or "") or f"console-{secrets.token_hex(8)}",
+            "status": status,
+            "note": str(form.get("note") or "").strip() or None,
+        }
         try:
-            event = msgspec.convert(
-                {"event_id": data.event_id or f"console-{secrets.token_hex(8)}", "status": data.status,
-                 "note": data.note.strip() or None},
-                EventIn,
-            )  # fmt: skip
-            await events.apply_event(request.user, code, event)
+            if status == RESULT_READY and form.get("doc_number") is not None:
+                dossier = await worklist.agency_dossier(request.user, code)
+                document_type = get_type((await service_of(dossier.service_code)).result_document_type or "")
+                if document_type is not None:
+                    body["result"] = {"document": document_from(form, document_type)}
+            await events.apply_event(request.user, code, msgspec.convert(body, EventIn))
         except AppError as exc:
             return await self._dossier(request, code, exc.status, problem=problem(exc, language(request)))
-        except msgspec.ValidationError:
-            return await self._dossier(request, code, 422, problem=problem(_too_long(), language(request)))
-        return see_other(f"/console/agency/dossiers/{code}?moved={data.status}")
+        except msgspec.ValidationError as exc:
+            return await self._dossier(request, code, 422, problem=problem(_unreadable(str(exc)), language(request)))
+        return see_other(f"/console/agency/dossiers/{code}?moved={status}")
 
     @post("/dossiers/{code:str}/supplement", status_code=303)
     async def supplement(self, request: PrincipalRequest, code: FromPath[str]) -> Response[Any]:
@@ -155,8 +159,8 @@ class ClerkController(Controller):
             await events.apply_event(request.user, code, event)
         except AppError as exc:
             return await self._dossier(request, code, exc.status, problem=problem(exc, language(request)))
-        except msgspec.ValidationError:
-            return await self._dossier(request, code, 422, problem=problem(_too_long(), language(request)))
+        except msgspec.ValidationError as exc:
+            return await self._dossier(request, code, 422, problem=problem(_unreadable(str(exc)), language(request)))
         return see_other(f"/console/agency/dossiers/{code}?moved={SUPPLEMENT}")
 
     @get("/checklist-row")
@@ -193,8 +197,8 @@ class ClerkController(Controller):
         )
 
 
-def _too_long() -> AppError:
-    return invalid_input([FieldProblem("note", Text(
-        "Một trường quá dài (ghi chú tối đa 4000 ký tự, mỗi mục tối đa 1000) hoặc quá nhiều mục (tối đa 20).",
-        "A field is too long (a note at most 4000 characters, an item 1000) or there are too many items (20 at most).",
-    ))])  # fmt: skip
+def _unreadable(detail: str) -> AppError:
+    """A form the service's schema refuses (too long, too many items, a malformed date): what
+    the decoder said, which names the field."""
+    return invalid_input([FieldProblem("form", Text("Biểu mẫu chưa đúng: {detail}", "The form is not right: {detail}"),
+                                       {"detail": detail[:300]})])  # fmt: skip

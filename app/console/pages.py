@@ -27,7 +27,8 @@ def local_time(moment: datetime) -> str:
 def problem(exc: AppError, lang: Language) -> dict[str, Any]:
     title, detail, fields = render_problem(exc, lang)
     # A form's field problems say what to fix; the API's general detail speaks of 'errors'.
-    return {"title": title, "detail": "" if fields else detail, "fields": [f["message"] for f in fields]}
+    shown = [f"{f['field']}: {f['message']}" if f["field"] else f["message"] for f in fields]
+    return {"title": title, "detail": "" if fields else detail, "fields": shown}
 
 
 def page(request: Request[Any, Any, Any], template: str, status: int = 200, **context: Any) -> Template:

@@ -17,7 +17,7 @@ import pytest
 from app.console import session
 from models.support import SupportLookup
 from tests.integration.console.helpers import form_token, new_clerk, new_staff, post_form, sign_in
-from tests.integration.dossiers.flows import submitted
+from tests.integration.dossiers.flows import move, submitted
 from tests.integration.support.test_support_desk import consent_code, issue_licence
 from tests.support import FORMS
 
@@ -208,3 +208,29 @@ async def test_the_desk_files_a_dossier_for_the_citizen_within_the_session(
     log = (await api.get("/api/v1/me/access-log", headers=citizen.headers)).json()["items"]
     assisted = [e for e in log if e["action"] == "dossier.submit.assisted"]
     assert [(e["target"], e["actor"]) for e in assisted] == [(filed, person.username)]
+
+
+async def test_a_clerk_issues_the_result_document_into_the_wallet(
+    api: httpx.AsyncClient, browser_like: httpx.AsyncClient, make_citizen: Any, make_agency: Any
+) -> None:
+    service = "BIRTH_REGISTRATION"  # free; its result is a birth certificate in the wallet
+    agency, citizen = await make_agency([service]), await make_citizen(devices=0)
+    code = (await submitted(api, citizen, service))["code"]
+    await move(api, agency, code, service, "received", "processing", "approved")
+    clerk = await new_clerk(agency.code)
+    assert (await sign_in(browser_like, clerk)).status_code == 303
+    page = f"/console/agency/dossiers/{code}"
+    shown = await browser_like.get(page)
+    assert 'name="doc_field_place_of_birth"' in shown.text and 'name="doc_field_sex"' in shown.text
+
+    document = {"doc_number": "KS-2026-0042", "doc_valid_from": "2026-11-20", "doc_field_sex": "female",
+                "doc_field_place_of_birth": "Bệnh viện Từ Dũ", "doc_field_registration_office": "UBND phường Bến Nghé"}  # fmt: skip
+    wrong = await post_form(browser_like, page, f"{page}/moves", {**document, "status": "result_ready",
+                                                                  "doc_field_sex": "unknown"})  # fmt: skip
+    shown_problem = re.search(r'<div class="problem" role="alert".*?</div>', wrong.text, flags=re.DOTALL)
+    assert wrong.status_code == 422 and shown_problem and "sex" in shown_problem.group(0)  # the wallet's own check
+    issued = await post_form(browser_like, page, f"{page}/moves", {**document, "status": "result_ready"})
+    assert issued.status_code == 303, issued.text
+    wallet = (await api.get("/api/v1/me/documents", headers=citizen.headers)).json()["items"]
+    assert [(d["type"], d["number"]) for d in wallet] == [("birth_certificate", "KS-2026-0042")]
+    assert (await browser_like.get(page)).text.count("result_ready") >= 1
