@@ -223,8 +223,13 @@ async def test_a_clerk_issues_the_result_document_into_the_wallet(
     shown = await browser_like.get(page)
     assert 'name="doc_field_place_of_birth"' in shown.text and 'name="doc_field_sex"' in shown.text
 
-    document = {"doc_number": "KS-2026-0042", "doc_valid_from": "2026-11-20", "doc_field_sex": "female",
-                "doc_field_place_of_birth": "Bệnh viện Từ Dũ", "doc_field_registration_office": "UBND phường Bến Nghé"}  # fmt: skip
+    document = {
+        "doc_number": "KS-2026-0042",
+        "doc_valid_from": "2026-11-20",
+        "doc_field_sex": "female",
+        "doc_field_place_of_birth": "Bệnh viện Từ Dũ",
+        "doc_field_registration_office": "UBND phường Bến Nghé",
+    }
     wrong = await post_form(browser_like, page, f"{page}/moves", {**document, "status": "result_ready",
                                                                   "doc_field_sex": "unknown"})  # fmt: skip
     shown_problem = re.search(r'<div class="problem" role="alert".*?</div>', wrong.text, flags=re.DOTALL)
