@@ -131,3 +131,7 @@ async def register(
         for service in service_codes
     ]
     return {"client_id": client_id, "client_secret": client_secret, "code": code, "serves": serves}
+
+
+async def list_agencies() -> list[Agency]:
+    return await Agency.find_all().sort("code").to_list()

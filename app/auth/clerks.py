@@ -62,3 +62,16 @@ async def reset_demo(agency_code: str, username: str, role: ClerkRole, password:
         },
         upsert=True,
     )
+
+
+async def list_clerks() -> list[Clerk]:
+    return await Clerk.find_all().sort("+agency_code", "+username").to_list()
+
+
+async def disable(username: str) -> bool:
+    """The clerk signs in no more; a console session of theirs ends at its next request
+    (app/security.py checks the clerk on every request). False when there is no such clerk."""
+    done = await Clerk.get_pymongo_collection().update_one(
+        {"username": username, "disabled_at": None}, {"$set": {"disabled_at": utcnow()}}
+    )
+    return done.modified_count == 1

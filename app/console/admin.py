@@ -1,13 +1,16 @@
-"""Admins in the console: announcements with a live progress bar, through the same service
-as /api/v1/admin/announcements (app/announcements), under the same guard."""
+"""Admins in the console, under the API's admin guard: announcements with a live progress bar
+(app/announcements, as /api/v1/admin/announcements), staff and clerk accounts (app/staff,
+app/auth/clerks.py, as the CLI), and agency secrets' rotation (app/auth/agencies.py)."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
+import structlog
 from arq import ArqRedis
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
@@ -17,12 +20,27 @@ from litestar.response import Template
 
 from app.announcements import service
 from app.announcements.schemas import AnnouncementIn, AnnouncementOut
+from app.auth import agencies, clerks
+from app.config import Settings
 from app.console.pages import is_fragment, page, problem, see_other
 from app.console.texts import language
 from app.errors import AppError, FieldProblem, Text, invalid_input
 from app.security import PrincipalRequest, admin_only
+from app.staff import service as staff_service
 
+log = structlog.get_logger(__name__)
 LISTED = 20
+CLERK_NAME = re.compile(r"[a-z0-9._-]{3,64}")
+
+
+@dataclass
+class ClerkForm:
+    agency_code: str = ""
+    username: str = ""
+    role: str = "clerk"
+
+
+ClerkData = Annotated[ClerkForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 @dataclass
@@ -93,6 +111,55 @@ class AdminConsoleController(Controller):
         except AppError as exc:
             return await self._page(request, exc.status, problem=problem(exc, language(request)), form=data)
         return see_other("/console/admin/announcements")
+
+    @get("/accounts")
+    async def accounts(self, request: PrincipalRequest) -> Template:
+        return await self._accounts(request)
+
+    async def _accounts(self, request: PrincipalRequest, status: int = 200, **context: Any) -> Template:
+        return page(
+            request,
+            "accounts.html",
+            status,
+            staff=await staff_service.list_staff(),
+            clerks=await clerks.list_clerks(),
+            agencies=await agencies.list_agencies(),
+            **context,
+        )
+
+    @post("/clerks", status_code=200)
+    async def new_clerk(self, request: PrincipalRequest, data: ClerkData) -> Template:
+        """A clerk account; its password and TOTP secret are shown this once."""
+        role = data.role if data.role in ("clerk", "head") else "clerk"
+        try:
+            if not CLERK_NAME.fullmatch(data.username.strip()):
+                raise invalid_input([FieldProblem("username", Text(
+                    "Tên đăng nhập: 3 đến 64 chữ thường, số, dấu chấm, gạch ngang hoặc gạch dưới.",
+                    "A username is 3 to 64 lowercase letters, digits, dots, hyphens or underscores.",
+                ))])  # fmt: skip
+            created = await clerks.create(data.agency_code, data.username.strip(), role)  # type: ignore[arg-type]
+        except clerks.ClerkRefused as refused:
+            return await self._accounts(request, 409, problem={"title": str(refused), "detail": "", "fields": []})
+        except AppError as exc:
+            return await self._accounts(request, exc.status, problem=problem(exc, language(request)))
+        return await self._accounts(request, created=created)
+
+    @post("/clerks/{username:str}/disable", status_code=303)
+    async def disable_clerk(self, username: FromPath[str]) -> Response[Any]:
+        await clerks.disable(username)
+        return see_other("/console/admin/accounts")
+
+    @post("/agencies/{code:str}/rotate", status_code=200)
+    async def rotate(
+        self, request: PrincipalRequest, code: FromPath[str], settings: NamedDependency[Settings]
+    ) -> Template:
+        """A new client secret for the agency's system, shown once; the old one works for the overlap."""
+        try:
+            rotated = await agencies.rotate_secret(code, settings.agency_secret_overlap_hours)
+        except AppError as exc:
+            return await self._accounts(request, exc.status, problem=problem(exc, language(request)))
+        log.info("agency_secret_rotated", agency_code=code, by=request.user.id)  # never the secret
+        return await self._accounts(request, rotated=rotated, rotated_code=code)
 
     @get("/announcements/{announcement_id:str}/progress")
     async def progress(self, request: PrincipalRequest, announcement_id: FromPath[str]) -> Template:

@@ -16,10 +16,10 @@ import pytest
 
 from app.console import session
 from models.support import SupportLookup
-from tests.integration.console.helpers import form_token, new_clerk, new_staff, post_form, sign_in
+from tests.integration.console.helpers import Person, form_token, new_clerk, new_staff, post_form, sign_in
 from tests.integration.dossiers.flows import move, submitted
 from tests.integration.support.test_support_desk import consent_code, issue_licence
-from tests.support import FORMS
+from tests.support import FORMS, remember_secrets
 
 DEADLINE_SECONDS = 30.0
 
@@ -239,3 +239,44 @@ async def test_a_clerk_issues_the_result_document_into_the_wallet(
     wallet = (await api.get("/api/v1/me/documents", headers=citizen.headers)).json()["items"]
     assert [(d["type"], d["number"]) for d in wallet] == [("birth_certificate", "KS-2026-0042")]
     assert (await browser_like.get(page)).text.count("result_ready") >= 1
+
+
+async def test_an_admin_makes_and_disables_clerks_and_rotates_an_agency_secret(
+    api: httpx.AsyncClient, browser_like: httpx.AsyncClient, make_agency: Any
+) -> None:
+    agency = await make_agency(["TEMPORARY_ABSENCE"])
+    desk, admin = await new_staff(), await new_staff(role="admin")
+    assert (await sign_in(browser_like, desk)).status_code == 303
+    assert (await browser_like.get("/console/admin/accounts")).status_code == 403  # support staff: not theirs
+    await post_form(browser_like, "/console/support", "/console/sign-out", {})
+    assert (await sign_in(browser_like, admin)).status_code == 303
+
+    username = f"clerk.{uuid.uuid4().hex[:6]}"
+    made = await post_form(browser_like, "/console/admin/accounts", "/console/admin/clerks",
+                           {"agency_code": agency.code, "username": username, "role": "clerk"})  # fmt: skip
+    assert made.status_code == 200, made.text
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', made.text)
+    password = re.search(r"<dt>[^<]+</dt><dd><code>([^<]+)</code>", made.text)
+    assert secret and password
+    remember_secrets(secret.group(1), password.group(1))
+    clerk = Person(username, password.group(1), secret.group(1), "clerk", agency.code)
+    async with httpx.AsyncClient(transport=api._transport, base_url="http://cwallet.test") as clerks_browser:
+        assert (await sign_in(clerks_browser, clerk)).status_code == 303
+        assert (await clerks_browser.get("/console/agency/dossiers")).status_code == 200
+        off = await post_form(browser_like, "/console/admin/accounts", f"/console/admin/clerks/{username}/disable", {})
+        assert off.status_code == 303
+        # Disabled: the clerk's open session ends at its next request.
+        after = await clerks_browser.get("/console/agency/dossiers")
+        assert after.status_code == 303 and after.headers["location"].startswith("/console/sign-in")
+
+    rotated = await post_form(
+        browser_like, "/console/admin/accounts", f"/console/admin/agencies/{agency.code}/rotate", {}
+    )
+    new_secret = re.search(r'id="client-secret">([^<]+)<', rotated.text)
+    assert rotated.status_code == 200 and new_secret
+    remember_secrets(new_secret.group(1))
+    for secret_now in (new_secret.group(1), agency.client_secret):  # the old one works for the overlap
+        token = await api.post(
+            "/api/v1/agency/token", json={"client_id": agency.client_id, "client_secret": secret_now}
+        )
+        assert token.status_code == 200, token.text
