@@ -80,7 +80,8 @@ async def start(
     seconds: int,
 ) -> None:
     """A new session (never the id the browser came with: no fixation) holding `token`."""
-    await end(request, response, settings)
+    if previous := request.cookies.get(COOKIE):
+        await _store(request).delete(_key(previous))
     session_id = secrets.token_urlsafe(32)
     expires = utcnow() + timedelta(seconds=seconds)
     data = {"token": token, "kind": kind, "name": name, "expires_at": expires.isoformat()}

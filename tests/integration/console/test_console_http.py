@@ -280,3 +280,28 @@ async def test_an_admin_makes_and_disables_clerks_and_rotates_an_agency_secret(
             "/api/v1/agency/token", json={"client_id": agency.client_id, "client_secret": secret_now}
         )
         assert token.status_code == 200, token.text
+
+
+async def test_hostile_input_gets_a_page_that_says_what_is_wrong_never_a_500(
+    browser_like: httpx.AsyncClient, make_agency: Any
+) -> None:
+    clerk = await new_clerk((await make_agency(["TEMPORARY_ABSENCE"])).code)
+    assert (await sign_in(browser_like, clerk)).status_code == 303
+    for path in (
+        "/console/agency/dossiers?cursor=%00%ff",
+        "/console/agency/dossiers?status=done&deadline=soon",
+        "/console/agency/dossiers/" + "x" * 3000,
+        "/console/support",  # the desk is for support staff
+        "/console/agency/performance",  # a clerk, not a head
+        "/console/support/sessions/not-an-id",
+    ):
+        answer = await browser_like.get(path)
+        assert 400 <= answer.status_code < 500, (path, answer.status_code)
+        assert "text/html" in answer.headers["content-type"], path
+    bad = await browser_like.get("/console/agency/dossiers?deadline=soon")
+    assert "soon" in bad.text  # the problem, in words, on the page
+    token = await form_token(browser_like, "/console/agency/dossiers")
+    code = "HS-NOT-A-DOSSIER"
+    for form in ({"status": "nonsense"}, {"status": "received", "note": "x" * 10_000}, {"kind": "x" * 99}):
+        answer = await browser_like.post(f"/console/agency/dossiers/{code}/moves", data={**form, "_csrf_token": token})
+        assert 400 <= answer.status_code < 500, (form, answer.status_code)
