@@ -15,7 +15,7 @@ from litestar.params import FromPath
 from litestar.response import Stream, Template
 
 from app.catalogue.service import service_of
-from app.console.charts import performance_chart
+from app.console.charts import over_time, performance_chart
 from app.console.documents import document_from, inputs_of
 from app.console.pages import local_time, page, problem, see_other
 from app.console.texts import Words, language
@@ -193,7 +193,7 @@ class ClerkController(Controller):
             rows=table.rows,
             backlog=table.backlog,
             period=period,
-            chart=performance_chart(table.rows, words),
+            chart=performance_chart(over_time(table.rows, rng), words),
         )
 
 

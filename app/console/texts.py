@@ -106,7 +106,8 @@ TEXTS: dict[str, Text] = {
     "attachments": Text("Giấy tờ kèm theo", "Attachments"),
     "payment": Text("Lệ phí", "Payment"),
     "delivery": Text("Nhận kết quả", "Delivery"),
-    "none": Text("Không có", "Nothing"),
+    "no_fee": Text("Không thu phí", "No fee"),
+    "no_attachments": Text("Không có giấy tờ kèm theo", "No papers attached"),
     "moves": Text("Chuyển trạng thái", "Move the dossier"),
     "no_moves": Text(
         "Thủ tục không cho phép chuyển tiếp từ trạng thái này.", "The procedure allows no move from this status."
