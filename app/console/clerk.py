@@ -22,6 +22,7 @@ from app.console.texts import Words, language
 from app.dossiers import attachments, events, transitions, worklist
 from app.dossiers.schemas import AgencyDossierOut, EventIn
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
+from app.pagination import Page
 from app.security import AnyRequest, PrincipalRequest, agency_only
 from app.statistics import service as statistics
 from app.statistics.rollup import today_vn
@@ -62,10 +63,16 @@ class ClerkController(Controller):
     @get("/dossiers")
     async def worklist_page(self, request: PrincipalRequest) -> Template:
         query = request.query_params
-        filters = {name: (query.get(name) or None) for name in ("status", "service_code", "deadline")}
-        found = await worklist.worklist(
-            request.user, filters["status"], filters["service_code"], filters["deadline"], query.get("cursor") or None,
-            PAGE_SIZE,
+        names = ("status", "service_code", "deadline", "code", "national_id")
+        filters = {name: (query.get(name) or "").strip() or None for name in names}
+        # As GET /api/v1/agency/dossiers narrows: one dossier by its code, one citizen's by their ID.
+        citizen_id = await worklist.citizen_by_national_id(filters["national_id"]) if filters["national_id"] else None
+        narrow = worklist.Narrowing(code=filters["code"], citizen_id=citizen_id)
+        found = (
+            await worklist.worklist(request.user, filters["status"], filters["service_code"], filters["deadline"],
+                                    query.get("cursor") or None, PAGE_SIZE, narrow)
+            if not (filters["national_id"] and citizen_id is None)
+            else Page[AgencyDossierOut](items=[])
         )  # fmt: skip
         rows = [{"d": d, "state": deadline_class(d), "due": local_time(d.due_at)} for d in found.items]
         return page(

@@ -147,6 +147,13 @@ async def test_a_clerk_sees_only_their_agency_and_is_named_in_the_audit_trail(
 
     worklist = await browser_like.get("/console/agency/dossiers")
     assert worklist.status_code == 200 and ours in worklist.text and theirs not in worklist.text
+    by_citizen = await browser_like.get("/console/agency/dossiers", params={"national_id": citizen.national_id})
+    by_code = await browser_like.get("/console/agency/dossiers", params={"code": theirs})
+
+    def listed(page: httpx.Response) -> set[str]:
+        return set(re.findall(r'href="/console/agency/dossiers/([^"?/]+)"', page.text))
+
+    assert listed(by_citizen) == {ours} and listed(by_code) == set()
     other = await browser_like.get(f"/console/agency/dossiers/{theirs}")
     assert other.status_code == 404 and theirs not in other.text
     mine = await browser_like.get(f"/console/agency/dossiers/{ours}")
