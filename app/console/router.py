@@ -16,9 +16,11 @@ from litestar import Request, Response, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import ResponseHeader
 from litestar.exceptions import (
+    HTTPException,
     NotAuthorizedException,
     NotFoundException,
     PermissionDeniedException,
+    TooManyRequestsException,
     ValidationException,
 )
 from litestar.middleware import DefineMiddleware
@@ -32,7 +34,7 @@ from app.config import Settings
 from app.console import session
 from app.console.admin import AdminConsoleController
 from app.console.clerk import ClerkController
-from app.console.pages import page, problem, see_other
+from app.console.pages import is_fragment, page, problem, see_other
 from app.console.signing_in import SignInController
 from app.console.support import SupportDeskController
 from app.console.texts import Words, language
@@ -53,6 +55,10 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
 
 
 def _error_page(request: Request[Any, Any, Any], status: int, heading: str, **context: Any) -> Response[Any]:
+    if is_fragment(request):
+        # htmx asked for a piece of a page: the problem takes that piece's place.
+        shown = context.get("problem") or {"title": heading, "detail": "", "fields": []}
+        return page(request, "problem.html", status, problem=shown)
     return page(request, "error.html", status, heading=heading, **context)
 
 
@@ -70,7 +76,11 @@ def _invalid(request: Request[Any, Any, Any], exc: ValidationException) -> Respo
 def _signed_out(request: Request[Any, Any, Any], _: NotAuthorizedException) -> Response[Any]:
     # No session, or it ended by itself: back to the sign-in page, which says so.
     had_cookie = session.COOKIE in request.cookies
-    return see_other("/console/sign-in?ended=1" if had_cookie else "/console/sign-in")
+    target = "/console/sign-in?ended=1" if had_cookie else "/console/sign-in"
+    if is_fragment(request):
+        # htmx would swap the sign-in page into a corner of the page: it loads it whole instead.
+        return Response(content=b"", status_code=200, headers={"HX-Redirect": target})
+    return see_other(target)
 
 
 def _forbidden(request: Request[Any, Any, Any], exc: PermissionDeniedException) -> Response[Any]:
@@ -80,6 +90,17 @@ def _forbidden(request: Request[Any, Any, Any], exc: PermissionDeniedException) 
     if not isinstance(request.scope.get("user"), Principal):
         return _signed_out(request, NotAuthorizedException())
     return _error_page(request, 403, words.forbidden)
+
+
+def _too_many(request: Request[Any, Any, Any], exc: TooManyRequestsException) -> Response[Any]:
+    answer = _error_page(request, 429, Words(language(request)).too_many)
+    if exc.headers and "retry-after" in {k.lower() for k in exc.headers}:
+        answer.headers.update(exc.headers)
+    return answer
+
+
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    return _error_page(request, exc.status_code, Words(language(request))("http_error", status=exc.status_code))
 
 
 def _not_found(request: Request[Any, Any, Any], _: NotFoundException) -> Response[Any]:
@@ -108,6 +129,8 @@ def console_router(settings: Settings, jwt_auth: JWTAuth[Principal, Token]) -> R
             NotAuthorizedException: _signed_out,
             PermissionDeniedException: _forbidden,
             NotFoundException: _not_found,
+            TooManyRequestsException: _too_many,
+            HTTPException: _http_error,
         },
         response_headers=[ResponseHeader(name="Content-Security-Policy", value=CSP)],
         include_in_schema=False,

@@ -34,6 +34,14 @@ TEXTS: dict[str, Text] = {
         "The form was stale or did not come from this page. Reload the page and send it again.",
     ),
     "not_found": Text("Không tìm thấy trang.", "Page not found."),
+    "too_many": Text(
+        "Quá nhiều yêu cầu trong một phút. Hãy chờ một lát rồi thử lại.",
+        "Too many requests in a minute. Wait a moment, then try again.",
+    ),
+    "http_error": Text(
+        "Yêu cầu không thực hiện được (mã {status}). Hãy quay lại trang trước và thử lại.",
+        "The request could not be done (status {status}). Go back to the previous page and try again.",
+    ),
     # the support desk
     "support": Text("Bàn hỗ trợ", "Support desk"),
     "lookup": Text("Tra cứu công dân", "Look a citizen up"),

@@ -70,6 +70,9 @@ async def test_sessions_are_strict_cookies_that_end_and_pages_are_never_cached(b
         thief.cookies.set("cw_console", stolen or "", domain="cwallet.test", path="/console")
         replay = await thief.get("/console/support")
     assert replay.status_code == 303 and replay.headers["location"].startswith("/console/sign-in")
+    # An htmx request of an ended session is told to load the sign-in page whole.
+    lookup_again = await browser_like.get("/console/support", headers={"HX-Request": "true"})
+    assert lookup_again.headers["hx-redirect"] == "/console/sign-in"
 
 
 async def test_every_form_needs_its_csrf_token(browser_like: httpx.AsyncClient, make_citizen: Any) -> None:
