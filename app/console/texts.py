@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request
 
+from app.dossiers.timeline import STATUS_LABELS
 from app.errors import Text
 from app.i18n import Language, negotiate
 
@@ -222,3 +223,8 @@ class Words:
 
     def __call__(self, key: str, **params: object) -> str:
         return TEXTS[key].render(self.lang, **params)
+
+    def status(self, code: str) -> str:
+        """A dossier status in words (the citizen's timeline's words); a procedure's own step by its code."""
+        label = STATUS_LABELS.get(code)
+        return label.render(self.lang) if label else code.replace("_", " ")

@@ -100,9 +100,9 @@ async def test_a_clerk_works_the_worklist_moves_a_dossier_and_asks_for_a_supplem
     await expect(rows.first).to_contain_text(late)
 
     await page.goto(f"{base}/console/agency/dossiers/{fresh}")
-    await page.get_by_role("button", name="Move to: processing").click()
-    await expect(page.locator("#status")).to_have_text("processing")
-    await expect(page.get_by_role("status")).to_have_text("The dossier moved to 'processing'.")
+    await page.get_by_role("button", name="Move to: being processed").click()
+    await expect(page.locator("#status")).to_have_attribute("data-status", "processing")
+    await expect(page.get_by_role("status")).to_have_text("The dossier moved to 'being processed'.")
 
     await page.get_by_role("button", name="Add an item").click()
     items = page.locator("fieldset.item")
@@ -112,7 +112,7 @@ async def test_a_clerk_works_the_worklist_moves_a_dossier_and_asks_for_a_supplem
     await items.nth(1).get_by_label("Reason").fill("The destination is incomplete")
     await items.nth(1).get_by_label("What the citizen should do").fill("Give the house number")
     await page.get_by_role("button", name="Send back for supplement").click()
-    await expect(page.locator("#status")).to_have_text("supplement_required")
+    await expect(page.locator("#status")).to_have_text("needs more information")
     await expect(page.locator("ul.checklist li")).to_have_count(2)
     await screenshot(page, "dossier")
     stored = (await api.get(f"/api/v1/me/dossiers/{fresh}", headers=citizen.headers)).json()
