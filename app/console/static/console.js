@@ -1,5 +1,6 @@
-// The assisted session's countdown: the server ends the session on its own; this only shows
-// the time left, and says so when it is over. No other script runs in the console but htmx.
+// The assisted session's countdown: the server ends the session on its own; this shows the
+// time left and, when it is over, asks for the page again, which the server no longer shows
+// (the citizen's wallet leaves the screen). No other script runs in the console but htmx.
 (function () {
   "use strict";
   function tick(el) {
@@ -7,6 +8,7 @@
     if (left === 0) {
       el.textContent = el.dataset.ended;
       el.classList.add("over");
+      setTimeout(function () { window.location.reload(); }, 1000);
       return false;
     }
     var m = Math.floor(left / 60), s = left % 60;
