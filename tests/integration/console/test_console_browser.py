@@ -10,11 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
+from beanie import PydanticObjectId
 from playwright.async_api import BrowserContext, Page, expect
 
 from app.statistics.rollup import run_rollup
 from devtools.devstack import ManagedProcess
 from models.common import utcnow
+from models.support import AssistedSession
 from tests.integration.console.conftest import screenshot
 from tests.integration.console.helpers import Person, new_clerk, new_staff
 from tests.integration.dossiers.flows import move, submitted
@@ -70,6 +72,21 @@ async def test_the_support_desk_looks_up_and_helps_under_consent(
 
     await page.get_by_role("button", name="End the session").click()
     await expect(page.get_by_role("status")).to_have_text(re.compile("The assisted session has ended"))
+
+    # A session that runs out with the page open: at zero the wallet leaves the screen by itself.
+    code = await consent_code(api, citizen, ["view_wallet"])
+    await opening.get_by_label("National ID number (12 digits)").fill(citizen.national_id)
+    await opening.get_by_label("The citizen's 6-digit consent code").fill(code)
+    await opening.get_by_label("Reason (required; the citizen sees it)").fill("Helping with a licence renewal")
+    await opening.get_by_role("button", name="Open the session").click()
+    await expect(page.locator("#wallet")).to_be_visible()
+    session_id = page.url.rsplit("/", 1)[1]
+    await AssistedSession.get_pymongo_collection().update_one(
+        {"_id": PydanticObjectId(session_id)}, {"$set": {"expires_at": utcnow() + timedelta(seconds=2)}}
+    )
+    await page.reload()
+    await expect(page).to_have_url(f"{base}/console/support?ended=1", timeout=10_000)
+    await expect(page.locator("#wallet")).to_have_count(0)
 
 
 async def test_a_clerk_works_the_worklist_moves_a_dossier_and_asks_for_a_supplement(
