@@ -64,7 +64,9 @@ def _error_page(request: Request[Any, Any, Any], status: int, heading: str, **co
 
 def _app_error(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
     shown = problem(exc, language(request))
-    return _error_page(request, exc.status, shown["title"], problem=shown)
+    answer = _error_page(request, exc.status, shown["title"], problem=shown)
+    answer.headers.update(exc.headers or {})  # e.g. Retry-After with a 429
+    return answer
 
 
 def _invalid(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:

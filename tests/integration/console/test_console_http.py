@@ -315,3 +315,17 @@ async def test_hostile_input_gets_a_page_that_says_what_is_wrong_never_a_500(
     for form in ({"status": "nonsense"}, {"status": "received", "note": "x" * 10_000}, {"kind": "x" * 99}):
         answer = await browser_like.post(f"/console/agency/dossiers/{code}/moves", data={**form, "_csrf_token": token})
         assert 400 <= answer.status_code < 500, (form, answer.status_code)
+
+
+async def test_failed_console_sign_ins_are_throttled_as_the_apis_are(api: httpx.AsyncClient, make_agency: Any) -> None:
+    from app.config import get_settings
+    from tests.integration.identity.helpers import client_from
+
+    clerk = await new_clerk((await make_agency(["TEMPORARY_ABSENCE"])).code)
+    for _ in range(get_settings().failed_sign_ins_per_account_hour):
+        async with client_from(api) as client:  # each from its own address: the account's window counts
+            assert (await sign_in(client, clerk, password="not the password", otp="000000")).status_code == 401
+    async with client_from(api) as client:
+        refused = await sign_in(client, clerk)  # even the right password waits
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    assert "text/html" in refused.headers["content-type"] and "cw_console" not in refused.headers.get("set-cookie", "")
