@@ -121,13 +121,14 @@ async def test_a_clerk_works_the_worklist_moves_a_dossier_and_asks_for_a_supplem
     await expect(page.locator("#status")).to_have_attribute("data-status", "processing")
     await expect(page.get_by_role("status")).to_have_text("The dossier moved to 'being processed'.")
 
-    await page.get_by_role("button", name="Add an item").click()
     items = page.locator("fieldset.item")
-    await expect(items).to_have_count(2)  # the second item came from htmx
+    await expect(items).to_have_count(2)
+    await page.get_by_role("button", name="Add an item").click()
+    await expect(items).to_have_count(3)  # the third item came from htmx
     await items.nth(0).get_by_label("Reason").fill("The photo is blurred")
     await items.nth(0).get_by_label("What the citizen should do").fill("Upload a sharp photo")
-    await items.nth(1).get_by_label("Reason").fill("The destination is incomplete")
-    await items.nth(1).get_by_label("What the citizen should do").fill("Give the house number")
+    await items.nth(2).get_by_label("Reason").fill("The destination is incomplete")
+    await items.nth(2).get_by_label("What the citizen should do").fill("Give the house number")
     await page.get_by_role("button", name="Send back for supplement").click()
     await expect(page.locator("#status")).to_have_text("needs more information")
     await expect(page.locator("ul.checklist li")).to_have_count(2)
