@@ -27,13 +27,19 @@ SERVICE = "TEMPORARY_ABSENCE"  # free, no papers to attach
 
 
 async def sign_in(page: Page, base: str, person: Person, shot: str | None = None) -> None:
+    """With the keyboard alone: the username has the focus, Tab goes on, Enter sends."""
     await page.goto(f"{base}{person.sign_in_path}?lang=en")
     if shot:
         await screenshot(page, shot)
-    await page.get_by_label("Username").fill(person.username)
-    await page.get_by_label("Password").fill(person.password)
-    await page.get_by_label("6-digit one-time code").fill(person.code())
-    await page.keyboard.press("Enter")  # a form sends itself from the keyboard
+    await expect(page.get_by_label("Username")).to_be_focused()
+    await page.keyboard.type(person.username)
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_label("Password")).to_be_focused()
+    await page.keyboard.type(person.password)
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_label("6-digit one-time code")).to_be_focused()
+    await page.keyboard.type(person.code())
+    await page.keyboard.press("Enter")
 
 
 async def test_the_support_desk_looks_up_and_helps_under_consent(
@@ -46,6 +52,8 @@ async def test_the_support_desk_looks_up_and_helps_under_consent(
     await sign_in(page, base, staff, shot="sign-in")
     await expect(page).to_have_url(f"{base}/console/support")
     await expect(page.get_by_text(f"Signed in as {staff.username}")).to_be_visible()
+    await page.keyboard.press("Tab")  # the first stop: a way past the header
+    await expect(page.get_by_role("link", name="Skip to the main content")).to_be_focused()
 
     lookup = page.locator("section", has=page.get_by_role("heading", name="Look a citizen up"))
     await lookup.get_by_label("National ID number (12 digits)").fill(citizen.national_id)
