@@ -1,9 +1,10 @@
 """Charts drawn on the server as inline SVG: no chart library, no script, readable by screen
-readers (a title, a description, and the table beside the chart carries the same figures)."""
+readers (a title, a description, a title on each bar, and the table beside the chart carries
+the same figures)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
@@ -22,6 +23,16 @@ class Point:
     received: int
     resolved: int
     on_time_rate: float | None
+    processing_days_average: float | None = None
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    css: str
+    value: Callable[[Point], float | None]
+    # A rate's 0 is news (none on time); a count's 0 in a quiet month is only noise.
+    zero_is_news: bool = False
 
 
 def over_time(rows: Sequence[StatsRow], rng: Range) -> list[Point]:
@@ -33,53 +44,103 @@ def over_time(rows: Sequence[StatsRow], rng: Range) -> list[Point]:
     while day <= rng.last and len(points) < 400:
         label, _, last = bucket_of(rng.period, day)
         row = by_period.get(label)
-        points.append(Point(label, row.received, row.resolved, row.on_time_rate) if row else Point(label, 0, 0, None))
+        points.append(
+            Point(label, row.received, row.resolved, row.on_time_rate, row.processing_days_average)
+            if row
+            else Point(label, 0, 0, None)
+        )
         day = last + timedelta(days=1)
     return points
 
 
-def performance_chart(rows: Sequence[Point], words: Words) -> str:
-    """Dossiers received and resolved per period, side by side; the on-time rate above each pair."""
-    if not rows or not any(r.received or r.resolved for r in rows):
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def bar_chart(
+    chart_id: str,
+    title: str,
+    points: Sequence[Point],
+    series: Sequence[Series],
+    peak: float | None = None,
+    unit: str = "",
+) -> str:
+    """Bars side by side per period, one colour per series; "" when no point has a value."""
+    values = [[s.value(p) for s in series] for p in points]
+    if not any(v is not None for row in values for v in row):
         return ""
-    peak = max(max(r.received, r.resolved) for r in rows) or 1
+    top = peak or max(v or 0 for row in values for v in row) or 1
     plot_h = HEIGHT - BOTTOM - TOP
-    slot = (WIDTH - LEFT - 8) / len(rows)
-    bar = max(min(slot / 3, 28), 2)
-    label_every = -(-len(rows) // 12)
+    slot = (WIDTH - LEFT - 8) / len(points)
+    bar = max(min(slot / (len(series) + 1), 28), 2)
+    label_every = -(-len(points) // 12)  # at most about twelve labels: they must not overlap
+    names = " / ".join(s.label for s in series)
     parts = [
         f'<svg class="chart" role="img" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%"'
-        ' aria-labelledby="chart-title chart-desc" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="chart-title">{escape(words.chart_title)}</title>',
-        f'<desc id="chart-desc">{escape(words.received_count)} / {escape(words.resolved_count)}</desc>',
+        f' aria-labelledby="{chart_id}-title {chart_id}-desc" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape(names)}</desc>',
         f'<line class="axis" x1="{LEFT}" y1="{HEIGHT - BOTTOM}" x2="{WIDTH}" y2="{HEIGHT - BOTTOM}"/>',
-        f'<text class="tick" x="{LEFT - 6}" y="{TOP + 4}" text-anchor="end">{peak}</text>',
+        f'<text class="tick" x="{LEFT - 6}" y="{TOP + 4}" text-anchor="end">{_number(top)}{unit}</text>',
         f'<text class="tick" x="{LEFT - 6}" y="{HEIGHT - BOTTOM}" text-anchor="end">0</text>',
     ]
-    for n, row in enumerate(rows):
-        x = LEFT + n * slot + (slot - 2 * bar) / 2
-        for k, (value, css) in enumerate(((row.received, "received"), (row.resolved, "resolved"))):
-            h = plot_h * value / peak
+    for n, (point, row) in enumerate(zip(points, values, strict=True)):
+        x = LEFT + n * slot + (slot - len(series) * bar) / 2
+        for k, (value, s) in enumerate(zip(row, series, strict=True)):
+            h = plot_h * min(value or 0, top) / top
+            shown = "—" if value is None else f"{_number(value)}{unit}"
             parts.append(
-                f'<rect class="bar {css}" x="{x + k * bar:.1f}" y="{HEIGHT - BOTTOM - h:.1f}" width="{bar - 1:.1f}"'
-                f' height="{h:.1f}"><title>{escape(row.period)}: {value}</title></rect>'
+                f'<rect class="bar {s.css}" x="{x + k * bar:.1f}" y="{HEIGHT - BOTTOM - h:.1f}" width="{bar - 1:.1f}"'
+                f' height="{h:.1f}"><title>{escape(point.period)} · {escape(s.label)}: {shown}</title></rect>'
             )
-        centre = x + bar
-        if n % label_every == 0:  # at most about twelve labels: they must not overlap
+            if value is not None and (value or s.zero_is_news) and len(points) <= 24:  # few bars: each says it
+                parts.append(
+                    f'<text class="value" x="{x + k * bar + bar / 2:.1f}" y="{HEIGHT - BOTTOM - h - 3:.1f}"'
+                    f' text-anchor="middle">{shown}</text>'
+                )
+        if n % label_every == 0:
             parts.append(
-                f'<text class="tick" x="{centre:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">'
-                f"{escape(row.period)}</text>"
+                f'<text class="tick" x="{x + len(series) * bar / 2:.1f}" y="{HEIGHT - BOTTOM + 16}"'
+                f' text-anchor="middle">{escape(point.period)}</text>'
             )
-        if row.on_time_rate is not None:
-            parts.append(
-                f'<text class="rate" x="{centre:.1f}" y="{TOP + 12}" text-anchor="middle">'
-                f"{round(row.on_time_rate * 100)}%</text>"
-            )
-    parts.append(
-        f'<g class="legend"><rect class="bar received" x="{LEFT}" y="{HEIGHT - 14}" width="10" height="10"/>'
-        f'<text x="{LEFT + 14}" y="{HEIGHT - 5}">{escape(words.received_count)}</text>'
-        f'<rect class="bar resolved" x="{LEFT + 140}" y="{HEIGHT - 14}" width="10" height="10"/>'
-        f'<text x="{LEFT + 154}" y="{HEIGHT - 5}">{escape(words.resolved_count)}</text></g>'
-    )
-    parts.append("</svg>")
+    legend_x = LEFT
+    parts.append('<g class="legend">')
+    for s in series:
+        parts.append(
+            f'<rect class="bar {s.css}" x="{legend_x}" y="{HEIGHT - 14}" width="10" height="10"/>'
+            f'<text x="{legend_x + 14}" y="{HEIGHT - 5}">{escape(s.label)}</text>'
+        )
+        legend_x += 160
+    parts.append("</g></svg>")
     return "".join(parts)
+
+
+def performance_charts(points: Sequence[Point], words: Words) -> list[tuple[str, str]]:
+    """The performance page's charts: how many came in and were resolved, and how fast."""
+    if not any(p.received or p.resolved for p in points):
+        return []
+    volume = bar_chart(
+        "chart-volume",
+        words.chart_title,
+        points,
+        [
+            Series(words.received_count, "received", lambda p: p.received),
+            Series(words.resolved_count, "resolved", lambda p: p.resolved),
+        ],
+    )
+    speed = bar_chart(
+        "chart-speed",
+        words.speed_title,
+        points,
+        [
+            Series(
+                words.on_time_rate,
+                "on-time",
+                lambda p: None if p.on_time_rate is None else p.on_time_rate * 100,
+                zero_is_news=True,
+            )
+        ],
+        peak=100,
+        unit="%",
+    )
+    return [(title, chart) for title, chart in ((words.chart_title, volume), (words.speed_title, speed)) if chart]

@@ -15,7 +15,7 @@ from litestar.params import FromPath
 from litestar.response import Stream, Template
 
 from app.catalogue.service import service_of
-from app.console.charts import over_time, performance_chart
+from app.console.charts import over_time, performance_charts
 from app.console.documents import document_from, inputs_of
 from app.console.pages import local_time, page, problem, see_other
 from app.console.texts import Words, language
@@ -26,6 +26,7 @@ from app.pagination import Page
 from app.security import AnyRequest, PrincipalRequest, agency_only
 from app.statistics import service as statistics
 from app.statistics.rollup import today_vn
+from app.statistics.schemas import PERIODS
 from models.document_types import get_type
 from models.dossier_status import DossierStatus
 
@@ -191,17 +192,22 @@ class ClerkController(Controller):
 
     @get("/performance", guards=[heads_only])
     async def performance(self, request: PrincipalRequest) -> Template:
-        period = request.query_params.get("period") or "month"
-        rng = statistics.parse_range(period, request.query_params.get("from"), request.query_params.get("to"))
+        """The agency's own figures (as GET /api/v1/agency/statistics), over time."""
+        query = request.query_params
+        period = query.get("period") or "month"
+        rng = statistics.parse_range(period, query.get("from") or None, query.get("to") or None)
         table = await statistics.table(rng, {"agency_code": request.user.agency_code}, ("agency_code",))
-        words = Words(language(request))
+        points = over_time(table.rows, rng)
         return page(
             request,
             "performance.html",
-            rows=table.rows,
+            points=points,
             backlog=table.backlog,
             period=period,
-            chart=performance_chart(over_time(table.rows, rng), words),
+            periods=PERIODS,
+            first=rng.first.isoformat(),
+            last=rng.last.isoformat(),
+            charts=performance_charts(points, Words(language(request))),
         )
 
 

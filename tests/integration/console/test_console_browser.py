@@ -144,11 +144,14 @@ async def test_a_clerk_works_the_worklist_moves_a_dossier_and_asks_for_a_supplem
     stored = (await api.get(f"/api/v1/me/dossiers/{fresh}", headers=citizen.headers)).json()
     assert [i["action"] for i in stored["supplement"]["items"]] == ["Upload a sharp photo", "Give the house number"]
 
+    await move(api, agency, late, SERVICE, "rejected")  # resolved, and late: the second chart has a figure
     await run_rollup()
     await page.get_by_role("link", name="Performance").click()
-    chart = page.get_by_role("img", name="Dossiers received and resolved, by month")
+    chart = page.get_by_role("img", name="Dossiers received and resolved, by period")
     await expect(chart).to_be_visible()
     assert await chart.locator("rect.bar.received").count() >= 1
+    speed = page.get_by_role("img", name="Share resolved on time, by period")
+    await expect(speed.locator("rect.bar.on-time title").last).to_contain_text("0%")
     await screenshot(page, "performance")
 
 

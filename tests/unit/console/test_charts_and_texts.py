@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.console.charts import over_time, performance_chart
+from app.console.charts import over_time, performance_charts
 from app.console.texts import TEXTS, Words
 from app.statistics.schemas import StatsRow
 from app.statistics.service import Range
@@ -28,14 +28,16 @@ def test_every_month_of_the_range_is_a_point_and_quiet_months_are_zero() -> None
     ]  # fmt: skip
 
 
-def test_the_chart_is_labelled_svg_and_nothing_without_figures() -> None:
+def test_the_charts_are_labelled_svg_and_nothing_without_figures() -> None:
     words = Words("vi")
     points = over_time([_row("2026-03", 4, 2)], Range("month", date(2026, 3, 1), date(2026, 3, 31)))
-    svg = performance_chart(points, words)
-    assert svg.startswith("<svg") and 'role="img"' in svg and words.chart_title in svg
-    assert svg.count('class="bar received"') == 2 and "100%" in svg  # one bar and the legend's swatch
+    (_, volume), (speed_title, speed) = performance_charts(points, words)
+    assert speed_title == words.speed_title
+    assert volume.startswith("<svg") and 'role="img"' in volume and words.chart_title in volume
+    assert volume.count('class="bar received"') == 2  # one bar and the legend's swatch
+    assert "2026-03 · " + words.on_time_rate + ": 100%" in speed  # each bar says its figure
     quiet = over_time([], Range("month", date(2026, 3, 1), date(2026, 3, 31)))
-    assert performance_chart(quiet, words) == ""
+    assert performance_charts(quiet, words) == []
 
 
 def test_every_text_has_both_languages_and_fills_its_placeholders() -> None:
