@@ -34,6 +34,10 @@ PAGE_SIZE = 25
 CHECKLIST_KINDS = ("attachment", "wallet_document", "field", "other")
 SUPPLEMENT = DossierStatus.SUPPLEMENT_REQUIRED.value
 RESULT_READY = DossierStatus.RESULT_READY.value
+PREVIEW_HEADERS = {
+    "X-Frame-Options": "SAMEORIGIN",
+    "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'",
+}
 
 
 async def clerks_only(connection: Any, handler: Any) -> None:
@@ -188,7 +192,9 @@ class ClerkController(Controller):
             raise not_found(attachments.ATTACHMENT)
         stored = await attachments.open_upload(dossier.citizen_id, upload_id)
         await events.record_agency_reads(request.user, [dossier], action="attachment.read")
-        return Stream(stored.chunks, media_type=stored.content_type, headers={"content-length": str(stored.size)})
+        # The dossier page previews it in a frame: this origin may frame it, nothing in it runs.
+        headers = {"content-length": str(stored.size), **PREVIEW_HEADERS}
+        return Stream(stored.chunks, media_type=stored.content_type, headers=headers)
 
     @get("/performance", guards=[heads_only])
     async def performance(self, request: PrincipalRequest) -> Template:

@@ -113,6 +113,7 @@ TEXTS: dict[str, Text] = {
     "history": Text("Lịch sử", "History"),
     "form": Text("Tờ khai", "Form"),
     "attachments": Text("Giấy tờ kèm theo", "Attachments"),
+    "open_file": Text("Mở tệp", "Open the file"),
     "payment": Text("Lệ phí", "Payment"),
     "delivery": Text("Nhận kết quả", "Delivery"),
     "no_fee": Text("Không thu phí", "No fee"),

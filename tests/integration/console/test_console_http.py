@@ -17,7 +17,7 @@ import pytest
 from app.console import session
 from models.support import SupportLookup
 from tests.integration.console.helpers import Person, form_token, new_clerk, new_staff, post_form, sign_in
-from tests.integration.dossiers.flows import move, submitted
+from tests.integration.dossiers.flows import PDF, move, submitted, upload
 from tests.integration.support.test_support_desk import consent_code, issue_licence
 from tests.support import FORMS, remember_secrets
 
@@ -329,3 +329,30 @@ async def test_failed_console_sign_ins_are_throttled_as_the_apis_are(api: httpx.
         refused = await sign_in(client, clerk)  # even the right password waits
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
     assert "text/html" in refused.headers["content-type"] and "cw_console" not in refused.headers.get("set-cookie", "")
+
+
+async def test_a_dossiers_pdf_is_previewed_in_a_frame_of_the_console_only(
+    api: httpx.AsyncClient, browser_like: httpx.AsyncClient, make_citizen: Any, make_agency: Any
+) -> None:
+    service = "TEMPORARY_RESIDENCE"  # one paper to upload: the proof of residence
+    agency, citizen = await make_agency([service]), await make_citizen(devices=0)
+    uploaded = (await upload(api, citizen, PDF, "proof.pdf")).json()["id"]
+    code = (
+        await submitted(api, citizen, service, attachments=[{"name": "proof_of_residence", "upload_id": uploaded}])
+    )["code"]
+    clerk = await new_clerk(agency.code)
+    assert (await sign_in(browser_like, clerk)).status_code == 303
+    url = f"/console/agency/dossiers/{code}/attachments/{uploaded}"
+    page = await browser_like.get(f"/console/agency/dossiers/{code}")
+    assert f'<iframe src="{url}"' in page.text
+    paper = await browser_like.get(url)
+    assert paper.status_code == 200 and paper.content == PDF
+    assert (
+        paper.headers["x-frame-options"] == "SAMEORIGIN"
+        and "frame-ancestors 'self'" in paper.headers["content-security-policy"]
+    )
+    assert paper.headers["cache-control"] == "no-store"
+    # Everywhere else framing stays forbidden.
+    assert page.headers["x-frame-options"] == "DENY"
+    log = (await api.get("/api/v1/me/access-log", headers=citizen.headers)).json()["items"]
+    assert {"dossier.read", "attachment.read"} <= {e["action"] for e in log if e["actor"].endswith(clerk.username)}
