@@ -81,7 +81,10 @@ async def create_agency(
 
 async def create_staff(username: str, role: str) -> dict[str, str]:
     """Prints the password and the TOTP secret (and its otpauth:// URI for a QR code) once."""
-    return await staff_service.create(username, role)  # type: ignore[arg-type]
+    try:
+        return await staff_service.create(username, role)  # type: ignore[arg-type]
+    except staff_service.StaffRefused as refused:
+        raise SystemExit(str(refused)) from None
 
 
 async def create_clerk(agency_code: str, username: str, role: str) -> dict[str, str]:

@@ -30,7 +30,7 @@ from app.staff import service as staff_service
 
 log = structlog.get_logger(__name__)
 LISTED = 20
-CLERK_NAME = re.compile(r"[a-z0-9._-]{3,64}")
+USERNAME = re.compile(r"[a-z0-9._-]{3,64}")
 
 
 @dataclass
@@ -41,6 +41,16 @@ class ClerkForm:
 
 
 ClerkData = Annotated[ClerkForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+@dataclass
+class StaffForm:
+    username: str = ""
+    role: str = "support"
+    office: str = ""
+
+
+StaffData = Annotated[StaffForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 @dataclass
@@ -132,13 +142,22 @@ class AdminConsoleController(Controller):
         """A clerk account; its password and TOTP secret are shown this once."""
         role = data.role if data.role in ("clerk", "head") else "clerk"
         try:
-            if not CLERK_NAME.fullmatch(data.username.strip()):
-                raise invalid_input([FieldProblem("username", Text(
-                    "Tên đăng nhập: 3 đến 64 chữ thường, số, dấu chấm, gạch ngang hoặc gạch dưới.",
-                    "A username is 3 to 64 lowercase letters, digits, dots, hyphens or underscores.",
-                ))])  # fmt: skip
+            _check_username(data.username)
             created = await clerks.create(data.agency_code, data.username.strip(), role)  # type: ignore[arg-type]
         except clerks.ClerkRefused as refused:
+            return await self._accounts(request, 409, problem={"title": str(refused), "detail": "", "fields": []})
+        except AppError as exc:
+            return await self._accounts(request, exc.status, problem=problem(exc, language(request)))
+        return await self._accounts(request, created=created)
+
+    @post("/staff", status_code=200)
+    async def new_staff(self, request: PrincipalRequest, data: StaffData) -> Template:
+        """A support or admin account; its password and TOTP secret are shown this once."""
+        role = data.role if data.role in ("support", "admin") else "support"
+        try:
+            _check_username(data.username)
+            created = await staff_service.create(data.username.strip(), role, data.office.strip()[:200])  # type: ignore[arg-type]
+        except staff_service.StaffRefused as refused:
             return await self._accounts(request, 409, problem={"title": str(refused), "detail": "", "fields": []})
         except AppError as exc:
             return await self._accounts(request, exc.status, problem=problem(exc, language(request)))
@@ -168,3 +187,11 @@ class AdminConsoleController(Controller):
         if is_fragment(request):
             return page(request, "announcement_progress.html", item=item)
         return page(request, "announcements.html", items=[item], idempotency_key=None)
+
+
+def _check_username(username: str) -> None:
+    if not USERNAME.fullmatch(username.strip()):
+        raise invalid_input([FieldProblem("username", Text(
+            "Tên đăng nhập: 3 đến 64 chữ thường, số, dấu chấm, gạch ngang hoặc gạch dưới.",
+            "A username is 3 to 64 lowercase letters, digits, dots, hyphens or underscores.",
+        ))])  # fmt: skip

@@ -188,7 +188,7 @@ TEXTS: dict[str, Text] = {
     "disabled": Text("Đã khoá", "Disabled"),
     "new_clerk": Text("Tạo tài khoản cán bộ", "New clerk account"),
     "create": Text("Tạo", "Create"),
-    "created_clerk": Text("Đã tạo tài khoản {name}", "Account {name} created"),
+    "created_account": Text("Đã tạo tài khoản {name}", "Account {name} created"),
     "shown_once": Text(
         "Chỉ hiện một lần: hãy trao tận tay, rồi đóng trang này.",
         "Shown this once: hand it over, then close this page.",
@@ -200,9 +200,11 @@ TEXTS: dict[str, Text] = {
     "rotated": Text("Khoá mới của {code}", "New secret of {code}"),
     "old_secret_until": Text("Khoá cũ còn dùng được đến {at}.", "The previous secret works until {at}."),
     "staff_accounts": Text("Nhân viên hỗ trợ và quản trị", "Support staff and admins"),
-    "staff_cli": Text(
-        "Tài khoản nhân viên được tạo bằng lệnh `cwallet staff create`.",
-        "Staff accounts are created with `cwallet staff create`.",
+    "new_staff": Text("Tạo tài khoản nhân viên", "New staff account"),
+    "office": Text("Nơi làm việc", "Office"),
+    "office_hint": Text(
+        "Công dân thấy nơi này khi nhân viên tra cứu thông tin của họ.",
+        "Citizens see it when the staff member looks them up.",
     ),
     "heads_only": Text("Chỉ trưởng bộ phận xem được trang này.", "Only the head of the unit may see this page."),
 }

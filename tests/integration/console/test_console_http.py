@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from app.console import session
+from models.agency import Staff
 from models.support import SupportLookup
 from tests.integration.console.helpers import Person, form_token, new_clerk, new_staff, post_form, sign_in
 from tests.integration.dossiers.flows import PDF, move, submitted, upload
@@ -278,6 +279,21 @@ async def test_an_admin_makes_and_disables_clerks_and_rotates_an_agency_secret(
         # Disabled: the clerk's open session ends at its next request.
         after = await clerks_browser.get("/console/agency/dossiers")
         assert after.status_code == 303 and after.headers["location"].startswith("/console/sign-in")
+
+    staff_name = f"desk.{uuid.uuid4().hex[:6]}"
+    form = {"username": staff_name, "role": "support", "office": "Bưu điện Hà Đông"}
+    made = await post_form(browser_like, "/console/admin/accounts", "/console/admin/staff", form)
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', made.text)
+    password = re.search(r"<dd><code>([^<]+)</code>", made.text)
+    assert made.status_code == 200 and secret and password
+    remember_secrets(secret.group(1), password.group(1))
+    again = await post_form(browser_like, "/console/admin/accounts", "/console/admin/staff", form)
+    assert again.status_code == 409 and staff_name in again.text
+    stored = await Staff.find_one(Staff.username == staff_name)
+    assert stored is not None and stored.office == "Bưu điện Hà Đông"  # what citizens are told
+    async with httpx.AsyncClient(transport=api._transport, base_url="http://cwallet.test") as desk_browser:
+        new_desk = Person(staff_name, password.group(1), secret.group(1), "staff")
+        assert (await sign_in(desk_browser, new_desk)).status_code == 303
 
     rotated = await post_form(
         browser_like, "/console/admin/accounts", f"/console/admin/agencies/{agency.code}/rotate", {}
