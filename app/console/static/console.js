@@ -8,7 +8,7 @@
     if (left === 0) {
       el.textContent = el.dataset.ended;
       el.classList.add("over");
-      setTimeout(function () { window.location.reload(); }, 1000);
+      setTimeout(function () { window.location.reload(); }, 500);
       return false;
     }
     var m = Math.floor(left / 60), s = left % 60;

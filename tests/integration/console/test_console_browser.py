@@ -90,7 +90,7 @@ async def test_the_support_desk_looks_up_and_helps_under_consent(
     await expect(page.locator("#wallet")).to_be_visible()
     session_id = page.url.rsplit("/", 1)[1]
     await AssistedSession.get_pymongo_collection().update_one(
-        {"_id": PydanticObjectId(session_id)}, {"$set": {"expires_at": utcnow() + timedelta(seconds=2)}}
+        {"_id": PydanticObjectId(session_id)}, {"$set": {"expires_at": utcnow() + timedelta(seconds=1)}}
     )
     await page.reload()
     await expect(page).to_have_url(f"{base}/console/support?ended=1", timeout=10_000)
