@@ -95,7 +95,7 @@ class ClerkController(Controller):
     async def dossier_page(self, request: PrincipalRequest, code: FromPath[str]) -> Template:
         moved = request.query_params.get("moved")
         words = Words(language(request))
-        message = words("moved", status=words.status(moved)) if moved in {s.value for s in DossierStatus} else None
+        message = words("moved", status=words.status_name(moved)) if moved in {s.value for s in DossierStatus} else None
         return await self._dossier(request, code, message=message)
 
     async def _dossier(self, request: PrincipalRequest, code: str, status: int = 200, **context: Any) -> Template:

@@ -236,7 +236,7 @@ class Words:
     def __call__(self, key: str, **params: object) -> str:
         return TEXTS[key].render(self.lang, **params)
 
-    def status(self, code: str) -> str:
+    def status_name(self, code: str) -> str:
         """A dossier status in words (the citizen's timeline's words); a procedure's own step by its code."""
         label = STATUS_LABELS.get(code)
         return label.render(self.lang) if label else code.replace("_", " ")

@@ -50,3 +50,8 @@ def _names(template: str) -> list[str]:
     import string
 
     return [name for _, name, _, _ in string.Formatter().parse(template) if name]
+
+
+def test_no_text_is_hidden_by_a_method_of_the_words() -> None:
+    """`t.status` in a template must be the word, not a method that happens to share its name."""
+    assert not [key for key in TEXTS if hasattr(Words, key)]
