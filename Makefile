@@ -37,7 +37,7 @@ endef
 export REDIS_PROBE
 redis_answers = $(PYTHON) -c "$$REDIS_PROBE" "$(REDIS_URL)" >/dev/null
 
-.PHONY: help install uv-bin redis redis-bin tools-bin run test pytest lint format bench bench-tools clean
+.PHONY: help install uv-bin redis redis-bin tools-bin chromium-bin run test pytest lint format bench bench-tools clean
 
 help: ## Show this list
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -81,6 +81,18 @@ tools-bin: # install jq and curl (the README's walkthrough uses them) with apt-g
 	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
 		--no-install-recommends jq curl >/dev/null
 
+chromium-bin: # install Debian's chromium (the console's browser tests drive it) with apt-get when missing
+	@test -x /usr/bin/chromium && exit 0; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else echo "/usr/bin/chromium is missing and installing it needs root or sudo: the console's browser" \
+		"tests drive it (apt-get install chromium)." >&2; exit 1; fi; \
+	command -v apt-get >/dev/null || { echo "/usr/bin/chromium is missing and there is no apt-get:" \
+		"install Chromium there yourself (the console's browser tests drive it)." >&2; exit 1; }; \
+	echo "Installing chromium with apt-get ..."; \
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
+		--no-install-recommends chromium >/dev/null
+
 redis: ## Make sure Redis answers at REDIS_URL (starts a local one, no persistence, if not)
 	@if $(redis_answers); then echo "Redis answers at $(REDIS_URL)"; exit 0; fi; \
 	read -r host port <<<"$$($(PYTHON) -c "$$REDIS_PROBE" "$(REDIS_URL)" || true)"; \
@@ -102,11 +114,11 @@ run: install tools-bin ## Run the whole stack locally (API, worker, store, Redis
 	$(RUN) python -m devtools.devrun
 
 # Redis: used when one answers at REDIS_URL, else started for the run and stopped at its end.
-test: install tools-bin ## Everything CI runs: lint, types, import contracts, tests (~10 min on 2 free cores)
+test: install tools-bin chromium-bin ## Everything CI runs: lint, types, import contracts, tests (~10 min on 2 free cores)
 	@$(redis_answers) || command -v redis-server >/dev/null || $(MAKE) redis-bin
 	$(RUN) python -m devtools.checks $(PYTEST_ARGS)
 
-pytest: install tools-bin ## Only the tests (PYTEST_ARGS='-k name -x' to narrow)
+pytest: install tools-bin chromium-bin ## Only the tests (PYTEST_ARGS='-k name -x' to narrow)
 	@$(redis_answers) || command -v redis-server >/dev/null || $(MAKE) redis-bin
 	$(RUN) python -m devtools.checks --only-pytest $(PYTEST_ARGS)
 

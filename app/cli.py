@@ -16,7 +16,7 @@ import structlog
 
 from app import db
 from app.audit.service import VerifyResult, seal, verify
-from app.auth import agencies
+from app.auth import agencies, clerks
 from app.auth import store as auth_store
 from app.auth.totp import provisioning_uri, seal_totp_secret
 from app.catalogue import store as catalogue_store
@@ -46,6 +46,10 @@ DEMO_STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPDEMOSTAFFSECRETQ"
 # The demo agency that may verify identity (e-ID level 2, unlock, takeover codes).
 DEMO_IDENTITY_AGENCY = "CA_XA"
 DEMO_AGENCY_SECRET = "demo-agency-secret-2026"
+# The demo clerk (the console, decision 0027): a head of the agency handling driving licences.
+DEMO_CLERK = {"username": "demo.clerk", "password": "demo-clerk-pass-2026", "role": "head"}
+DEMO_CLERK_TOTP_SECRET = "JBSWY3DPEHPK3PXPDEMOCLERKSECRETQ"
+DEMO_CLERK_SERVICE = "DL_RENEWAL"
 
 
 def _emit(payload: Any) -> None:
@@ -78,7 +82,17 @@ async def create_agency(
 
 async def create_staff(username: str, role: str) -> dict[str, str]:
     """Prints the password and the TOTP secret (and its otpauth:// URI for a QR code) once."""
-    return await staff_service.create(username, role)  # type: ignore[arg-type]
+    try:
+        return await staff_service.create(username, role)  # type: ignore[arg-type]
+    except staff_service.StaffRefused as refused:
+        raise SystemExit(str(refused)) from None
+
+
+async def create_clerk(agency_code: str, username: str, role: str) -> dict[str, str]:
+    try:
+        return await clerks.create(agency_code, username, role)  # type: ignore[arg-type]
+    except clerks.ClerkRefused as refused:
+        raise SystemExit(str(refused)) from None
 
 
 async def rotate_agency_secret(code: str, overlap_hours: int | None) -> dict[str, str]:
@@ -146,6 +160,10 @@ async def seed_demo() -> dict[str, Any]:
         },
     )
     postal = await seed_demo_operator()
+    clerk_agency = next((a["code"] for a in agencies if DEMO_CLERK_SERVICE in a["services"]), agencies[0]["code"])
+    await clerks.reset_demo(
+        clerk_agency, DEMO_CLERK["username"], "head", DEMO_CLERK["password"], DEMO_CLERK_TOTP_SECRET
+    )
     return {
         "citizen": {"username": citizen["national_id"], "password": citizen["password"], "phone": citizen["phone"]},
         "agencies": agencies,
@@ -157,6 +175,15 @@ async def seed_demo() -> dict[str, Any]:
             "totp_secret": DEMO_STAFF_TOTP_SECRET,
             "totp_uri": provisioning_uri(DEMO_STAFF_TOTP_SECRET, DEMO_STAFF["username"]),
         },
+        "clerk": {
+            "agency_code": clerk_agency,
+            "username": DEMO_CLERK["username"],
+            "password": DEMO_CLERK["password"],
+            "role": DEMO_CLERK["role"],
+            "totp_secret": DEMO_CLERK_TOTP_SECRET,
+            "totp_uri": provisioning_uri(DEMO_CLERK_TOTP_SECRET, DEMO_CLERK["username"]),
+        },
+        "console": "/console (sign in as the staff member or the clerk, with a code from the TOTP secret)",
     }
 
 
@@ -220,6 +247,14 @@ def build_parser() -> argparse.ArgumentParser:
     staff_create.add_argument("--username", required=True)
     staff_create.add_argument("--role", choices=["support", "admin"], required=True)
 
+    clerk = sub.add_parser("clerk", help="an agency's clerks (the console)").add_subparsers(
+        dest="action", required=True
+    )
+    clerk_create = clerk.add_parser("create", help="create a clerk account; prints its password and TOTP secret once")
+    clerk_create.add_argument("--agency", required=True, help="the agency's code")
+    clerk_create.add_argument("--username", required=True)
+    clerk_create.add_argument("--role", choices=["clerk", "head"], default="clerk", help="head: also the performance")
+
     sub.add_parser("seed-demo", help="load the service catalogue and demo accounts")
     sub.add_parser("load-catalogue", help="load or update the service catalogue from its data file")
     catalogue = sub.add_parser("catalogue", help="the service catalogue").add_subparsers(dest="action", required=True)
@@ -252,6 +287,8 @@ def main(argv: list[str] | None = None) -> None:
             )
     elif args.command == "staff":
         action = lambda: create_staff(args.username, args.role)  # noqa: E731
+    elif args.command == "clerk":
+        action = lambda: create_clerk(args.agency, args.username, args.role)  # noqa: E731
     elif args.command == "seed-demo":
         action = seed_demo
     elif args.command == "catalogue":

@@ -33,6 +33,7 @@ from app.catalogue.controller import CatalogueController
 from app.citizens.controller import AgencyIdentityController, CitizenController
 from app.client_address import client_address_middleware
 from app.config import Settings, get_settings, require_production_secrets
+from app.console.router import console_router, template_config
 from app.dossiers.controller import (
     AgencyDossierController,
     CitizenAttachmentController,
@@ -145,6 +146,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MetricsController,
             WebhookController,
             statistics_router,
+            # Pages for people at a desk, over the same services (decision 0027).
+            console_router(settings, jwt_auth),
         ],
         lifespan=[lifespan],
         dependencies={
@@ -179,6 +182,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Rate limits and other stores live in Redis, shared by every API process.
         stores=StoreRegistry(default_factory=redis_store_factory(settings.redis_url)),
         exception_handlers=EXCEPTION_HANDLERS,
+        template_config=template_config(),
         before_send=[security_headers(settings)],
         request_max_body_size=settings.request_max_body_bytes,
         cors_config=CORSConfig(allow_origins=[]),

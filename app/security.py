@@ -27,7 +27,7 @@ from litestar.security.jwt import JWTAuth, Token
 from app.config import Settings, get_settings
 from app.session_cache import CACHE as LIVE_SESSIONS
 from app.token_check import CheckedToken
-from models.agency import Agency, Staff
+from models.agency import Agency, Clerk, Staff
 from models.citizen import AuthSession
 from models.postal import PostalOperator
 
@@ -67,10 +67,19 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     # Agency powers beyond its services, e.g. "verify_identity" (models/agency.py).
     scopes: tuple[str, ...] = ()
     role: str | None = None
+    # An agency's clerk (a person, decision 0027) rather than its machine client: their username.
+    clerk: str | None = None
 
     @property
     def object_id(self) -> PydanticObjectId:
         return PydanticObjectId(self.id)
+
+    @property
+    def actor_id(self) -> str:
+        """Who the audit trail names: the agency, or the agency and its clerk."""
+        if self.kind == "agency" and self.clerk is not None:
+            return f"{self.agency_code}/{self.clerk}"
+        return self.agency_code if self.kind == "agency" and self.agency_code else self.id
 
 
 # A request made with one of our tokens: `request.user` is the Principal.
@@ -121,6 +130,9 @@ async def retrieve_principal(token: Token, connection: ASGIConnection[Any, Any, 
             agency = await Agency.find_one(Agency.code == ident)
             if agency is None:
                 return None
+            valid, clerk, role = await _clerk_of(token, agency.code)
+            if not valid:
+                return None
             return Principal(
                 kind="agency",
                 id=ident,
@@ -128,6 +140,8 @@ async def retrieve_principal(token: Token, connection: ASGIConnection[Any, Any, 
                 service_codes=tuple(agency.service_codes),
                 document_types=tuple(agency.document_types),
                 scopes=tuple(agency.scopes),
+                clerk=clerk,
+                role=role,
             )
         if kind == "postal":
             operator = await PostalOperator.find_one(PostalOperator.code == ident)
@@ -138,6 +152,18 @@ async def retrieve_principal(token: Token, connection: ASGIConnection[Any, Any, 
         return Principal(kind="staff", id=ident, role=staff.role)
     except InvalidId:
         return None
+
+
+async def _clerk_of(token: Token, agency_code: str) -> tuple[bool, str | None, str | None]:
+    """(valid, username, role) of the clerk a token names: (True, None, None) for the machine
+    client, not valid when the clerk is unknown, disabled or moved to another agency."""
+    clerk_id = token.extras.get("clerk")
+    if clerk_id is None:
+        return True, None, None
+    clerk = await Clerk.get(PydanticObjectId(str(clerk_id)))
+    if clerk is None or clerk.disabled_at is not None or clerk.agency_code != agency_code:
+        return False, None, None
+    return True, clerk.username, clerk.role
 
 
 async def _session_is_live(session_id: str, citizen_id: str) -> bool:
@@ -183,6 +209,8 @@ def build_jwt_auth(settings: Settings) -> JWTAuth[Principal, Token]:
             "^/\\.well-known/jwks\\.json$",
             "^/api/v1/verify/?$",
             "^/api/v1/document-types/?$",
+            # The console signs people in with a cookie session of its own (app/console/session.py).
+            "^/console(/|$)",
         ],
     )
 

@@ -2,7 +2,8 @@
 
 Personal answers must never be kept by a browser or a shared cache, so everything is
 `Cache-Control: no-store` except what is the same for everyone and asked without a token
-(the catalogue, the document-type registry, the signing keys, the API description), whose
+(the catalogue, the document-type registry, the signing keys, the API description, the
+console's script and style files), whose
 handlers may say how long to keep it.
 """
 
@@ -16,7 +17,8 @@ from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 from app.config import Settings
 
 PUBLIC_PATHS = re.compile(
-    r"^(/api/v1/services(/[^/]+)?/?|/api/v1/document-types/?|/\.well-known/jwks\.json|/schema(/.*)?|/health/.*)$"
+    r"^(/api/v1/services(/[^/]+)?/?|/api/v1/document-types/?|/\.well-known/jwks\.json|/schema(/.*)?|/health/.*"
+    r"|/console/static/[^/]+)$"
 )
 ALWAYS = {
     "X-Content-Type-Options": "nosniff",
@@ -25,6 +27,7 @@ ALWAYS = {
     "Content-Security-Policy": "frame-ancestors 'none'",
 }
 HSTS = "max-age=63072000; includeSubDomains"
+OWN_POLICY_ALLOWED = frozenset({"Content-Security-Policy", "X-Frame-Options"})
 
 
 def security_headers(settings: Settings) -> BeforeMessageSendHookHandler:
@@ -35,8 +38,9 @@ def security_headers(settings: Settings) -> BeforeMessageSendHookHandler:
             return
         headers = MutableScopeHeaders.from_message(message)
         for name, value in always.items():
-            # A page with a policy of its own keeps it (it should say frame-ancestors too).
-            if name != "Content-Security-Policy" or name not in headers:
+            # A page with a framing policy of its own keeps it (a CSP should say frame-ancestors
+            # too): the console previews a dossier's PDF in a frame of its own origin.
+            if name not in OWN_POLICY_ALLOWED or name not in headers:
                 headers[name] = value
         # A token may make a public path personal (a procedure's prefill reads the wallet).
         public = PUBLIC_PATHS.match(scope.get("path", "")) and not _has_authorization(scope)

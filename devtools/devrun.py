@@ -175,6 +175,7 @@ def _banner(api: str, fcm: str | None, env: Mapping[str, str], creds: str) -> st
         rule,
         f"  API            {api}   (health: {api}/health/live)",
         *[f"  API docs       {u}" for u in _docs_urls(api)],
+        f"  Console        {api}/console   (staff and clerk demo accounts below)",
         f"  MongoDB        {_redact(env['MONGODB_URL'])}  (db {env.get('MONGODB_DB', 'cwallet')})",
         f"  Redis          {_redact(env['REDIS_URL'])}",
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from beanie import Document
 
-from models.agency import Agency, Staff
+from models.agency import Agency, Clerk, Staff
 from models.announcement import Announcement, AnnouncementBatch, BatchDevices
 from models.audit import AccessRecord, AuditChainHead
 from models.catalogue import Service
@@ -48,6 +48,7 @@ ALL_DOCUMENTS: list[type[Document]] = [
     Notification,
     NotificationPreferences,
     CallbackNonce,
+    Clerk,
     Payment,
     PostalLetter,
     PostalOperator,

@@ -13,6 +13,8 @@ from pymongo import IndexModel
 from models.common import utcnow
 
 StaffRole = Literal["support", "admin"]
+# A clerk handles the agency's dossiers; a head also sees the agency's performance.
+ClerkRole = Literal["clerk", "head"]
 # Powers beyond handling dossiers and issuing documents, granted one by one.
 AgencyScope = Literal["verify_identity"]
 AGENCY_SCOPES: tuple[AgencyScope, ...] = ("verify_identity",)
@@ -68,4 +70,25 @@ class Staff(Document):
 
     class Settings:
         name = "staff"
+        indexes = [IndexModel([("username", pymongo.ASCENDING)], unique=True)]
+
+
+class Clerk(Document):
+    """A person who handles an agency's dossiers in the console (decision 0027): an account of
+    its own under the agency, apart from the agency's machine client, so the audit trail names
+    the person."""
+
+    agency_code: str
+    username: str
+    password_hash: str
+    role: ClerkRole
+    # Sealed like a staff member's (app/auth/totp.py), with "clerk:<username>" as the context.
+    totp_secret_sealed: str
+    totp_last_step: int = 0
+    # A disabled clerk signs in no more, and their console session ends at its next request.
+    disabled_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "clerks"
         indexes = [IndexModel([("username", pymongo.ASCENDING)], unique=True)]

@@ -65,6 +65,8 @@ class AssistedSession(Document):
     started_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     ended_at: datetime | None = None
+    # The reason given at opening: each later look at the citizen's data is pushed with it.
+    reason: str | None = None
 
     class Settings:
         name = "assisted_sessions"

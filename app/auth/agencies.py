@@ -133,3 +133,7 @@ async def register(
         for service in service_codes
     ]
     return {"client_id": client_id, "client_secret": client_secret, "code": code, "serves": serves}
+
+
+async def list_agencies() -> list[Agency]:
+    return await store.agencies_by_code()

@@ -19,7 +19,7 @@ from app.config import Settings
 from app.errors import AppError, Text
 from app.security import AUDIENCES, ISSUER, Principal, hash_token, verify_password
 from app.session_cache import announce_revoked
-from models.agency import Agency, Staff
+from models.agency import Agency, Clerk, Staff
 from models.citizen import AuthSession, Citizen
 from models.common import utcnow
 
@@ -189,10 +189,33 @@ class AuthService:
         step = accepted_step(secret, otp)
         # The step moves forward by compare-and-set: a code seen once (or an older one) is
         # refused, even when two sign-ins race with the same code.
-        if step is None or not await _claim_totp_step(staff, step):
+        if step is None or not await _claim_totp_step(Staff, staff.id, step):
             raise BAD_STAFF_CREDENTIALS
         minutes = self.settings.staff_token_minutes
         return AccessToken(access_token=self._access_token("staff", str(staff.id), minutes), expires_in=minutes * 60)
+
+    async def clerk_token(self, username: str, password: str, otp: str | None) -> AccessToken:
+        """A person of an agency (decision 0027): password and TOTP as staff, then an agency
+        token that names the clerk, so every guard of the agency's routes applies unchanged."""
+        if not otp:
+            raise OTP_REQUIRED
+        clerk = await store.clerk_named(username)
+        if not verify_password(clerk.password_hash if clerk else None, password) or clerk is None:
+            raise BAD_STAFF_CREDENTIALS
+        secret, _ = open_totp_secret(clerk_totp_context(clerk.username), clerk.totp_secret_sealed)
+        if secret is None or clerk.disabled_at is not None:
+            raise BAD_STAFF_CREDENTIALS
+        step = accepted_step(secret, otp)
+        if step is None or not await _claim_totp_step(Clerk, clerk.id, step):
+            raise BAD_STAFF_CREDENTIALS
+        minutes = self.settings.staff_token_minutes
+        token = self._access_token("agency", clerk.agency_code, minutes, {"clerk": str(clerk.id)})
+        return AccessToken(access_token=token, expires_in=minutes * 60)
+
+
+def clerk_totp_context(username: str) -> str:
+    # Apart from staff usernames: a clerk's sealed secret cannot be opened as a staff member's.
+    return f"clerk:{username}"
 
 
 def _agency_secret_matches(agency: Agency, client_secret: str) -> bool:
@@ -234,9 +257,10 @@ async def _totp_secret(staff: Staff) -> str | None:
     return staff.totp_secret
 
 
-async def _claim_totp_step(staff: Staff, step: int) -> bool:
-    return await store.update_staff(
-        staff.id,
+async def _claim_totp_step(model: type[Staff] | type[Clerk], person_id: PydanticObjectId | None, step: int) -> bool:
+    return await store.update_person(
+        model,
+        person_id,
         {"$or": [{"totp_last_step": {"$lt": step}}, {"totp_last_step": {"$exists": False}}]},
         {"$set": {"totp_last_step": step}},
     )

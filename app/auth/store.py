@@ -9,7 +9,7 @@ from typing import Any
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 
-from models.agency import Agency, Staff
+from models.agency import Agency, Clerk, Staff
 from models.catalogue import Service
 from models.citizen import AuthSession, Citizen
 from models.common import utcnow
@@ -48,7 +48,17 @@ async def all_staff() -> list[Staff]:
 
 async def update_staff(staff_id: PydanticObjectId | None, condition: dict[str, Any], update: dict[str, Any]) -> bool:
     """A conditional update of one staff member; False if the condition no longer held."""
-    result = await Staff.get_pymongo_collection().update_one({"_id": staff_id, **condition}, update)
+    return await update_person(Staff, staff_id, condition, update)
+
+
+async def update_person(
+    model: type[Staff] | type[Clerk],
+    person_id: PydanticObjectId | None,
+    condition: dict[str, Any],
+    update: dict[str, Any],
+) -> bool:
+    """A conditional update of one person who signs in with a one-time code (staff, clerks)."""
+    result = await model.get_pymongo_collection().update_one({"_id": person_id, **condition}, update)
     return result.modified_count == 1
 
 
@@ -143,3 +153,42 @@ async def live_sessions(citizen_id: PydanticObjectId) -> list[AuthSession]:
 
 async def live_session_of(citizen_id: PydanticObjectId, session_id: PydanticObjectId) -> AuthSession | None:
     return await AuthSession.find_one({"_id": session_id, "citizen_id": citizen_id, "revoked_at": None})
+
+
+# --- clerks: people of an agency in the console (decision 0027) ---------------------------
+
+
+async def agencies_by_code() -> list[Agency]:
+    return await Agency.find_all().sort("code").to_list()
+
+
+async def agency_exists(agency_code: str) -> bool:
+    return await Agency.find_one(Agency.code == agency_code) is not None
+
+
+async def clerk_named(username: str) -> Clerk | None:
+    return await Clerk.find_one(Clerk.username == username)
+
+
+async def insert_clerk(clerk: Clerk) -> None:
+    """Raises DuplicateKeyError when the name is taken."""
+    await clerk.insert()
+
+
+async def upsert_clerk(username: str, fields: dict[str, Any]) -> None:
+    await Clerk.get_pymongo_collection().update_one(
+        {"username": username},
+        {"$set": fields, "$setOnInsert": {"username": username, "created_at": utcnow()}},
+        upsert=True,
+    )
+
+
+async def clerks() -> list[Clerk]:
+    return await Clerk.find_all().sort("+agency_code", "+username").to_list()
+
+
+async def disable_clerk(username: str) -> bool:
+    done = await Clerk.get_pymongo_collection().update_one(
+        {"username": username, "disabled_at": None}, {"$set": {"disabled_at": utcnow()}}
+    )
+    return done.modified_count == 1

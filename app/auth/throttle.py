@@ -14,6 +14,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 from litestar.middleware.rate_limit import DURATION_VALUES, DurationUnit, RateLimitConfig, RateLimitMiddleware
 from litestar.types import Message, Receive, Scope, Send
@@ -30,6 +31,9 @@ SIGN_IN_ROUTES: dict[str, tuple[str, str]] = {
     "/api/v1/staff/token": ("staff", "username"),
     "/api/v1/agency/token": ("agency", "client_id"),
     "/api/v1/citizens/claim": ("claim", "national_id"),
+    # The console's sign-in forms (app/console): the same windows as the API's.
+    "/console/sign-in": ("staff", "username"),
+    "/console/clerk/sign-in": ("clerk", "username"),
 }
 
 
@@ -82,10 +86,7 @@ class FailedSignInThrottle(RateLimitMiddleware):
             await self.app(scope, receive, send)
             return
         request = scope["litestar_app"].request_class(scope, receive)
-        try:
-            body = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            body = None
+        body = _parsed(await request.body(), request.content_type[0])
         windows = await self._windows(scope, *route, body if isinstance(body, dict) else {})
         counters = windows_of(self.config, scope)
         retry_after = await counters.take(windows)
@@ -136,6 +137,16 @@ class FailedSignInThrottle(RateLimitMiddleware):
             if citizen is not None:
                 account = account_of(kind, citizen.national_id)
         return account
+
+
+def _parsed(raw: bytes, media_type: str) -> Any:
+    """The body as a dict: JSON for the API, a urlencoded form for the console."""
+    try:
+        if media_type == "application/x-www-form-urlencoded":
+            return {k: v[0] for k, v in parse_qs(raw.decode(), max_num_fields=20).items()}
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
 
 
 def sign_in_throttle(settings: Settings) -> SignInThrottleConfig:

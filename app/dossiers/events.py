@@ -36,14 +36,20 @@ async def record_agency_reads(principal: Principal, dossiers: list[Dossier], act
             AccessRecord(
                 citizen_id=d.citizen_id,
                 actor_kind="agency",
-                actor_id=principal.agency_code,
+                actor_id=principal.actor_id,
                 action=action,
                 target=d.code,
                 reason="processing",
+                client=_client_of(principal),
             )
             for d in dossiers
         ]
     )
+
+
+def _client_of(principal: Principal) -> str | None:
+    # A clerk acts through the console; the machine client through the agency's own system.
+    return "console" if principal.clerk is not None else None
 
 
 async def with_applicants(principal: Principal, dossiers: list[Dossier]) -> list[AgencyDossierOut]:
@@ -209,10 +215,11 @@ async def apply_event(principal: Principal, code: str, data: EventIn) -> tuple[D
         await audit.record(
             dossier.citizen_id,
             "agency",
-            principal.agency_code,
+            principal.actor_id,
             f"dossier.status.{target.value}",
             dossier.code,
             reason=data.event_id,
+            client=_client_of(principal),
             changed_fields=["status", *(["note"] if data.note else []), *(["result"] if data.result else [])],
         )
     return dossier, changed

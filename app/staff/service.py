@@ -24,7 +24,11 @@ def staff_out(staff: Staff) -> StaffOut:
     )
 
 
-async def create(username: str, role: StaffRole) -> dict[str, str]:
+class StaffRefused(Exception):
+    """The account could not be created as asked; nothing was stored."""
+
+
+async def create(username: str, role: StaffRole, office: str | None = None) -> dict[str, str]:
     """A new account; its password and TOTP secret are shown this once, never stored in clear
     (the TOTP secret is sealed, as the server must compute the codes)."""
     password = secrets.token_urlsafe(18)
@@ -36,10 +40,11 @@ async def create(username: str, role: StaffRole) -> dict[str, str]:
                 password_hash=hash_password(password),
                 role=role,
                 totp_secret_sealed=seal_totp_secret(username, totp_secret),
+                office=office or None,
             )
         )
     except DuplicateKeyError:
-        raise SystemExit(f"a staff member named {username} already exists") from None
+        raise StaffRefused(f"a staff member named {username} already exists") from None
     return {
         "username": username,
         "password": password,

@@ -65,8 +65,8 @@ class SupportController(Controller):
 
     @get("/sessions/{session_id:str}/documents")
     async def wallet(self, request: PrincipalRequest, session_id: FromPath[str]) -> dict[str, list[DocumentOut]]:
-        """The citizen's whole wallet, within a session the citizen allowed to see it."""
-        documents = await service.wallet_in_session(request.user, session_id)
+        """The citizen's whole wallet, within a session the citizen allowed to see it; each look is pushed to them."""
+        _, documents = await service.session_wallet(request.user, session_id)
         return {"items": [document_out(d) for d in documents]}
 
     @post("/sessions/{session_id:str}/dossiers", status_code=HTTP_201_CREATED)
@@ -80,10 +80,10 @@ class SupportController(Controller):
         ] = None,
     ) -> Response[DossierOut]:
         """Submit a dossier on the citizen's behalf; it is recorded as assisted, and by whom."""
-        dossier, secret = await service.submit_in_session(request.user, session_id, idempotency_key, data)
+        dossier, _ = await service.submit_for_citizen(request.user, session_id, idempotency_key, data)
         out = dossiers.dossier_out(dossier)
-        # Printed on the receipt the desk hands over, once (decision 0029).
-        out.tracking_secret = secret
+        # Printed on the receipt the desk hands over (decision 0029).
+        out.tracking_secret = dossiers.receipt_secret(dossier)
         return Response(out, status_code=HTTP_201_CREATED)
 
 

@@ -185,6 +185,7 @@ async def open_session(
         staff_id=principal.id,
         scopes=list(taken["scopes"]),
         expires_at=now + timedelta(minutes=settings.assisted_session_minutes),
+        reason=reason.strip(),
     )
     await store.insert_session(session)
     await record(
@@ -200,8 +201,8 @@ async def open_session(
     return AssistedSessionOut(id=str(session.id), scopes=list(session.scopes), expires_at=session.expires_at)
 
 
-async def active_session(principal: Principal, session_id: str, scope: ConsentScope) -> AssistedSession:
-    """The staff member's own, still running session with `scope`; 401 once it has ended."""
+async def active_session(principal: Principal, session_id: str, scope: ConsentScope | None) -> AssistedSession:
+    """The staff member's own, still running session with `scope` (any, with None); 401 once it has ended."""
     try:
         oid = PydanticObjectId(session_id)
     except (InvalidId, TypeError):
@@ -211,7 +212,7 @@ async def active_session(principal: Principal, session_id: str, scope: ConsentSc
         raise not_found(Text("phiên hỗ trợ", "assisted session"))
     if session.ended_at is not None or session.expires_at <= utcnow():
         raise NotAuthorizedException(SESSION_ENDED)
-    if scope not in session.scopes:
+    if scope is not None and scope not in session.scopes:
         raise AppError(
             403,
             "consent-scope-missing",
@@ -225,38 +226,29 @@ async def active_session(principal: Principal, session_id: str, scope: ConsentSc
     return session
 
 
-async def end_session(principal: Principal, session_id: str) -> None:
-    try:
-        oid = PydanticObjectId(session_id)
-    except (InvalidId, TypeError):
-        raise not_found(Text("phiên hỗ trợ", "assisted session")) from None
-    if not await store.end_session(oid, principal.id):
-        raise not_found(Text("phiên hỗ trợ", "assisted session"))
-
-
-# --- what staff do within a session (the controller only translates) ----------------------
-
-
-async def wallet_in_session(principal: Principal, session_id: str) -> list[WalletDocument]:
-    """The citizen's whole wallet, within a session the citizen allowed to see it; audited."""
+async def session_wallet(principal: Principal, session_id: str) -> tuple[AssistedSession, list[WalletDocument]]:
+    """The citizen's whole wallet within a session that allows it. Each look is audited AND
+    pushed to the citizen, not only the opening: the API and the console both come here."""
     session = await active_session(principal, session_id, "view_wallet")
     documents = await wallet_store.documents_of(session.citizen_id)
+    entry = await _tell_citizen(principal, session.citizen_id, session.reason or "assisted session")
     await record(
         session.citizen_id,
         "staff",
-        await staff_name(principal),
+        entry.staff_username,
         "wallet.read",
         "all-documents",
         reason=f"assisted-session:{session_id}",
+        client=entry.office or "support-desk",
     )
-    return documents
+    return session, documents
 
 
-async def submit_in_session(
+async def submit_for_citizen(
     principal: Principal, session_id: str, idempotency_key: str | None, data: DossierIn
-) -> tuple[Dossier, str | None]:
-    """Submit a dossier on the citizen's behalf; it is recorded as assisted, and by whom.
-    Returns it with its receipt's tracking secret (decision 0029)."""
+) -> tuple[Dossier, bool]:
+    """A dossier filed for the citizen within a session that allows it: recorded as assisted,
+    and by whom. The same Idempotency-Key again gives the first dossier back."""
     session = await active_session(principal, session_id, "submit_dossier")
     dossier, created = await dossiers.submit(session.citizen_id, idempotency_key, data)
     if created:
@@ -270,4 +262,13 @@ async def submit_in_session(
             reason=f"assisted-session:{session_id}",
             changed_fields=["service_code", "form", "delivery"],
         )
-    return dossier, dossiers.receipt_secret(dossier)
+    return dossier, created
+
+
+async def end_session(principal: Principal, session_id: str) -> None:
+    try:
+        oid = PydanticObjectId(session_id)
+    except (InvalidId, TypeError):
+        raise not_found(Text("phiên hỗ trợ", "assisted session")) from None
+    if not await store.end_session(oid, principal.id):
+        raise not_found(Text("phiên hỗ trợ", "assisted session"))

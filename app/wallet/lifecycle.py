@@ -142,7 +142,7 @@ async def apply_status_event(principal: Principal, document_id: str, data: Docum
                 AccessRecord(
                     citizen_id=document.citizen_id,
                     actor_kind="agency",
-                    actor_id=principal.agency_code,
+                    actor_id=principal.actor_id,
                     action=f"document.status.{data.status}",
                     target=str(document.id),
                     reason=reason,
@@ -236,7 +236,7 @@ async def renew(principal: Principal, document_id: str, data: RenewalIn) -> Wall
                 AccessRecord(
                     citizen_id=old.citizen_id,
                     actor_kind="agency",
-                    actor_id=principal.agency_code,
+                    actor_id=principal.actor_id,
                     action="document.renew",
                     target=str(new.id),
                 )

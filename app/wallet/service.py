@@ -219,7 +219,7 @@ async def issue(
             AccessRecord(
                 citizen_id=citizen_id,
                 actor_kind="agency",
-                actor_id=principal.agency_code,
+                actor_id=principal.actor_id,
                 action="document.renew" if renews else "document.issue",
                 target=str(document.id),
             )

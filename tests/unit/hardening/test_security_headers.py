@@ -33,3 +33,16 @@ async def test_the_public_catalogue_may_be_cached_unless_asked_with_a_token() ->
     assert "cache-control" not in await answer_headers(Settings(), "/.well-known/jwks.json")
     # With a token, a procedure's page reads the caller's wallet (prefill): personal.
     assert (await answer_headers(Settings(), "/api/v1/services/DL_RENEWAL", True))["cache-control"] == "no-store"
+
+
+async def test_an_answer_may_allow_its_own_origin_to_frame_it() -> None:
+    """The console previews a dossier's PDF in a frame: that answer says so itself; others never may."""
+    message: Any = {
+        "type": "http.response.start",
+        "status": 200,
+        "headers": [(b"x-frame-options", b"SAMEORIGIN"), (b"content-security-policy", b"frame-ancestors 'self'")],
+    }
+    await security_headers(Settings())(message, {"type": "http", "path": "/console/x", "headers": []})
+    headers = {name.decode().lower(): value.decode() for name, value in message["headers"]}
+    assert headers["x-frame-options"] == "SAMEORIGIN" and headers["content-security-policy"] == "frame-ancestors 'self'"
+    assert headers["cache-control"] == "no-store"
