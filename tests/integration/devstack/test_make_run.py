@@ -124,6 +124,26 @@ def test_the_readme_walkthrough_works_verbatim_in_a_second_terminal(dev_stack: D
     assert ("driver_licence", "valid") in documents, done.stdout[-2000:]
 
 
+def test_the_demo_clerk_signs_in_to_the_console(dev_stack: DevStack) -> None:
+    """`make run` prints the console's address and a demo clerk that can sign in there."""
+    import pyotp
+
+    from app.cli import DEMO_CLERK, DEMO_CLERK_TOTP_SECRET
+
+    assert "/console" in dev_stack.supervisor.log_tail(400)
+    with httpx.Client(base_url=dev_stack.settings()["API_URL"], timeout=10) as browser:
+        form = browser.get("/console/clerk/sign-in")
+        token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
+        assert form.status_code == 200 and token is not None
+        fields = {"username": DEMO_CLERK["username"], "password": DEMO_CLERK["password"]}
+        signed_in = browser.post(
+            "/console/clerk/sign-in",
+            data={**fields, "otp": pyotp.TOTP(DEMO_CLERK_TOTP_SECRET).now(), "_csrf_token": token.group(1)},
+        )
+        assert signed_in.status_code == 303, signed_in.text
+        assert browser.get("/console/agency/dossiers").status_code == 200
+
+
 def test_a_crashed_part_is_started_again_and_the_rest_keeps_running(dev_stack: DevStack) -> None:
     before = dev_stack.part_pids()
     api_url = dev_stack.settings()["API_URL"]
@@ -144,6 +164,7 @@ def test_a_crashed_part_is_started_again_and_the_rest_keeps_running(dev_stack: D
     assert dev_stack.supervisor.alive()
 
 
+# Last in this file: it ends the module's stack.
 def test_killing_the_supervisor_outright_stops_every_part(dev_stack: DevStack) -> None:
     parts = dev_stack.part_pids()
     assert {"MONGO", "FCM_EMULATOR", "PAYMENT_SIMULATOR", "API", "WORKER"} <= set(parts)
@@ -154,23 +175,3 @@ def test_killing_the_supervisor_outright_stops_every_part(dev_stack: DevStack) -
     except DevStackError:
         left = {name: pid for name, pid in parts.items() if not gone(pid)}
         pytest.fail(f"still running after the supervisor was killed: {json.dumps(left)}")
-
-
-def test_the_demo_clerk_signs_in_to_the_console(dev_stack: DevStack) -> None:
-    """`make run` prints the console's address and a demo clerk that can sign in there."""
-    import pyotp
-
-    from app.cli import DEMO_CLERK, DEMO_CLERK_TOTP_SECRET
-
-    assert "/console" in dev_stack.supervisor.log_tail(400)
-    with httpx.Client(base_url=dev_stack.settings()["API_URL"], timeout=10) as browser:
-        form = browser.get("/console/clerk/sign-in")
-        token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
-        assert form.status_code == 200 and token is not None
-        fields = {"username": DEMO_CLERK["username"], "password": DEMO_CLERK["password"]}
-        signed_in = browser.post(
-            "/console/clerk/sign-in",
-            data={**fields, "otp": pyotp.TOTP(DEMO_CLERK_TOTP_SECRET).now(), "_csrf_token": token.group(1)},
-        )
-        assert signed_in.status_code == 303, signed_in.text
-        assert browser.get("/console/agency/dossiers").status_code == 200
