@@ -17,7 +17,15 @@ from types import FrameType
 from typing import Any
 
 from app.config import running_dev_stack
-from bench import scenarios_fanout, scenarios_growth, scenarios_http, scenarios_peer, scenarios_push, system
+from bench import (
+    scenarios_fanout,
+    scenarios_growth,
+    scenarios_http,
+    scenarios_lanes,
+    scenarios_peer,
+    scenarios_push,
+    system,
+)
 from bench.context import Config, Context
 from bench.scenarios_statistics import statistics as statistics_scenario
 from bench.servers import Layout, ServerOptions, Stack, require_tools
@@ -40,6 +48,7 @@ SCENARIOS: dict[str, Scenario] = {
     "submit": scenarios_http.dossier_submit,
     "push": scenarios_push.status_to_push,
     "fanout": scenarios_fanout.fan_out,
+    "push-during-announcement": scenarios_lanes.push_during_announcement,
     "growth": scenarios_growth.growth,
     "statistics": statistics_scenario,
 }
@@ -88,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--push-rate", type=float, default=50.0, help="agency events a second")
     parser.add_argument("--push-seconds", type=float, help="how long the events run (60; quick 5)")
     parser.add_argument("--fanout-devices", help="devices of the announcement (100k; quick 5k)")
+    parser.add_argument(
+        "--lane-rounds",
+        type=int,
+        default=0,
+        help="push-during-announcement: rounds of a quiet interval, events alone and events during (3; quick 2)",
+    )
     parser.add_argument("--queue-messages", help="notifications drained by one worker (5k; quick 1k)")
     parser.add_argument("--sizes", help="growth sizes, e.g. 10k,100k,1M (10k,100k; quick 1k,5k)")
     parser.add_argument("--growth-concurrency", type=int, default=16)
@@ -170,6 +185,7 @@ def build_config(args: argparse.Namespace, layout: Layout) -> Config:
         peer_apis=_variants(args.peer_apis),
         peer_concurrency=tuple(parse_sizes(args.peer_concurrency)),
         peer_rounds=args.peer_rounds,
+        lane_rounds=args.lane_rounds,
     )
 
 

@@ -59,6 +59,8 @@ class Config:
     peer_apis: tuple[str, ...] = ()
     peer_concurrency: tuple[int, ...] = (16, 64)
     peer_rounds: int = 0
+    # push-during-announcement: rounds of (quiet, alone, during), 0: 2 quick, 3 full.
+    lane_rounds: int = 0
     # The statistics scenario's sizes, grown in one store (1M on request: about an hour).
     statistics_sizes: tuple[int, ...] = (10_000, 100_000)
 
@@ -233,6 +235,54 @@ def store_ops(ctx: Context) -> dict[str, int] | None:
     except PyMongoError:
         return None  # a store that does not answer `top` (or a user without the right)
     return {ns: int(v["total"]["count"]) for ns, v in totals.items() if isinstance(v, dict) and "total" in v}
+
+
+@dataclass(frozen=True)
+class Interval:
+    """What an interval cost: CPU seconds per process group and store operations per
+    collection (`top`), over `seconds`; `ops` is None when the store does not answer `top`."""
+
+    seconds: float
+    cpu_seconds: dict[str, float]
+    ops: dict[str, float] | None
+
+    def shares(self) -> dict[str, float]:
+        """CPU as a share of one core, as the figures print it."""
+        return {name: used / self.seconds for name, used in self.cpu_seconds.items()} if self.seconds > 0 else {}
+
+
+class IntervalMeter:
+    """CPU of the named process groups and the store's operations between start() and stop()."""
+
+    def __init__(self, ctx: Context, groups: dict[str, int]) -> None:
+        self._ctx, self._meter = ctx, system.CpuMeter(groups)
+        self._ops: dict[str, int] | None = None
+        self._t0 = 0.0
+
+    def start(self) -> None:
+        self._ops = store_ops(self._ctx)
+        self._t0 = time.monotonic()
+        self._meter.start()
+
+    def stop(self) -> Interval:
+        shares = self._meter.stop()
+        seconds = time.monotonic() - self._t0
+        after = store_ops(self._ctx)
+        ops = None
+        if self._ops is not None and after is not None:
+            ops = {k: float(v) for k, v in system.ops_per_request(self._ops, after, 1, self._ctx.stack.db_name).items()}
+        cpu = {name: share * seconds for name, share in shares.items() if name != "other"}
+        cpu["other"] = shares.get("other", 0.0) * seconds
+        return Interval(seconds, cpu, ops)
+
+
+def quiet_interval(ctx: Context, groups: dict[str, int], seconds: float) -> Interval:
+    """The background of a measurement: the same processes, no load, for `seconds` (the
+    workers' crons read and write the store every few seconds)."""
+    meter = IntervalMeter(ctx, groups)
+    meter.start()
+    time.sleep(seconds)
+    return meter.stop()
 
 
 def _slug(text: str) -> str:

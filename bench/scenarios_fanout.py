@@ -104,6 +104,35 @@ async def _admin_token(database: AsyncDatabase[dict[str, Any]], jwt_secret: str)
     return await seed.staff_token(database, jwt_secret, role="admin")
 
 
+def admin_token(ctx: Context) -> str:
+    return ctx.db(lambda database: _admin_token(database, ctx.stack.jwt_secret))
+
+
+ANNOUNCEMENT = {
+    "title": {"vi": "Thông báo bảo trì", "en": "Maintenance notice"},
+    "body": {"vi": "Hệ thống bảo trì từ 22:00 đến 23:00.", "en": "Maintenance from 22:00 to 23:00."},
+}
+
+
+def post_announcement(url: str, token: str) -> str:
+    """`POST /api/v1/admin/announcements` to every device, with a fresh Idempotency-Key; its id."""
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"bench-{secrets.token_hex(8)}"}
+    status, created = http_json("POST", f"{url}/api/v1/admin/announcements", ANNOUNCEMENT, headers)
+    if status not in (200, 201):
+        raise DevStackError(f"the announcement answered {status}: {created}")
+    return str(created["id"])
+
+
+def announcement_state(url: str, announcement_id: str, token: str) -> dict[str, Any]:
+    """The announcement as an admin sees it: `state` and `progress`."""
+    status, shown = http_json(
+        "GET", f"{url}/api/v1/admin/announcements/{announcement_id}", headers={"Authorization": f"Bearer {token}"}
+    )
+    if status != 200:
+        raise DevStackError(f"the announcement's progress answered {status}: {shown}")
+    return dict(shown)
+
+
 def announcement(ctx: Context) -> Figure:
     """`POST /api/v1/admin/announcements` to everyone, through the API and one arq worker,
     timed from the API's answer to the last batch done."""
@@ -111,26 +140,19 @@ def announcement(ctx: Context) -> Figure:
     ctx.services()
     emulator_url = ctx.stack.start_emulator()
     ctx.db(lambda database: seed.devices_without_citizens(database, devices, ctx.progress))
-    token = ctx.db(lambda database: _admin_token(database, ctx.stack.jwt_secret))
+    token = admin_token(ctx)
     api = ctx.stack.start_server("api-announce", ctx.config.api_target, ctx.config.server, "/health/live")
     worker = ctx.stack.start_worker("worker-announce", ctx.config.worker_settings)
     _record_counts(emulator_url)
-    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"bench-{secrets.token_hex(8)}"}
-    payload = {
-        "title": {"vi": "Thông báo bảo trì", "en": "Maintenance notice"},
-        "body": {"vi": "Hệ thống bảo trì từ 22:00 đến 23:00.", "en": "Maintenance from 22:00 to 23:00."},
-    }
     url = api.url or ""
     meter = system.CpuMeter({"worker": worker.pid, "api": api.pid, **store_groups(ctx)})
     try:
         meter.start()
-        status, created = http_json("POST", f"{url}/api/v1/admin/announcements", payload, headers)
-        if status not in (200, 201):
-            raise DevStackError(f"the announcement answered {status}: {created}")
+        announcement_id = post_announcement(url, token)
         t0 = time.monotonic()
         # --profile: the worker, from the first batches on, for about half the broadcast.
         profiler = ctx.start_profiler(worker, max(int(devices / 2000), 3), "announcement-worker", delay=2.0)
-        shown = _wait_for_announcement(url, created["id"], token, worker, devices, ctx)
+        shown = wait_for_announcement(url, announcement_id, token, worker, devices, ctx)
         seconds = time.monotonic() - t0
         cpu = meter.stop()
         profile = ctx.profile_summary(*profiler) if profiler is not None else None
@@ -155,19 +177,15 @@ def announcement(ctx: Context) -> Figure:
     return figure
 
 
-def _wait_for_announcement(
+def wait_for_announcement(
     url: str, announcement_id: str, token: str, worker: ManagedProcess, devices: int, ctx: Context
 ) -> dict[str, Any]:
     deadline = time.monotonic() + max(600.0, devices / 50)
     last_report = 0.0
     while True:
-        status, shown = http_json(
-            "GET", f"{url}/api/v1/admin/announcements/{announcement_id}", headers={"Authorization": f"Bearer {token}"}
-        )
-        if status != 200:
-            raise DevStackError(f"the announcement's progress answered {status}: {shown}")
+        shown = announcement_state(url, announcement_id, token)
         if shown["state"] == "done":
-            return dict(shown)
+            return shown
         if not worker.alive():
             raise DevStackError(f"the worker died:\n{worker.log_tail()}")
         if time.monotonic() > deadline:

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from bench import seed, system
-from bench.context import Context, http_json, store_ops
+from bench.context import Context, Interval, IntervalMeter, http_json, quiet_interval
 from bench.loadgen import Sent, steady_rate
 from bench.stats import Figure, latency_figure, percentile
 from devtools.devstack import DevStackError, ManagedProcess
@@ -37,6 +37,14 @@ def _service(ctx: Context, code: str) -> dict[str, Any]:
     return next(s for s in ctx.services() if s["code"] == code)
 
 
+async def post_event(client: httpx.AsyncClient, code: str) -> int:
+    """The agency's `received` event on dossier `code`; its answer's status."""
+    answer = await client.post(
+        f"/api/v1/agency/dossiers/{code}/events", json={"event_id": f"{code}-received", "status": "received"}
+    )
+    return answer.status_code
+
+
 def status_to_push(ctx: Context) -> list[Figure]:
     population = ctx.population()
     rate, seconds = ctx.config.push_rate, ctx.config.push_seconds
@@ -53,37 +61,16 @@ def status_to_push(ctx: Context) -> list[Figure]:
     token = seed.agency_token(service["agency_code"], ctx.stack.jwt_secret)
     try:
         url = api.url or ""
-
-        async def post_event(client: httpx.AsyncClient, code: str) -> int:
-            answer = await client.post(
-                f"/api/v1/agency/dossiers/{code}/events", json={"event_id": f"{code}-received", "status": "received"}
-            )
-            return answer.status_code
-
-        async def generate() -> list[Sent]:
-            headers = {"Authorization": f"Bearer {token}"}
-            async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
-                # Warm-up: a few events whose pushes must arrive before the clock starts.
-                for code in codes[:warm]:
-                    if (status := await post_event(client, code)) != 200:
-                        raise DevStackError(f"an agency event answered {status}: see {api.log_path}")
-                _wait_for_pushes(emulator_url, set(codes[:warm]), worker, 60)
-                reset_emulator(emulator_url)
-                measured = codes[warm:]
-                return await steady_rate(
-                    lambda i: post_event(client, measured[i]),
-                    rate=rate,
-                    count=len(measured),
-                    grace=ctx.config.push_grace,
-                )
-
-        meter = system.CpuMeter({"api": api.pid, "worker": worker.pid, **store_groups(ctx)})
+        warm_up(url, token, codes[:warm], emulator_url, worker)
+        groups = {"api": api.pid, "worker": worker.pid, **store_groups(ctx)}
+        # The crons' own store operations over an interval as long as the events', subtracted below.
+        quiet = quiet_interval(ctx, groups, seconds)
+        meter = IntervalMeter(ctx, groups)
         meter.start()
-        ops_before = store_ops(ctx)
-        sent = asyncio.run(generate())
-        arrived = _wait_for_pushes(emulator_url, {codes[warm + s.index] for s in sent if s.status == 200}, worker, 30)
-        cpu = meter.stop()
-        ops_after = store_ops(ctx)
+        measured = codes[warm:]
+        sent = asyncio.run(open_loop(url, token, measured, rate, ctx.config.push_grace))
+        arrived = wait_for_pushes(emulator_url, {measured[s.index] for s in sent if s.status == 200}, worker, 30)
+        block = meter.stop()
         rss = system.rss_mb(system.process_tree(api.pid))
         worker_rss = system.rss_mb(system.process_tree(worker.pid))
     finally:
@@ -100,7 +87,7 @@ def status_to_push(ctx: Context) -> list[Figure]:
     missing = sum(1 for s in sent if s.status == 200 and measured_codes[s.index] not in arrived)
     span = max(s.answered for s in sent) - min(s.scheduled for s in sent)
     push = latency_figure("status→push", f"{rate:g}/s", latencies, span, errors=failed + missing)
-    push.cpu, push.rss_mb = cpu, rss
+    push.cpu, push.rss_mb = block.shares(), rss
     push.settings = {
         **ctx.config.server.describe(),
         "rate": rate,
@@ -108,9 +95,10 @@ def status_to_push(ctx: Context) -> list[Figure]:
         "worker": "arq, workers.settings",
     }
     push.extra = {"events": len(sent), "pushed": len(latencies), "missing": missing, "worker_rss_mb": worker_rss}
-    if ops_before is not None and ops_after is not None and sent:
-        # Both the API's and the worker's operations, per event (the warm-up's are not counted).
-        push.extra["store_ops_per_event"] = system.ops_per_request(ops_before, ops_after, len(sent), ctx.stack.db_name)
+    if sent:
+        # Both the API's and the worker's operations per event, the warm-up's not counted, and
+        # net of the crons' (decision 16, 2026-12-02).
+        push.extra.update(per_event_costs(block, quiet, len(sent)))
     if missing or failed:
         errors = Counter(s.error or f"HTTP {s.status}" for s in sent if s.status != 200)
         push.extra["event_errors"] = dict(errors.most_common(5))
@@ -125,7 +113,44 @@ def status_to_push(ctx: Context) -> list[Figure]:
     return [push, answer]
 
 
-def _wait_for_pushes(emulator_url: str, codes: set[str], worker: ManagedProcess, timeout: float) -> dict[str, float]:
+def per_event_costs(block: Interval, quiet: Interval, events: int) -> dict[str, Any]:
+    """Store operations (per collection, and in all) and CPU milliseconds (per process group)
+    that one event cost: raw, and net of a quiet interval's background scaled to the block."""
+    costs: dict[str, Any] = {}
+    cpu = system.net_per_event(block.cpu_seconds, quiet.cpu_seconds, block.seconds, quiet.seconds, events)
+    costs["cpu_ms_per_event"] = {k: round(v * 1000, 2) for k, v in cpu.items() if k != "other"}
+    if block.ops is not None:
+        costs["store_ops_per_event_raw"] = {k: round(v / events, 3) for k, v in block.ops.items()}
+        costs["store_ops_per_event_raw_total"] = round(sum(block.ops.values()) / events, 2)
+    if block.ops is not None and quiet.ops is not None:
+        net = system.net_per_event(block.ops, quiet.ops, block.seconds, quiet.seconds, events)
+        costs["store_ops_per_event"] = net
+        costs["store_ops_per_event_total"] = round(sum(net.values()), 2)
+        costs["quiet_ops_per_second"] = round(sum(quiet.ops.values()) / quiet.seconds, 2)
+    return costs
+
+
+def warm_up(url: str, token: str, codes: list[str], emulator_url: str, worker: ManagedProcess) -> None:
+    """A few events whose pushes must arrive before any clock starts."""
+
+    async def send() -> None:
+        async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+            for code in codes:
+                if (status := await post_event(client, code)) != 200:
+                    raise DevStackError(f"an agency event on {code} answered {status}: see the API's log")
+
+    asyncio.run(send())
+    wait_for_pushes(emulator_url, set(codes), worker, 60)
+    reset_emulator(emulator_url)
+
+
+async def open_loop(url: str, token: str, codes: list[str], rate: float, grace: float) -> list[Sent]:
+    """One agency event per code at a steady `rate`, open loop (bench/loadgen.py)."""
+    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+        return await steady_rate(lambda i: post_event(client, codes[i]), rate=rate, count=len(codes), grace=grace)
+
+
+def wait_for_pushes(emulator_url: str, codes: set[str], worker: ManagedProcess, timeout: float) -> dict[str, float]:
     """Poll the emulator until a push arrived for each dossier code; returns code → received_at."""
     deadline = time.monotonic() + timeout
     arrived: dict[str, float] = {}

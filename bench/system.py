@@ -205,3 +205,17 @@ def ops_per_request(before: dict[str, int], after: dict[str, int], requests: int
         if ns.startswith(prefix) and count > before.get(ns, 0)
     }
     return dict(sorted(per_request.items(), key=lambda item: -item[1]))
+
+
+def net_per_event(
+    block: dict[str, float], quiet: dict[str, float], block_seconds: float, quiet_seconds: float, events: int
+) -> dict[str, float]:
+    """Per event, what a block of `events` cost beyond the background: each counter of
+    `block` minus the same counter of a `quiet` interval (no events, the same processes
+    running: the crons' store operations and CPU) scaled to the block's length. A negative
+    figure is left as it is: it says the background moved between the two intervals."""
+    if events <= 0:
+        return {}
+    scale = block_seconds / quiet_seconds if quiet_seconds > 0 else 0.0
+    net = {name: round((value - quiet.get(name, 0.0) * scale) / events, 3) for name, value in block.items()}
+    return dict(sorted(net.items(), key=lambda item: -item[1]))
