@@ -38,6 +38,8 @@ RESULTS = Path(__file__).parent / "results"
 WORKER_SETTINGS = {
     "default": "workers.settings.WorkerSettings",
     "slow-poll": "bench.worker_variants.SlowPollWorkerSettings",
+    # Only for push-during-announcement, which starts the announcements' process beside it.
+    "announcements-apart": "bench.worker_variants.WithoutAnnouncementLaneWorkerSettings",
 }
 Scenario = Callable[[Context], list[Figure]]
 SCENARIOS: dict[str, Scenario] = {

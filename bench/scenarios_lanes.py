@@ -34,6 +34,12 @@ from devtools.devstack import DevStackError, ManagedProcess
 
 TARGET = 1.5  # issue 18: p99 during a 100k-device announcement ≤ 1.5 × p99 without one
 KINDS = ("alone", "during")
+# Worker variants whose announcements run in a second process, and that process's settings
+# (bench/worker_variants.py; named, not imported, like bench/cli.py's).
+_VARIANTS = "bench.worker_variants."
+ANNOUNCEMENT_PROCESS = {
+    f"{_VARIANTS}WithoutAnnouncementLaneWorkerSettings": f"{_VARIANTS}AnnouncementLaneWorkerSettings",
+}
 
 
 @dataclass
@@ -120,11 +126,15 @@ def push_during_announcement(ctx: Context) -> list[Figure]:
     codes = ctx.db(lambda database: seed.submitted_dossiers(database, owners, service, tag))
     api = ctx.stack.start_server("api-lanes", ctx.config.api_target, ctx.config.server, "/health/live")
     worker = ctx.stack.start_worker("worker-lanes", ctx.config.worker_settings)
+    companion = ANNOUNCEMENT_PROCESS.get(ctx.config.worker_settings)
+    announcer = ctx.stack.start_worker("worker-lanes-announcements", companion) if companion else None
     agency = seed.agency_token(service["agency_code"], ctx.stack.jwt_secret)
     blocks: dict[str, list[Block]] = {kind: [] for kind in KINDS}
     quiets: list[Interval] = []
     try:
         groups = {"api": api.pid, "worker": worker.pid, **store_groups(ctx)}
+        if announcer is not None:
+            groups["announcer"] = announcer.pid
         run = _Run(ctx, api.url or "", agency, admin, emulator_url, worker, groups, rate, devices)
         warm_up(run.url, agency, codes[:warm], emulator_url, worker)
         chunks = iter(codes[warm + n * per_block : warm + (n + 1) * per_block] for n in range(2 * rounds))
@@ -136,6 +146,8 @@ def push_during_announcement(ctx: Context) -> list[Figure]:
                 p99 = latency_figure(kind, "", block.latencies_ms, 1.0).p99_ms if block.latencies_ms else None
                 ctx.progress(f"  round {r + 1} {kind}: {len(block.latencies_ms)} pushes, p99 {p99 or 0:.0f} ms")
     finally:
+        if announcer is not None:
+            ctx.stack.stop(announcer)
         ctx.stack.stop(worker)
         ctx.stack.stop(api)
         reset_emulator(emulator_url)
