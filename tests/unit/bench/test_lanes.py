@@ -6,7 +6,7 @@ import pytest
 
 from bench import cli
 from bench.context import Interval
-from bench.scenarios_lanes import broadcast_end, combined, lane_ratio, split_by_window
+from bench.scenarios_lanes import broadcast_end, combined, lane_ratio, round_ratios, split_by_window
 from bench.system import net_per_event
 
 
@@ -49,6 +49,12 @@ def test_the_ratio_of_p99s_against_the_target() -> None:
     assert lane_ratio(100.0, 151.0) == (1.51, False)
     assert lane_ratio(None, 140.0) == (None, False)
     assert lane_ratio(0.0, 140.0) == (None, False)
+
+
+def test_round_by_round_ratios_and_their_median() -> None:
+    assert round_ratios([100.0, 200.0, 50.0], [150.0, 200.0, 100.0]) == ([1.5, 1.0, 2.0], 1.5)
+    assert round_ratios([None, 100.0], [80.0, 120.0]) == ([None, 1.2], 1.2)
+    assert round_ratios([], []) == ([], None)
 
 
 def test_rounds_pool_into_one_interval() -> None:
