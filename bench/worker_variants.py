@@ -28,8 +28,12 @@ SlowPollWorkerSettings = _copy("SlowPollWorkerSettings", poll_delay=0.1)
 # but in the same process, so a broadcast's batches share one event loop with citizens'
 # pushes. The first process runs every lane but the announcements'; the second
 # (started beside it by that scenario, bench/scenarios_lanes.py) only the announcements' queue.
-def _startup_with(lanes: tuple[str, ...]) -> Callable[[dict[str, Any]], Awaitable[None]]:
+def _startup_with(lanes: tuple[str, ...], *, main_queue: bool = False) -> Callable[[dict[str, Any]], Awaitable[None]]:
     async def startup(ctx: dict[str, Any]) -> None:
+        if main_queue:
+            # arq's pool defaults to the queue its worker polls; app/queue.py derives the
+            # announcements' queue from that default, so it must stay the main queue's name.
+            ctx["redis"].default_queue_name = worker_settings.settings.queue_name
         kept = dict(worker_settings.LANES)
         worker_settings.LANES.clear()
         worker_settings.LANES.update({name: make for name, make in kept.items() if name in lanes})
@@ -48,7 +52,7 @@ WithoutAnnouncementLaneWorkerSettings = _copy(
 )
 AnnouncementLaneWorkerSettings = _copy(
     "AnnouncementLaneWorkerSettings",
-    on_startup=_startup_with(()),
+    on_startup=_startup_with((), main_queue=True),
     queue_name=announcement_queue(worker_settings.settings.queue_name),
     functions=worker_settings.ANNOUNCEMENT_FUNCTIONS,
     cron_jobs=[],
