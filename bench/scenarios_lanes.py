@@ -54,6 +54,7 @@ class Block:
     missing: int
     outside: int  # "during": events answered when the announcement was not (or no longer) sending
     interval: Interval
+    answers_ms: list[float]  # the agency's answers: the API and the store, without the worker
     sent_per_second: float | None = None  # "during": the announcement's own rate over the block
 
 
@@ -198,9 +199,9 @@ def _block(run: _Run, kind: str, codes: list[str]) -> Block:
     latencies, outside = split_by_window(pairs, start, end)
     if outside:
         run.ctx.progress(f"    {outside} events outside the broadcast: raise --fanout-devices or lower --push-seconds")
-    block = Block(
-        kind, latencies, len(sent), sum(1 for s in sent if s.status != 200), len(ok) - len(arrived), outside, interval
-    )
+    answers, _ = split_by_window([(s.started, s.answered) for s in sent if s.status == 200], start, end)
+    failed = sum(1 for s in sent if s.status != 200)
+    block = Block(kind, latencies, len(sent), failed, len(ok) - len(arrived), outside, interval, answers)
     sending = [w for w in watched if w[2]]
     if len(sending) >= 2:
         (t0, sent0, _), (t1, sent1, _) = sending[0], sending[-1]
@@ -283,6 +284,9 @@ def _figures(ctx: Context, blocks: dict[str, list[Block]], quiet: Interval, roun
             "pushed": len(latencies),
             "outside_the_broadcast": sum(b.outside for b in kind_blocks),
             "p99_per_round_ms": [latency_figure(kind, "", b.latencies_ms, 1.0).p99_ms for b in kind_blocks],
+            # The agency's answer alone: if it grows too, the shared store or CPU is in the way,
+            # not (only) the worker.
+            "answer_p50_p99_ms": _p50_p99([ms for b in kind_blocks for ms in b.answers_ms]),
             **per_event_costs(interval, quiet, events),
         }
         if kind == "during":
@@ -310,10 +314,16 @@ def _figures(ctx: Context, blocks: dict[str, list[Block]], quiet: Interval, roun
         shown = " ".join(f"{k} {v:g}" for k, v in cpu.items())
         ctx.progress(
             f"  {figure.scenario}: p50/p95/p99 {_ms(figure.p50_ms)}/{_ms(figure.p95_ms)}/{_ms(figure.p99_ms)} ms; "
-            f"CPU ms per event {shown}; store ops per event {ops} (net of the quiet interval)"
+            f"CPU ms per event {shown}; store ops per event {ops} (net of the quiet interval); "
+            f"agency's answer p50/p99 {[_ms(v) for v in figure.extra['answer_p50_p99_ms']]} ms"
         )
     ctx.progress(f"  {during.note}")
     return [alone, during]
+
+
+def _p50_p99(values: list[float]) -> list[float | None]:
+    figure = latency_figure("", "", values, 1.0)
+    return [figure.p50_ms, figure.p99_ms]
 
 
 def _ms(value: float | None) -> str:
