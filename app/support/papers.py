@@ -14,11 +14,15 @@ from app.audit.service import record
 from app.catalogue.service import get_service
 from app.dossiers import attachments
 from app.dossiers.schemas import AttachmentIn, DossierIn
+from app.dossiers.service import IDEMPOTENCY_KEY_REUSED
 from app.errors import AppError, FieldProblem, Text, invalid_input
 from app.security import Principal
 from app.support import service
 from models.catalogue import Service
 from models.dossier import Dossier
+
+# Tries of a filing whose files raced a copy of the same filing (a double click, see below).
+ATTEMPTS = 3
 
 
 @dataclass
@@ -69,22 +73,28 @@ async def submit_with_papers(
     if problems:
         raise _refused(problems)
 
-    stored: list[str] = []
-    uploads: list[tuple[str, str]] = []
-    try:
-        for name, file in checked:
-            out, new = await attachments.keep(session.citizen_id, file)
-            uploads.append((name, out.id))
-            if new:
-                stored.append(out.id)
-        attached = [AttachmentIn(name=name, upload_id=upload_id) for name, upload_id in uploads]
-        attached += [AttachmentIn(name=p.name, document_id=p.document_id) for p in papers if p.document_id]
-        dossier, created = await service.submit_for_citizen(
-            principal, session_id, idempotency_key, msgspec.structs.replace(data, attachments=attached)
-        )
-    except Exception:
-        await attachments.discard(session.citizen_id, stored)
-        raise
+    for attempt in range(1, ATTEMPTS + 1):
+        stored: list[str] = []
+        uploads: list[tuple[str, str]] = []
+        try:
+            for name, file in checked:
+                out, new = await attachments.keep(session.citizen_id, file)
+                uploads.append((name, out.id))
+                if new:
+                    stored.append(out.id)
+            attached = [AttachmentIn(name=name, upload_id=upload_id) for name, upload_id in uploads]
+            attached += [AttachmentIn(name=p.name, document_id=p.document_id) for p in papers if p.document_id]
+            dossier, created = await service.submit_for_citizen(
+                principal, session_id, idempotency_key, msgspec.structs.replace(data, attachments=attached)
+            )
+            break
+        except Exception as exc:
+            await attachments.discard(session.citizen_id, stored)
+            # A double click raced this one: its own copy of the same file went into the dossier
+            # first. Ours is gone now; the next try finds theirs by digest, the same dossier.
+            if attempt < ATTEMPTS and stored and isinstance(exc, AppError) and exc.code == IDEMPOTENCY_KEY_REUSED.code:
+                continue
+            raise
     if created:
         actor = await service.staff_name(principal)
         for name, upload_id in uploads:

@@ -4,6 +4,7 @@ member; a refused filing keeps nothing; hostile multipart bodies get a 4xx page.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from collections.abc import AsyncIterator
@@ -99,6 +100,28 @@ async def test_the_desk_uploads_a_required_paper_for_the_citizen_and_a_refused_f
     log = (await api.get("/api/v1/me/access-log", headers=citizen.headers)).json()["items"]
     done = {(e["action"], e["target"]): e["actor"] for e in log if e["action"].endswith(".assisted")}
     assert done == {("dossier.submit.assisted", code): staff, ("attachment.upload.assisted", paper["upload_id"]): staff}
+
+
+async def test_a_filing_sent_many_times_at_once_files_one_dossier_and_keeps_one_copy_of_its_paper(
+    api: httpx.AsyncClient, browser_like: httpx.AsyncClient, make_citizen: Any
+) -> None:
+    citizen = await make_citizen(devices=0)
+    session_page = await _session(api, browser_like, citizen, ["submit_dossier"])
+    form = await browser_like.get(f"{session_page}/form", params={"service": RESIDENCE})
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', form.text)
+    assert key is not None
+    body = {
+        **_fields(RESIDENCE),
+        "idempotency_key": key.group(1),
+        "_csrf_token": await form_token(browser_like, session_page),
+    }
+    answers = await asyncio.gather(
+        *(browser_like.post(f"{session_page}/dossiers", data=body, files={PAPER: ("lease.pdf", PDF)}) for _ in range(4))
+    )
+    assert [a.status_code for a in answers] == [303] * 4, [a.text[-400:] for a in answers if a.status_code != 303]
+    assert len({a.headers["location"] for a in answers}) == 1
+    assert len((await api.get("/api/v1/me/dossiers", headers=citizen.headers)).json()["items"]) == 1
+    assert await _uploads_of(citizen) == 1
 
 
 async def test_the_desk_picks_a_paper_from_the_wallet_when_the_session_shows_it(
