@@ -90,7 +90,6 @@ TEXTS: dict[str, Text] = {
     "optional": Text("(không bắt buộc)", "(optional)"),
     "file": Text("Nộp hồ sơ", "File the dossier"),
     "filed": Text("Đã nộp hồ sơ {code} thay công dân.", "Dossier {code} was filed for the citizen."),
-    "papers": Text("Giấy tờ kèm theo", "Papers"),
     "required_paper": Text("(bắt buộc)", "(required)"),
     "upload_paper": Text(
         "Tải tệp lên (PDF, JPEG hoặc PNG, tối đa {mb} MB)", "Upload a file (PDF, JPEG or PNG, at most {mb} MB)"

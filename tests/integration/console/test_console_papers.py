@@ -181,4 +181,14 @@ async def test_hostile_multipart_filings_get_a_page_never_a_500_and_store_nothin
     for content_type, body in raw_bodies:
         answer = await browser_like.post(path, content=body, headers={"content-type": content_type})
         assert 400 <= answer.status_code < 500, (body[:80], answer.status_code)
+    # A session whose consent does not cover filing takes no file either.
+    viewing = await post_form(
+        browser_like, "/console/support", "/console/support/sessions",
+        {"national_id": citizen.national_id, "code": await consent_code(api, citizen, ["view_wallet"]),
+         "reason": "Xem ví"},
+    )  # fmt: skip
+    refused = await browser_like.post(
+        f"{viewing.headers['location']}/dossiers", data={**fields, "_csrf_token": token}, files={PAPER: ("s.pdf", PDF)}
+    )
+    assert refused.status_code == 403 and "text/html" in refused.headers["content-type"]
     assert await _uploads_of(citizen) == 0
