@@ -314,6 +314,14 @@ def handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Respo
     return _to_problem(request, service_unavailable())
 
 
+def handle_undecodable(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Any]:
+    # Litestar's multipart parser decodes each text part as UTF-8 and lets the error out: the
+    # caller's malformed form (400). Anywhere else a decoding error is ours.
+    if request.headers.get("content-type", "").startswith("multipart/"):
+        return _to_problem(request, MALFORMED_MULTIPART)
+    return handle_unexpected(request, exc)
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # Only the type and where it was raised are logged: the messages of driver errors carry
     # the offending values (a duplicate national ID, say), which must never reach the logs.
@@ -351,5 +359,6 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ConnectionFailure: handle_unavailable,
     RedisConnectionError: handle_unavailable,
     RedisTimeoutError: handle_unavailable,
+    UnicodeDecodeError: handle_undecodable,
     Exception: handle_unexpected,
 }

@@ -50,6 +50,14 @@ CSP = (
 )
 
 
+class FormCSRFMiddleware(CSRFMiddleware):
+    """Litestar's double-submit check, except that a token sent as a file (a multipart part
+    with a filename) is a wrong token (403), not a TypeError (500)."""
+
+    def _csrf_tokens_match(self, request_csrf_token: Any, cookie_csrf_token: str) -> bool:
+        return isinstance(request_csrf_token, str) and super()._csrf_tokens_match(request_csrf_token, cookie_csrf_token)
+
+
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
     return TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine)
 
@@ -73,6 +81,11 @@ def _invalid(request: Request[Any, Any, Any], exc: ValidationException) -> Respo
     words = Words(language(request))
     shown = problem(invalid_input([]), language(request))
     return _error_page(request, 400, shown["title"], message=words.csrf if "csrf" in str(exc.detail) else None)
+
+
+def _undecodable(request: Request[Any, Any, Any], _: UnicodeDecodeError) -> Response[Any]:
+    # A form field that is not UTF-8 (Litestar's multipart parser decodes every text part).
+    return _error_page(request, 400, problem(invalid_input([]), language(request))["title"])
 
 
 def _signed_out(request: Request[Any, Any, Any], _: NotAuthorizedException) -> Response[Any]:
@@ -124,10 +137,11 @@ def console_router(settings: Settings, jwt_auth: JWTAuth[Principal, Token]) -> R
     return Router(
         path="/",
         route_handlers=[SignInController, SupportDeskController, ClerkController, AdminConsoleController, static],
-        middleware=[DefineMiddleware(CSRFMiddleware, config=csrf), session.ConsoleAuth(jwt_auth)],
+        middleware=[DefineMiddleware(FormCSRFMiddleware, config=csrf), session.ConsoleAuth(jwt_auth)],
         exception_handlers={
             AppError: _app_error,
             ValidationException: _invalid,
+            UnicodeDecodeError: _undecodable,
             NotAuthorizedException: _signed_out,
             PermissionDeniedException: _forbidden,
             NotFoundException: _not_found,

@@ -90,6 +90,18 @@ TEXTS: dict[str, Text] = {
     "optional": Text("(không bắt buộc)", "(optional)"),
     "file": Text("Nộp hồ sơ", "File the dossier"),
     "filed": Text("Đã nộp hồ sơ {code} thay công dân.", "Dossier {code} was filed for the citizen."),
+    "required_paper": Text("(bắt buộc)", "(required)"),
+    "upload_paper": Text(
+        "Tải tệp lên (PDF, JPEG hoặc PNG, tối đa {mb} MB)", "Upload a file (PDF, JPEG or PNG, at most {mb} MB)"
+    ),
+    "from_wallet": Text("Hoặc chọn giấy tờ trong ví của công dân", "Or pick a document from the citizen's wallet"),
+    "wallet_only": Text("Chọn giấy tờ trong ví của công dân", "Pick a document from the citizen's wallet"),
+    "wallet_needs_consent": Text(
+        "Giấy tờ này có thể lấy từ ví ({types}), nhưng mã đồng ý không gồm quyền xem ví. Hãy tải tệp lên, hoặc nhờ "
+        "công dân tạo mã mới có quyền xem ví.",
+        "This paper may come from the wallet ({types}), but the consent code does not cover viewing the wallet. "
+        "Upload a file, or ask the citizen for a new code that does.",
+    ),
     "online_delivery": Text("Kết quả được trả vào ví của công dân.", "The result goes to the citizen's wallet."),
     # the agency clerk
     "worklist": Text("Danh sách hồ sơ", "Worklist"),

@@ -92,8 +92,18 @@ def _upload_out(raw: dict[str, Any]) -> UploadOut:
     )
 
 
-async def upload(citizen_id: PydanticObjectId, file: UploadFile, max_bytes: int) -> UploadOut:
-    """Check and store one upload; the same bytes again give the first upload back."""
+@dataclass(frozen=True)
+class CheckedFile:
+    """An upload's bytes, read within the cap and recognised by their content; not stored yet."""
+
+    filename: str
+    data: bytes
+    content_type: str
+    sha256: str
+
+
+async def check(file: UploadFile, max_bytes: int) -> CheckedFile:
+    """Read and judge one upload without storing it: within the cap, not empty, PDF/JPEG/PNG."""
     data = bytearray()
     while chunk := await file.read(CHUNK):
         data += chunk
@@ -104,17 +114,38 @@ async def upload(citizen_id: PydanticObjectId, file: UploadFile, max_bytes: int)
     content_type = sniff(bytes(data[:16]))
     if content_type is None:
         raise UNSUPPORTED_TYPE
-    digest = hashlib.sha256(data).hexdigest()
-    existing = await store.upload_by_digest(citizen_id, digest)
-    if existing is not None:
-        return _upload_out(existing)
     # Only the base name, trimmed: it is shown back to its owner, never trusted for anything.
     filename = (file.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:120] or "upload"
+    return CheckedFile(filename, bytes(data), content_type, hashlib.sha256(data).hexdigest())
+
+
+async def keep(citizen_id: PydanticObjectId, checked: CheckedFile) -> tuple[UploadOut, bool]:
+    """Store a checked upload for the citizen; the same bytes again give their first upload
+    back. Returns it and whether this call stored it."""
+    existing = await store.upload_by_digest(citizen_id, checked.sha256)
+    if existing is not None:
+        return _upload_out(existing), False
     stored = await store.store_upload(
-        filename, bytes(data), {"citizen_id": citizen_id, "content_type": content_type, "sha256": digest}
+        checked.filename,
+        checked.data,
+        {"citizen_id": citizen_id, "content_type": checked.content_type, "sha256": checked.sha256},
     )
     assert stored is not None
-    return _upload_out(stored)
+    return _upload_out(stored), True
+
+
+async def upload(citizen_id: PydanticObjectId, file: UploadFile, max_bytes: int) -> UploadOut:
+    """Check and store one upload; the same bytes again give the first upload back."""
+    return (await keep(citizen_id, await check(file, max_bytes)))[0]
+
+
+async def discard(citizen_id: PydanticObjectId, upload_ids: list[str]) -> None:
+    """Delete uploads a failed filing stored (`keep` said it stored them), unless a dossier
+    refers to them meanwhile: nothing of a refused filing stays behind."""
+    for upload_id in upload_ids:
+        raw = await find_upload(citizen_id, upload_id)
+        if raw is not None and not await store.upload_attached(citizen_id, raw["_id"]):
+            await store.delete_upload(raw["_id"])
 
 
 async def find_upload(citizen_id: PydanticObjectId, upload_id: str | ObjectId) -> dict[str, Any] | None:

@@ -260,7 +260,7 @@ async def submit_for_citizen(
             "dossier.submit.assisted",
             dossier.code,
             reason=f"assisted-session:{session_id}",
-            changed_fields=["service_code", "form", "delivery"],
+            changed_fields=["service_code", "form", "delivery", *(["attachments"] if data.attachments else [])],
         )
     return dossier, created
 

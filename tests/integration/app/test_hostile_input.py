@@ -131,6 +131,8 @@ async def test_multipart_without_its_parts_on_a_route_without_sign_in(api: httpx
         ({"content": b"", "headers": {"content-type": "multipart/form-data; boundary=xyz"}}, 422, "invalid-input"),
         ({"content": b"--xyz\r\nbroken", "headers": {"content-type": "multipart/form-data; boundary=xyz"}}, 400,
          "malformed-multipart"),
+        ({"content": b'--xyz\r\nContent-Disposition: form-data; name="note"\r\n\r\n\xff\xfe\r\n--xyz--\r\n',
+          "headers": {"content-type": "multipart/form-data; boundary=xyz"}}, 400, "malformed-multipart"),
         ({"json": {"data": "JVBERi0xLjQ="}}, 415, "unsupported-media-type"),
     ],
 )  # fmt: skip

@@ -19,7 +19,7 @@ from models.common import utcnow
 from models.support import AssistedSession
 from tests.integration.console.conftest import screenshot
 from tests.integration.console.helpers import Person, new_clerk, new_staff
-from tests.integration.dossiers.flows import move, submitted
+from tests.integration.dossiers.flows import PDF, move, submitted
 from tests.integration.dossiers.test_worklist import set_due
 from tests.integration.support.test_support_desk import consent_code, issue_licence
 
@@ -65,7 +65,7 @@ async def test_the_support_desk_looks_up_and_helps_under_consent(
     await expect(answer).not_to_contain_text(citizen.national_id)
     await screenshot(page, "support-lookup")
 
-    code = await consent_code(api, citizen, ["view_wallet"])
+    code = await consent_code(api, citizen, ["view_wallet", "submit_dossier"])
     opening = page.locator("section", has=page.get_by_role("heading", name="Open an assisted session"))
     await opening.get_by_label("National ID number (12 digits)").fill(citizen.national_id)
     await opening.get_by_label("The citizen's 6-digit consent code").fill(code)
@@ -77,6 +77,20 @@ async def test_the_support_desk_looks_up_and_helps_under_consent(
     shown = await timer.text_content()
     await expect(timer).not_to_have_text(shown or "", timeout=5000)  # it counts down
     await screenshot(page, "assisted-session")
+
+    # A dossier filed for the citizen with its paper uploaded from the desk's computer.
+    await page.get_by_label("Choose the procedure").select_option(label="Temporary residence registration")
+    await page.get_by_label("Temporary address").fill("12 Nguyễn Trãi, Thanh Xuân, Hà Nội")
+    await page.get_by_label("Staying from").fill("2026-12-01")
+    await page.get_by_label("Length of stay (months, at most 24)").fill("12")
+    await page.get_by_label("Reason for the stay").fill("Đi làm")
+    await page.get_by_label(re.compile("^Upload a file")).set_input_files(
+        files=[{"name": "lease.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    await page.get_by_role("button", name="File the dossier").click()
+    await expect(page.get_by_role("status")).to_have_text(re.compile(r"Dossier \S+ was filed for the citizen"))
+    filed = (await api.get("/api/v1/me/dossiers", headers=citizen.headers)).json()["items"]
+    assert [a["name"] for a in filed[0]["attachments"]] == ["proof_of_residence"]
 
     await page.get_by_role("button", name="End the session").click()
     await expect(page.get_by_role("status")).to_have_text(re.compile("The assisted session has ended"))
