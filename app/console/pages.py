@@ -14,6 +14,7 @@ from app.console.session import PATH, current
 from app.console.texts import LANGUAGE_COOKIE, Words, language
 from app.errors import AppError, render_problem
 from app.i18n import Language
+from models.document_types import type_names
 from models.working_days import VIETNAM
 
 HTMX_FRAGMENT_HEADER = "hx-request"
@@ -40,6 +41,8 @@ def page(request: Request[Any, Any, Any], template: str, status: int = 200, **co
         context={
             "lang": lang,
             "t": Words(lang),
+            # A paper's name as people say it ("Giấy phép lái xe"), not its code.
+            "type_name": lambda code: type_names(code)[0 if lang == "vi" else 1],
             "session": session,
             "session_ends": local_time(session.expires_at) if session else None,
             "user": request.scope.get("user"),

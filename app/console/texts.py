@@ -83,6 +83,8 @@ TEXTS: dict[str, Text] = {
         "Each look sends the citizen a notice: who, where and why.",
     ),
     "scopes": Text("Quyền công dân cho phép", "What the citizen allowed"),
+    "scope_view_wallet": Text("xem ví giấy tờ", "see the wallet"),
+    "scope_submit_dossier": Text("nộp hồ sơ thay", "file dossiers for them"),
     "wallet": Text("Ví giấy tờ", "Wallet"),
     "back": Text("Quay lại", "Back"),
     "file_dossier": Text("Nộp hồ sơ thay công dân", "File a dossier for the citizen"),
