@@ -89,11 +89,15 @@ async def by_payment_reference(reference: str) -> Dossier | None:
     return await Dossier.find_one({"payment.reference": reference})
 
 
-async def retrying(load: Callable[[], Awaitable[Dossier]], attempt: Callable[[Dossier], Awaitable[Any]]) -> Any:
+async def retrying(
+    load: Callable[[], Awaitable[Dossier]], attempt: Callable[[Dossier], Awaitable[Any]], first: Dossier | None = None
+) -> Any:
     """Run `attempt` on a fresh read until it returns something other than None (it returns
-    None when its conditional write lost a race)."""
-    for _ in range(RACE_RETRIES):
-        outcome = await attempt(await load())
+    None when its conditional write lost a race). A caller that has just read the dossier
+    passes it as `first`: the first attempt uses it, and only a lost race reads again (the
+    write is conditional on the revision read, so an old read cannot overwrite anything)."""
+    for n in range(RACE_RETRIES):
+        outcome = await attempt(first if n == 0 and first is not None else await load())
         if outcome is not None:
             return outcome
     raise CONCURRENT_UPDATE
