@@ -82,7 +82,7 @@ async def _write(dossier: Dossier, update: dict[str, Any], extra_filter: dict[st
     if raw is None:
         raw = await collection.find_one({"_id": dossier.id})
     if owes and raw is not None:
-        # The flush after the request works from this read instead of reading it again.
+        # The flush after the request works from this instead of reading the dossier again.
         flushing.owed(Dossier, dossier.id, document=raw)
     return Dossier.model_validate(raw) if raw is not None else None
 

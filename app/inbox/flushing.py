@@ -7,8 +7,8 @@ has finished, turns what it holds into notifications and queued pushes (app/inbo
 just before the response leaves, so a 2xx still means "the notice is in the inbox and its
 push is queued", as when each controller flushed by hand (decision 0023).
 
-A writer that has just read the document back after its write passes it as `document`: the
-flush works from it instead of reading it again. Every step of a flush is safe to repeat
+A writer that holds the document as it wrote it passes it as `document`: the flush works
+from it instead of reading it again. Every step of a flush is safe to repeat
 (app/inbox/outbox.py), so an entry another flush (a racing copy of the request, the sweeper)
 has already turned into its notification meanwhile is only found again, never doubled.
 
