@@ -29,6 +29,7 @@ from app.auth.controller import AuthController, SessionController
 from app.auth.service import AuthService
 from app.auth.throttle import sign_in_throttle
 from app.body_policy import RequestBodyPolicy
+from app.catalogue import cache as procedure_cache
 from app.catalogue.controller import CatalogueController
 from app.citizens.controller import AgencyIdentityController, CitizenController
 from app.client_address import client_address_middleware
@@ -92,12 +93,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         revocations = asyncio.create_task(
             session_cache.listen(pool, settings.queue_name, settings.session_cache_seconds)
         )
+        catalogue_changes = asyncio.create_task(procedure_cache.listen(pool, settings.queue_name))
         try:
             yield
         finally:
-            revocations.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await revocations
+            for task in (revocations, catalogue_changes):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await pool.aclose()
             await client.close()
 

@@ -57,6 +57,9 @@ class AccessRecord(Document):
     seq: int | None = None
     prev_hash: str | None = None
     hash: str | None = None
+    # The sealing run that claimed it (not hashed): a run that meets a conflict undoes only its
+    # own claims, even where another run computed the very same seal.
+    sealed_by: str | None = None
 
     class Settings:
         name = "access_records"

@@ -22,7 +22,6 @@ from app.inbox.service import localized_params
 from app.metrics.figures import Tally
 from models.citizen import Device
 from models.common import utcnow
-from models.consent import consent_given
 from models.notification import DeviceDelivery, Notification
 from notifications.fcm import FcmSender
 from notifications.push import Push, PushOutcome
@@ -112,12 +111,12 @@ async def send_notification(
     if notification is None or notification.state != "pending":
         return notification.state if notification else "missing"
 
-    preferences = await inbox_store.preferences_of(notification.citizen_id)
+    preferences, push_allowed, citizen_devices = await inbox_store.recipient(notification.citizen_id)
     muted = (
         preferences is not None
         and notification.category in MUTABLE_CATEGORIES
         and notification.category in preferences.muted
-    ) or not await consent_given(notification.citizen_id, "push_notifications")
+    ) or not push_allowed
     # Consent to push withdrawn: nothing goes to FCM (a third party), critical or not; the
     # inbox still has every notification.
     if not muted and notification.category != CRITICAL and preferences and preferences.quiet_hours:
@@ -125,7 +124,7 @@ async def send_notification(
         if until is not None:
             await _hold(notification, until, tally)
 
-    devices = {d.id: d for d in await citizen_store.devices_of(notification.citizen_id) if d.id is not None}
+    devices = {d.id: d for d in citizen_devices if d.id is not None}
     deliveries = {d.device_id: d for d in notification.deliveries}
     for device_id in devices:
         deliveries.setdefault(device_id, DeviceDelivery(device_id=device_id))

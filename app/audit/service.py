@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from typing import Any
 
@@ -59,23 +60,26 @@ async def _head() -> tuple[int, str]:
 async def seal(batch: int = 1000) -> int:
     """Chain up to `batch` unsealed records, oldest first. Returns how many were sealed.
 
-    Safe to run concurrently: the head moves by compare-and-set, so a second sealer stops at
-    its first conflict instead of forking the chain.
+    Safe to run concurrently: each claim is conditional on the record being unsealed and the
+    head moves by compare-and-set, so a second sealer that meets a conflict undoes its batch
+    instead of forking the chain.
     """
-    seq, digest = await _head()
-    sealed = 0
+    start_seq, start_digest = seq, digest = await _head()
+    claims: list[store.Claim] = []
     async for raw in store.unsealed(batch):
         next_seq = seq + 1
         next_hash = record_hash(raw, next_seq, digest)
-        if not await store.claim(raw["_id"], next_seq, digest, next_hash):
-            break
-        if not await store.move_head(seq, next_seq, next_hash):
-            # Another sealer moved the head: undo our claim and leave the rest to it.
-            await store.unclaim(raw["_id"], next_seq)
-            break
+        claims.append((raw["_id"], next_seq, digest, next_hash))
         seq, digest = next_seq, next_hash
-        sealed += 1
-    return sealed
+    # The whole batch in one claim and one move of the head, not two writes per record.
+    run = secrets.token_hex(8)
+    if not claims or not await store.claim(claims, run):
+        return 0
+    if not await store.move_head(start_seq, start_digest, seq, digest):
+        # Another sealer moved the head: undo our claims and leave the rest to it.
+        await store.unclaim(claims, run)
+        return 0
+    return len(claims)
 
 
 class VerifyResult(msgspec.Struct):

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from beanie import PydanticObjectId
+from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from models.audit import GENESIS_HASH, AccessRecord, AuditChainHead
@@ -35,10 +36,11 @@ async def start_head() -> None:
         await AuditChainHead.get_pymongo_collection().insert_one({"_id": HEAD_ID, "seq": 0, "hash": GENESIS_HASH})
 
 
-async def move_head(seq: int, next_seq: int, next_hash: str) -> bool:
-    """Compare-and-set: False if another sealer moved the head from `seq` meanwhile."""
+async def move_head(seq: int, digest: str, next_seq: int, next_hash: str) -> bool:
+    """Compare-and-set: False if the head is no longer at `seq` with `digest` (another sealer
+    moved it meanwhile, or it is not where this sealer's read of the chain ends)."""
     moved = await AuditChainHead.get_pymongo_collection().update_one(
-        {"_id": HEAD_ID, "seq": seq}, {"$set": {"seq": next_seq, "hash": next_hash}}
+        {"_id": HEAD_ID, "seq": seq, "hash": digest}, {"$set": {"seq": next_seq, "hash": next_hash}}
     )
     return moved.modified_count != 0
 
@@ -53,16 +55,36 @@ async def unsealed(batch: int) -> AsyncIterator[dict[str, Any]]:
         yield raw
 
 
-async def claim(record_id: Any, seq: int, prev_hash: str, digest: str) -> bool:
-    """Seal one record as `seq`; False if another sealer sealed it first."""
-    claimed = await AccessRecord.get_pymongo_collection().update_one(
-        {"_id": record_id, "seq": None}, {"$set": {"seq": seq, "prev_hash": prev_hash, "hash": digest}}
+# (record id, seq, previous hash, hash)
+Claim = tuple[Any, int, str, str]
+
+
+async def claim(claims: list[Claim], run: str) -> bool:
+    """Seal every record of `claims` in one request, marked with the sealing `run`; False if
+    another sealer sealed any of them first (then the claims of this run are undone)."""
+    if not claims:
+        return True
+    result = await AccessRecord.get_pymongo_collection().bulk_write(
+        [
+            UpdateOne(
+                {"_id": record_id, "seq": None},
+                {"$set": {"seq": seq, "prev_hash": prev_hash, "hash": digest, "sealed_by": run}},
+            )
+            for record_id, seq, prev_hash, digest in claims
+        ]
     )
-    return claimed.modified_count != 0
+    if result.modified_count == len(claims):
+        return True
+    await unclaim(claims, run)
+    return False
 
 
-async def unclaim(record_id: Any, seq: int) -> None:
-    await AccessRecord.get_pymongo_collection().update_one({"_id": record_id, "seq": seq}, {"$set": {"seq": None}})
+async def unclaim(claims: list[Claim], run: str) -> None:
+    """Undo the claims of one sealing run (another run's claims on the same records stay)."""
+    await AccessRecord.get_pymongo_collection().update_many(
+        {"_id": {"$in": [record_id for record_id, *_ in claims]}, "sealed_by": run},
+        {"$set": {"seq": None, "prev_hash": None, "hash": None, "sealed_by": None}},
+    )
 
 
 async def sealed_in_order() -> AsyncIterator[dict[str, Any]]:

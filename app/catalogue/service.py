@@ -8,7 +8,7 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
-from app.catalogue import store
+from app.catalogue import cache, store
 from app.catalogue.routing import Routing
 from app.catalogue.schemas import (
     AttachmentSpecOut,
@@ -19,6 +19,7 @@ from app.catalogue.schemas import (
     ServiceOut,
     StepOut,
 )
+from app.config import get_settings
 from app.errors import AppError, Text, not_found
 from app.i18n import Language
 from models.catalogue import CATALOGUE_FILE, Service, read_catalogue_file
@@ -123,8 +124,9 @@ async def get_service(code: str) -> Service:
 
 
 async def service_of(code: str) -> Service:
-    """The procedure of an existing dossier, closed or not."""
-    service = await store.service(code)
+    """The procedure of an existing dossier, closed or not (remembered by the API process,
+    app/catalogue/cache.py)."""
+    service = await cache.CACHE.get(code, store.service)
     if service is None:
         raise not_found(SERVICE)
     return service
@@ -148,6 +150,8 @@ async def load_catalogue(path: Path = CATALOGUE_FILE) -> int:
         routing = {k: v for k, v in body.items() if k in _ROUTING}
         await store.upsert_service(service.code, content, routing)
     await store.close_services_except([s.code for s in services])
+    settings = get_settings()
+    await cache.announce_changed(settings.redis_url, settings.queue_name)
     return len(services)
 
 

@@ -221,6 +221,5 @@ class AgencyDossierController(Controller):
         data: JSONBody[EventIn],
     ) -> Response[DossierOut]:
         """Move the dossier to a new status. The same `event_id` again: the same answer, no second effect."""
-        dossier, _ = await events.apply_event(request.user, code, data)
-        service = await service_of(dossier.service_code)
-        return Response(dossier_out(dossier, service, "vi"), status_code=HTTP_200_OK)
+        outcome = await events.apply_event(request.user, code, data)
+        return Response(dossier_out(outcome.dossier, outcome.service, "vi"), status_code=HTTP_200_OK)

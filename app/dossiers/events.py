@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -184,9 +185,18 @@ def _checklist_problems(service: Service, data: EventIn) -> list[FieldProblem]:
     return problems
 
 
-async def apply_event(principal: Principal, code: str, data: EventIn) -> tuple[Dossier, bool]:
+@dataclass(frozen=True)
+class EventOutcome:
+    dossier: Dossier
+    # Whether this call changed the dossier (False for a replayed event).
+    changed: bool
+    # The dossier's procedure, read once for the event: the answer shows it without reading again.
+    service: Service
+
+
+async def apply_event(principal: Principal, code: str, data: EventIn) -> EventOutcome:
     """Apply one agency event. The same `event_id` again has no second effect and gets the
-    first answer. Returns the dossier and whether this call changed it."""
+    first answer."""
     target = parse_status(data.status)
     first = await agency_dossier(principal, code)
     service = await service_of(first.service_code)
@@ -208,7 +218,7 @@ async def apply_event(principal: Principal, code: str, data: EventIn) -> tuple[D
         changed = written is not None
         return written
 
-    dossier: Dossier = await store.retrying(lambda: agency_dossier(principal, code), attempt)
+    dossier: Dossier = await store.retrying(lambda: agency_dossier(principal, code), attempt, first=first)
     if changed:
         # A change to the citizen's data by someone other than the citizen: into the audit trail.
         assert principal.agency_code is not None
@@ -222,7 +232,7 @@ async def apply_event(principal: Principal, code: str, data: EventIn) -> tuple[D
             client=_client_of(principal),
             changed_fields=["status", *(["note"] if data.note else []), *(["result"] if data.result else [])],
         )
-    return dossier, changed
+    return EventOutcome(dossier, changed, service)
 
 
 async def _event_update(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -67,17 +67,62 @@ async def write_move(dossier: Dossier, update: dict[str, Any], condition: dict[s
 async def _write(dossier: Dossier, update: dict[str, Any], extra_filter: dict[str, Any] | None) -> Dossier | None:
     update = {**update, "$inc": {**update.get("$inc", {}), "rev": 1}}
     collection = Dossier.get_pymongo_collection()
-    # The conditional update is the atomic part; the read after it only shows the result, and
-    # may show a later change too, as any read would. Not findAndModify: the embedded store
-    # runs it as a collection scan (decision 0017).
+    # The conditional update is the atomic part. Not findAndModify: the embedded store runs it
+    # as a collection scan (decision 0017).
     condition = {"_id": dossier.id, **revision_filter(dossier), **(extra_filter or {})}
     result = await collection.update_one(condition, update)
     if result.matched_count == 0:
         return None
-    if "outbox" in update.get("$push", {}):
+    owes = "outbox" in update.get("$push", {})
+    if owes:
         flushing.owed(Dossier, dossier.id)
-    raw = await collection.find_one({"_id": dossier.id})
+    # The update applied only to the revision read, so the dossier now is that read with the
+    # update applied: no read back, unless the update uses an operator applied() does not know.
+    raw = applied(dossier, update)
+    if raw is None:
+        raw = await collection.find_one({"_id": dossier.id})
+    if owes and raw is not None:
+        # The flush after the request works from this instead of reading the dossier again.
+        flushing.owed(Dossier, dossier.id, document=raw)
     return Dossier.model_validate(raw) if raw is not None else None
+
+
+def _as_stored(value: Any) -> Any:
+    """A value as the store gives it back: datetimes to the millisecond, in UTC (BSON keeps
+    no more), so an answer built from memory is the answer a later read gives."""
+    if isinstance(value, datetime):
+        at = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return at.astimezone(UTC).replace(microsecond=value.microsecond // 1000 * 1000)
+    if isinstance(value, dict):
+        return {k: _as_stored(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_stored(v) for v in value]
+    return value
+
+
+def applied(dossier: Dossier, update: dict[str, Any]) -> dict[str, Any] | None:
+    """The stored dossier after `update`, computed from the dossier as read; None for an
+    operator or path this does not apply (the caller reads the dossier instead)."""
+    raw: dict[str, Any] = dossier.model_dump(by_alias=True)
+    for op, fields in update.items():
+        for path, value in fields.items():
+            parent, _, name = path.rpartition(".")
+            target: Any = raw
+            for part in parent.split(".") if parent else []:
+                target = target.get(part) if isinstance(target, dict) else None
+            if not isinstance(target, dict):
+                return None
+            if op == "$set":
+                target[name] = value
+            elif op == "$inc" and isinstance(target.get(name, 0), int | float | None):
+                target[name] = (target.get(name) or 0) + value
+            elif op == "$push" and isinstance(target.get(name, []), list | None):
+                each = value["$each"] if isinstance(value, dict) and set(value) == {"$each"} else [value]
+                target[name] = [*(target.get(name) or []), *each]
+            else:
+                return None
+    stored: dict[str, Any] = _as_stored(raw)
+    return stored
 
 
 async def mark_assisted(dossier_id: PydanticObjectId | None, by: str) -> None:
@@ -89,11 +134,15 @@ async def by_payment_reference(reference: str) -> Dossier | None:
     return await Dossier.find_one({"payment.reference": reference})
 
 
-async def retrying(load: Callable[[], Awaitable[Dossier]], attempt: Callable[[Dossier], Awaitable[Any]]) -> Any:
+async def retrying(
+    load: Callable[[], Awaitable[Dossier]], attempt: Callable[[Dossier], Awaitable[Any]], first: Dossier | None = None
+) -> Any:
     """Run `attempt` on a fresh read until it returns something other than None (it returns
-    None when its conditional write lost a race)."""
-    for _ in range(RACE_RETRIES):
-        outcome = await attempt(await load())
+    None when its conditional write lost a race). A caller that has just read the dossier
+    passes it as `first`: the first attempt uses it, and only a lost race reads again (the
+    write is conditional on the revision read, so an old read cannot overwrite anything)."""
+    for n in range(RACE_RETRIES):
+        outcome = await attempt(first if n == 0 and first is not None else await load())
         if outcome is not None:
             return outcome
     raise CONCURRENT_UPDATE

@@ -7,6 +7,11 @@ has finished, turns what it holds into notifications and queued pushes (app/inbo
 just before the response leaves, so a 2xx still means "the notice is in the inbox and its
 push is queued", as when each controller flushed by hand (decision 0023).
 
+A writer that holds the document as it wrote it passes it as `document`: the flush works
+from it instead of reading it again. Every step of a flush is safe to repeat
+(app/inbox/outbox.py), so an entry another flush (a racing copy of the request, the sweeper)
+has already turned into its notification meanwhile is only found again, never doubled.
+
 Outside a request (a worker job, the CLI) there is no buffer and `owed` does nothing: those
 callers flush themselves, and the sweeper (workers/push_jobs.py) remains the backstop for
 anything a crash left behind.
@@ -31,16 +36,23 @@ from models.catalogue import ServiceData
 
 log = structlog.get_logger(__name__)
 
-# (collection model, document id) → the procedure, when the writer already holds it.
-Owed = dict[tuple[type[Document], Any], ServiceData | None]
+# (collection model, document id) → the procedure and the document as last written, when the
+# writer already holds them.
+Owed = dict[tuple[type[Document], Any], tuple[ServiceData | None, dict[str, Any] | None]]
 _owed: ContextVar[Owed | None] = ContextVar("outbox_owed", default=None)
 
 
-def owed(model: type[Document], document_id: ObjectId | None, service: ServiceData | None = None) -> None:
+def owed(
+    model: type[Document],
+    document_id: ObjectId | None,
+    service: ServiceData | None = None,
+    document: dict[str, Any] | None = None,
+) -> None:
     """Note that `model`'s document `document_id` holds outbox entries to flush after this request."""
     buffer = _owed.get()
     if buffer is not None and document_id is not None:
-        buffer[(model, document_id)] = service or buffer.get((model, document_id))
+        known_service, known_document = buffer.get((model, document_id), (None, None))
+        buffer[(model, document_id)] = (service or known_service, document or known_document)
 
 
 async def flush_owed(pool: ArqRedis) -> int:
@@ -51,9 +63,10 @@ async def flush_owed(pool: ArqRedis) -> int:
     items = list(buffer.items())
     buffer.clear()
     queued = 0
-    for (model, document_id), service in items:
+    for (model, document_id), (service, written) in items:
         try:
-            raw = await store.with_outbox(model, document_id)
+            raw = written if written is not None and written.get("outbox") else None
+            raw = raw or await store.with_outbox(model, document_id)
             if raw is None:
                 continue  # flushed already (a racing copy of the request, or the sweeper)
             queued += len(await flush(model, raw, pool, service))

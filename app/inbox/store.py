@@ -10,10 +10,15 @@ from typing import Any
 from beanie import Document, PydanticObjectId
 from bson import ObjectId
 
-from models.citizen import Citizen
+from models.citizen import Citizen, Device
 from models.common import utcnow
+from models.consent import Consent, consent_given
 from models.notification import Notification
 from models.preferences import NotificationPreferences
+
+PREFERENCES = NotificationPreferences.Settings.name
+DEVICES = Device.Settings.name
+CONSENTS = Consent.Settings.name
 
 
 async def notification(notification_id: PydanticObjectId) -> Notification | None:
@@ -22,6 +27,36 @@ async def notification(notification_id: PydanticObjectId) -> Notification | None
 
 async def preferences_of(citizen_id: PydanticObjectId) -> NotificationPreferences | None:
     return await NotificationPreferences.find_one(NotificationPreferences.citizen_id == citizen_id)
+
+
+async def recipient(citizen_id: PydanticObjectId) -> tuple[NotificationPreferences | None, bool, list[Device]]:
+    """What a push to the citizen needs, in one read (one aggregate from the citizen, joined
+    on the indexed `citizen_id` of each collection): the preferences, whether the latest
+    push decision allows pushes (none recorded: allowed, models/consent.py), the devices."""
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {"_id": citizen_id}},
+        {"$project": {"_id": 1}},
+        {"$lookup": {"from": PREFERENCES, "localField": "_id", "foreignField": "citizen_id", "as": "preferences"}},
+        {"$lookup": {"from": DEVICES, "localField": "_id", "foreignField": "citizen_id", "as": "devices"}},
+        {
+            "$lookup": {
+                "from": CONSENTS,
+                "localField": "_id",
+                "foreignField": "citizen_id",
+                "pipeline": [{"$match": {"purpose": "push_notifications"}}, {"$sort": {"_id": -1}}, {"$limit": 1}],
+                "as": "consent",
+            }
+        },
+    ]
+    found = await (await Citizen.get_pymongo_collection().aggregate(pipeline)).to_list()
+    if not found:
+        # No citizen record (erased meanwhile): each part as its own collection says.
+        devices = await Device.find(Device.citizen_id == citizen_id).to_list()
+        return await preferences_of(citizen_id), await consent_given(citizen_id, "push_notifications"), devices
+    joined = found[0]
+    preferences = NotificationPreferences.model_validate(joined["preferences"][0]) if joined["preferences"] else None
+    consent = bool(joined["consent"][0]["granted"]) if joined["consent"] else True
+    return preferences, consent, [Device.model_validate(d) for d in joined["devices"]]
 
 
 async def preferences_of_many(citizen_ids: list[Any]) -> list[NotificationPreferences]:

@@ -1,0 +1,101 @@
+"""Procedures remembered per API process, so an agency event or a dossier view does not read
+its procedure from the store each time (decision 0016, issue 18).
+
+The catalogue changes only when it is loaded (`load_catalogue`: `cwallet catalogue load`,
+in any process). A load forgets every procedure here at once and announces it on a Redis
+channel that every API process listens to, as session revocations are (decision 0017). A
+remembered procedure is trusted only while this process's subscription is up (when it
+breaks, everything is forgotten and each call reads the store until it is back), and for
+no longer than `TTL_SECONDS` in any case: a write to the store that bypassed the loader is
+seen within that time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from models.catalogue import Service
+
+log = structlog.get_logger(__name__)
+
+CHANNEL_SUFFIX = "catalogue:changed"
+TTL_SECONDS = 60.0
+
+
+class ProcedureCache:
+    def __init__(self, ttl_seconds: float = TTL_SECONDS) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.subscribed = False
+        # Bumped by every forget: a store read that began before a load must not put the
+        # procedure it read back in.
+        self.generation = 0
+        self._entries: dict[str, tuple[Service, float]] = {}
+
+    async def get(self, code: str, read: Callable[[str], Awaitable[Service | None]]) -> Service | None:
+        if self.subscribed:
+            found = self._entries.get(code)
+            if found is not None and found[1] > time.monotonic():
+                return found[0]
+        generation = self.generation
+        service = await read(code)
+        if service is not None and self.subscribed and generation == self.generation:
+            self._entries[code] = (service, time.monotonic() + self.ttl_seconds)
+        return service
+
+    def forget(self) -> None:
+        self.generation += 1
+        self._entries.clear()
+
+
+# One per process.
+CACHE = ProcedureCache()
+
+
+def channel_name(queue_name: str) -> str:
+    # Under the queue's name, which already keeps parallel test runs and stacks apart.
+    return f"{queue_name}:{CHANNEL_SUFFIX}"
+
+
+async def announce_changed(redis_url: str, queue_name: str) -> None:
+    """Call after the catalogue was written: forget it here, tell every API process."""
+    CACHE.forget()
+    redis: Redis = Redis.from_url(redis_url)
+    try:
+        await redis.publish(channel_name(queue_name), b"loaded")
+    except (RedisError, OSError) as exc:
+        # Their subscriptions are down with Redis: they forgot everything already.
+        log.warning("catalogue_change_not_announced", error=type(exc).__name__)
+    finally:
+        await redis.aclose()
+
+
+async def listen(redis: Redis, queue_name: str, retry_seconds: float = 1.0) -> None:
+    """Follow the catalogue channel for as long as the app runs; the cache is trusted only
+    while subscribed. Runs as a task of the app's lifespan."""
+    while True:
+        try:
+            async with redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+                await pubsub.subscribe(channel_name(queue_name))
+                CACHE.forget()
+                CACHE.subscribed = True
+                while True:
+                    message = await pubsub.get_message(timeout=5.0)
+                    if message is None:
+                        await pubsub.ping()  # a closed link fails here rather than never
+                    elif message.get("type") == "message":
+                        CACHE.forget()
+        except asyncio.CancelledError:
+            CACHE.subscribed = False
+            CACHE.forget()
+            raise
+        except (RedisError, OSError) as exc:
+            CACHE.subscribed = False
+            CACHE.forget()
+            log.warning("catalogue_changes_unfollowed", error=type(exc).__name__, retry_in_s=retry_seconds)
+            await asyncio.sleep(retry_seconds)
