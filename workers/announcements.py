@@ -33,6 +33,7 @@ from notifications.fcm import FcmSender
 from notifications.push import Push
 from notifications.templates import normalize_locale
 from workers.delivery import RetryLater, backoff_seconds, state_after
+from workers.pacing import Pacing, yield_to_personal
 
 log = structlog.get_logger(__name__)
 
@@ -173,10 +174,18 @@ def _due(devices: list[BatchDevice], now: datetime, tally: Tally) -> list[BatchD
 
 
 async def send_batch(
-    sender: FcmSender, pool: ArqRedis, batch_id: str, *, max_attempts: int, in_flight: int, tally: Tally
+    sender: FcmSender,
+    pool: ArqRedis,
+    batch_id: str,
+    *,
+    max_attempts: int,
+    in_flight: int,
+    tally: Tally,
+    pacing: Pacing | None = None,
 ) -> str:
     """One pass over a batch: send to its due devices and record each result. Raises
-    RetryLater while some devices wait for a retry or the end of their quiet hours."""
+    RetryLater while some devices wait for a retry or the end of their quiet hours. With
+    `pacing`, it first lets citizens' queued pushes go (workers/pacing.py)."""
     try:
         batch = await store.batch(PydanticObjectId(batch_id))
     except InvalidId:
@@ -188,6 +197,8 @@ async def send_batch(
     if announcement is None:
         return "missing"
     devices = planned.devices if planned is not None else []
+    if pacing is not None and any(d.state in ("pending", "held") for d in devices):
+        await yield_to_personal(pool, pool.default_queue_name, str(batch.announcement_id), pacing)
     now = utcnow()
     due = _due(devices, now, tally)
     outcomes = await sender.send([_push(announcement, d) for d in due]) if due else []

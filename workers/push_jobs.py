@@ -17,6 +17,7 @@ from notifications.fcm import FcmSender
 from notifications.quota import FcmQuota
 from workers.announcements import plan_announcement, send_batch, sweep_announcements
 from workers.delivery import RetryLater, send_notification
+from workers.pacing import Pacing
 
 log = structlog.get_logger(__name__)
 settings = get_settings()
@@ -26,6 +27,12 @@ settings = get_settings()
 BULK_CALLS_IN_FLIGHT = 1
 # Announcement batches queued at once across all workers.
 IN_FLIGHT = max(1, settings.announcement_batches_in_flight)
+# Each batch first lets citizens' own pushes go, within a cap (workers/pacing.py).
+PACING = Pacing(
+    max_wait_seconds=max(0.0, settings.announcement_yield_max_seconds),
+    poll_seconds=max(0.01, settings.announcement_yield_poll_seconds),
+    above=max(0, settings.announcement_yield_above),
+)
 
 
 def make_senders(ctx: dict[str, Any]) -> None:
@@ -83,6 +90,7 @@ async def send_announcement_batch_job(ctx: dict[str, Any], batch_id: str) -> str
             max_attempts=settings.notification_max_attempts,
             in_flight=IN_FLIGHT,
             tally=tally,
+            pacing=PACING,
         )
     except RetryLater as later:
         raise Retry(defer=later.defer) from None
