@@ -100,10 +100,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # A broadcast yields to citizens' own pushes (workers/pacing.py, decision 0025): before each
     # batch it waits while more than ANNOUNCEMENT_YIELD_ABOVE personal pushes are queued or
     # being sent, polling every ANNOUNCEMENT_YIELD_POLL_SECONDS, for at most
-    # ANNOUNCEMENT_YIELD_MAX_SECONDS per batch, so it always moves on. 0 s: never yields.
+    # ANNOUNCEMENT_YIELD_MAX_SECONDS per batch in all, so it always moves on. 0 s: never yields.
     announcement_yield_max_seconds: float = 2.0
     announcement_yield_poll_seconds: float = 0.05
     announcement_yield_above: int = 0
+    # Sends of a batch between two looks at the personal queue.
+    announcement_yield_slice_devices: int = 100
 
     # Payments (app/payments): the provider (the local simulator in dev and tests), the secret
     # shared with it for the HMAC of pay links and callbacks, where it calls us back, and how

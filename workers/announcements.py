@@ -33,7 +33,7 @@ from notifications.fcm import FcmSender
 from notifications.push import Push
 from notifications.templates import normalize_locale
 from workers.delivery import RetryLater, backoff_seconds, state_after
-from workers.pacing import Pacing, yield_to_personal
+from workers.pacing import Pacing, send_yielding
 
 log = structlog.get_logger(__name__)
 
@@ -185,7 +185,7 @@ async def send_batch(
 ) -> str:
     """One pass over a batch: send to its due devices and record each result. Raises
     RetryLater while some devices wait for a retry or the end of their quiet hours. With
-    `pacing`, it first lets citizens' queued pushes go (workers/pacing.py)."""
+    `pacing`, it lets citizens' queued pushes go before each slice of sends (workers/pacing.py)."""
     try:
         batch = await store.batch(PydanticObjectId(batch_id))
     except InvalidId:
@@ -197,11 +197,14 @@ async def send_batch(
     if announcement is None:
         return "missing"
     devices = planned.devices if planned is not None else []
-    if pacing is not None and any(d.state in ("pending", "held") for d in devices):
-        await yield_to_personal(pool, pool.default_queue_name, str(batch.announcement_id), pacing)
     now = utcnow()
     due = _due(devices, now, tally)
-    outcomes = await sender.send([_push(announcement, d) for d in due]) if due else []
+    pushes = [_push(announcement, d) for d in due]
+    if pacing is None:
+        outcomes = await sender.send(pushes) if pushes else []
+    else:
+        queue, announcement_id = pool.default_queue_name, str(batch.announcement_id)
+        outcomes = await send_yielding(pool, queue, announcement_id, pacing, pushes, sender.send)
     retry_after: float | None = None
     for device, outcome in zip(due, outcomes, strict=True):
         device.attempts += 1

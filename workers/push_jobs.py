@@ -32,6 +32,7 @@ PACING = Pacing(
     max_wait_seconds=max(0.0, settings.announcement_yield_max_seconds),
     poll_seconds=max(0.01, settings.announcement_yield_poll_seconds),
     above=max(0, settings.announcement_yield_above),
+    slice_devices=max(1, settings.announcement_yield_slice_devices),
 )
 
 
