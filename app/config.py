@@ -106,6 +106,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     announcement_yield_above: int = 0
     # Sends of a batch between two looks at the personal queue.
     announcement_yield_slice_devices: int = 100
+    # A ceiling on all broadcasts' sends a second, below the FCM quota; 0: the quota alone.
+    announcement_max_per_second: float = 0.0
 
     # Payments (app/payments): the provider (the local simulator in dev and tests), the secret
     # shared with it for the HMAC of pay links and callbacks, where it calls us back, and how

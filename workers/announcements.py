@@ -31,6 +31,7 @@ from models.announcement import Announcement, AnnouncementBatch, BatchDevice, Ba
 from models.common import utcnow
 from notifications.fcm import FcmSender
 from notifications.push import Push
+from notifications.quota import FcmQuota
 from notifications.templates import normalize_locale
 from workers.delivery import RetryLater, backoff_seconds, state_after
 from workers.pacing import Pacing, send_yielding
@@ -182,6 +183,7 @@ async def send_batch(
     in_flight: int,
     tally: Tally,
     pacing: Pacing | None = None,
+    rate: FcmQuota | None = None,
 ) -> str:
     """One pass over a batch: send to its due devices and record each result. Raises
     RetryLater while some devices wait for a retry or the end of their quiet hours. With
@@ -204,7 +206,7 @@ async def send_batch(
         outcomes = await sender.send(pushes) if pushes else []
     else:
         queue, announcement_id = pool.default_queue_name, str(batch.announcement_id)
-        outcomes = await send_yielding(pool, queue, announcement_id, pacing, pushes, sender.send)
+        outcomes = await send_yielding(pool, queue, announcement_id, pacing, pushes, sender.send, rate)
     retry_after: float | None = None
     for device, outcome in zip(due, outcomes, strict=True):
         device.attempts += 1

@@ -26,6 +26,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from app.queue import yielding_key
+from notifications.quota import FcmQuota
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -94,14 +95,19 @@ async def send_yielding(
     pacing: Pacing,
     items: Sequence[T],
     send: Callable[[Sequence[T]], Awaitable[list[R]]],
+    rate: FcmQuota | None = None,
 ) -> list[R]:
     """`send` the items slice by slice, letting citizens' queued pushes go before each slice;
-    the waits of all slices together stay within `pacing.max_wait_seconds`."""
+    the waits of all slices together stay within `pacing.max_wait_seconds`. With `rate`, the
+    broadcasts' own bucket in Redis (ANNOUNCEMENT_MAX_PER_SECOND), each slice also waits its
+    turn there, whatever the personal queue says."""
     results: list[R] = []
     budget = pacing.max_wait_seconds
     for part in slices(items, pacing.slice_devices):
         if budget > 0:
             left = replace(pacing, max_wait_seconds=budget)
             budget -= await yield_to_personal(redis, queue_name, announcement_id, left)
+        if rate is not None:
+            await rate.acquire(len(part))
         results += await send(part)
     return results

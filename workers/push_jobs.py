@@ -51,6 +51,11 @@ def make_senders(ctx: dict[str, Any]) -> None:
         max_concurrent_calls=BULK_CALLS_IN_FLIGHT,
         **common,
     )
+    # The broadcasts' own rate, below the project's quota, leaving the store and the CPUs
+    # headroom for citizens' pushes (decision 0025); unset: the quota alone paces them.
+    per_minute = int(settings.announcement_max_per_second * 60)
+    key = f"{settings.fcm_project_id}:announcements"
+    ctx["announcement_rate"] = FcmQuota(ctx["redis"], key, per_minute) if per_minute > 0 else None
 
 
 async def close_senders(ctx: dict[str, Any]) -> None:
@@ -92,6 +97,7 @@ async def send_announcement_batch_job(ctx: dict[str, Any], batch_id: str) -> str
             in_flight=IN_FLIGHT,
             tally=tally,
             pacing=PACING,
+            rate=ctx.get("announcement_rate"),
         )
     except RetryLater as later:
         raise Retry(defer=later.defer) from None
