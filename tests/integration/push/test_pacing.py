@@ -91,7 +91,8 @@ async def test_a_broadcast_waits_while_personal_pushes_are_queued_and_resumes_af
     held = await _yielding(api, admin, announcement_id)
     # Held back: no batch out, nothing at the phones.
     assert held["state"] != "done" and held["progress"]["sent"] == 0 and held["progress"]["batches_done"] == 0
-    assert all(await messages(emulator, token) == [] for token in resident.device_tokens)
+    for token in resident.device_tokens:
+        assert await messages(emulator, token) == []
 
     await personal_push_held()
     done = await _done(api, admin, announcement_id)
