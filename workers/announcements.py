@@ -34,7 +34,7 @@ from notifications.push import Push
 from notifications.quota import FcmQuota
 from notifications.templates import normalize_locale
 from workers.delivery import RetryLater, backoff_seconds, state_after
-from workers.pacing import Pacing, send_yielding
+from workers.pacing import Pacing, send_yielding, yield_to_personal
 
 log = structlog.get_logger(__name__)
 
@@ -89,9 +89,12 @@ async def maybe_finish(announcement_id: PydanticObjectId) -> bool:
     return await store.mark_done(announcement_id)
 
 
-async def plan_announcement(pool: ArqRedis, announcement_id: str, *, in_flight: int, round_seconds: float) -> str:
+async def plan_announcement(
+    pool: ArqRedis, announcement_id: str, *, in_flight: int, round_seconds: float, pacing: Pacing | None = None
+) -> str:
     """Write the next batches of an announcement, for at most `round_seconds`; queue another
-    round when there is more to plan."""
+    round when there is more to plan. With `pacing`, each chunk first lets citizens' queued
+    pushes go (its reads and writes take the store they need; workers/pacing.py)."""
     try:
         announcement = await store.announcement(PydanticObjectId(announcement_id))
     except InvalidId:
@@ -108,6 +111,8 @@ async def plan_announcement(pool: ArqRedis, announcement_id: str, *, in_flight: 
         announcement.segment.province, last["cursor"] if last else None, BATCH_SIZE, DEVICE_FIELDS
     )
     async for raw_devices, cursor in chunks:
+        if pacing is not None:
+            await yield_to_personal(pool, pool.default_queue_name, announcement_id, pacing)
         devices, muted = await _batch_devices(raw_devices)
         batch_id = PydanticObjectId()
         batch = AnnouncementBatch(

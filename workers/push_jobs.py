@@ -83,6 +83,7 @@ async def plan_announcement_job(ctx: dict[str, Any], announcement_id: str) -> st
         in_flight=IN_FLIGHT,
         # Well inside the job timeout: a long broadcast is planned in several rounds.
         round_seconds=settings.worker_job_timeout_seconds / 3,
+        pacing=PACING,
     )
 
 

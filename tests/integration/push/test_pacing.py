@@ -96,7 +96,8 @@ async def test_a_broadcast_waits_while_personal_pushes_are_queued_and_resumes_af
 
     await personal_push_held()
     done = await _done(api, admin, announcement_id)
-    assert done["progress"]["sent"] == 2 and done["progress"]["yielding"] is False
+    # Other tests' citizens of the province may have phones too: every device is sent to.
+    assert done["progress"]["sent"] == done["progress"]["devices"] >= 2 and done["progress"]["yielding"] is False
     for token in resident.device_tokens:
         assert [m["data"]["announcement_id"] for m in await messages(emulator, token)] == [announcement_id]
 
@@ -115,7 +116,7 @@ async def test_a_broadcast_is_never_held_back_for_ever(
     await _yielding(api, admin, announcement_id)
     # The personal lane never empties (the push stays queued), yet the cap lets the batch go.
     done = await _done(api, admin, announcement_id)
-    assert done["progress"]["sent"] == 1
+    assert done["progress"]["sent"] == done["progress"]["devices"] >= 1
     assert len(await messages(emulator, resident.device_tokens[0])) == 1
     settings = get_settings()
     pool: ArqRedis = await create_pool(redis_settings(settings), default_queue_name=settings.queue_name)
