@@ -97,6 +97,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Announcement batches (≤500 devices each) being sent at once, across all workers: about
     # twice the number of worker processes.
     announcement_batches_in_flight: int = 4
+    # A broadcast yields to citizens' own pushes (workers/pacing.py, decision 0025): before each
+    # batch it waits while more than ANNOUNCEMENT_YIELD_ABOVE personal pushes are queued or
+    # being sent, polling every ANNOUNCEMENT_YIELD_POLL_SECONDS, for at most
+    # ANNOUNCEMENT_YIELD_MAX_SECONDS per batch in all, so it always moves on. 0 s: never yields.
+    announcement_yield_max_seconds: float = 2.0
+    announcement_yield_poll_seconds: float = 0.05
+    announcement_yield_above: int = 0
+    # Sends of a batch between two looks at the personal queue.
+    announcement_yield_slice_devices: int = 100
+    # A ceiling on all broadcasts' sends a second, below the FCM quota; 0: the quota alone.
+    announcement_max_per_second: float = 0.0
 
     # Payments (app/payments): the provider (the local simulator in dev and tests), the secret
     # shared with it for the HMAC of pay links and callbacks, where it calls us back, and how

@@ -31,6 +31,12 @@ def announcement_queue(queue_name: str) -> str:
     return f"{queue_name}:announcements"
 
 
+def yielding_key(queue_name: str, announcement_id: str) -> str:
+    """Set while an announcement waits for citizens' own pushes (workers/pacing.py); its
+    progress shows it."""
+    return f"{announcement_queue(queue_name)}:yielding:{announcement_id}"
+
+
 def notification_job_id(notification_id: str) -> str:
     return f"notify:{notification_id}"
 

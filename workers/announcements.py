@@ -31,8 +31,10 @@ from models.announcement import Announcement, AnnouncementBatch, BatchDevice, Ba
 from models.common import utcnow
 from notifications.fcm import FcmSender
 from notifications.push import Push
+from notifications.quota import FcmQuota
 from notifications.templates import normalize_locale
 from workers.delivery import RetryLater, backoff_seconds, state_after
+from workers.pacing import Pacing, send_yielding, yield_to_personal
 
 log = structlog.get_logger(__name__)
 
@@ -87,9 +89,12 @@ async def maybe_finish(announcement_id: PydanticObjectId) -> bool:
     return await store.mark_done(announcement_id)
 
 
-async def plan_announcement(pool: ArqRedis, announcement_id: str, *, in_flight: int, round_seconds: float) -> str:
+async def plan_announcement(
+    pool: ArqRedis, announcement_id: str, *, in_flight: int, round_seconds: float, pacing: Pacing | None = None
+) -> str:
     """Write the next batches of an announcement, for at most `round_seconds`; queue another
-    round when there is more to plan."""
+    round when there is more to plan. With `pacing`, each chunk first lets citizens' queued
+    pushes go (its reads and writes take the store they need; workers/pacing.py)."""
     try:
         announcement = await store.announcement(PydanticObjectId(announcement_id))
     except InvalidId:
@@ -106,6 +111,8 @@ async def plan_announcement(pool: ArqRedis, announcement_id: str, *, in_flight: 
         announcement.segment.province, last["cursor"] if last else None, BATCH_SIZE, DEVICE_FIELDS
     )
     async for raw_devices, cursor in chunks:
+        if pacing is not None:
+            await yield_to_personal(pool, pool.default_queue_name, announcement_id, pacing)
         devices, muted = await _batch_devices(raw_devices)
         batch_id = PydanticObjectId()
         batch = AnnouncementBatch(
@@ -173,10 +180,19 @@ def _due(devices: list[BatchDevice], now: datetime, tally: Tally) -> list[BatchD
 
 
 async def send_batch(
-    sender: FcmSender, pool: ArqRedis, batch_id: str, *, max_attempts: int, in_flight: int, tally: Tally
+    sender: FcmSender,
+    pool: ArqRedis,
+    batch_id: str,
+    *,
+    max_attempts: int,
+    in_flight: int,
+    tally: Tally,
+    pacing: Pacing | None = None,
+    rate: FcmQuota | None = None,
 ) -> str:
     """One pass over a batch: send to its due devices and record each result. Raises
-    RetryLater while some devices wait for a retry or the end of their quiet hours."""
+    RetryLater while some devices wait for a retry or the end of their quiet hours. With
+    `pacing`, it lets citizens' queued pushes go before each slice of sends (workers/pacing.py)."""
     try:
         batch = await store.batch(PydanticObjectId(batch_id))
     except InvalidId:
@@ -190,7 +206,12 @@ async def send_batch(
     devices = planned.devices if planned is not None else []
     now = utcnow()
     due = _due(devices, now, tally)
-    outcomes = await sender.send([_push(announcement, d) for d in due]) if due else []
+    pushes = [_push(announcement, d) for d in due]
+    if pacing is None:
+        outcomes = await sender.send(pushes) if pushes else []
+    else:
+        queue, announcement_id = pool.default_queue_name, str(batch.announcement_id)
+        outcomes = await send_yielding(pool, queue, announcement_id, pacing, pushes, sender.send, rate)
     retry_after: float | None = None
     for device, outcome in zip(due, outcomes, strict=True):
         device.attempts += 1

@@ -17,6 +17,7 @@ from notifications.fcm import FcmSender
 from notifications.quota import FcmQuota
 from workers.announcements import plan_announcement, send_batch, sweep_announcements
 from workers.delivery import RetryLater, send_notification
+from workers.pacing import Pacing
 
 log = structlog.get_logger(__name__)
 settings = get_settings()
@@ -26,6 +27,13 @@ settings = get_settings()
 BULK_CALLS_IN_FLIGHT = 1
 # Announcement batches queued at once across all workers.
 IN_FLIGHT = max(1, settings.announcement_batches_in_flight)
+# Each batch first lets citizens' own pushes go, within a cap (workers/pacing.py).
+PACING = Pacing(
+    max_wait_seconds=max(0.0, settings.announcement_yield_max_seconds),
+    poll_seconds=max(0.01, settings.announcement_yield_poll_seconds),
+    above=max(0, settings.announcement_yield_above),
+    slice_devices=max(1, settings.announcement_yield_slice_devices),
+)
 
 
 def make_senders(ctx: dict[str, Any]) -> None:
@@ -43,6 +51,11 @@ def make_senders(ctx: dict[str, Any]) -> None:
         max_concurrent_calls=BULK_CALLS_IN_FLIGHT,
         **common,
     )
+    # The broadcasts' own rate, below the project's quota, leaving the store and the CPUs
+    # headroom for citizens' pushes (decision 0025); unset: the quota alone paces them.
+    per_minute = int(settings.announcement_max_per_second * 60)
+    key = f"{settings.fcm_project_id}:announcements"
+    ctx["announcement_rate"] = FcmQuota(ctx["redis"], key, per_minute) if per_minute > 0 else None
 
 
 async def close_senders(ctx: dict[str, Any]) -> None:
@@ -70,6 +83,7 @@ async def plan_announcement_job(ctx: dict[str, Any], announcement_id: str) -> st
         in_flight=IN_FLIGHT,
         # Well inside the job timeout: a long broadcast is planned in several rounds.
         round_seconds=settings.worker_job_timeout_seconds / 3,
+        pacing=PACING,
     )
 
 
@@ -83,6 +97,8 @@ async def send_announcement_batch_job(ctx: dict[str, Any], batch_id: str) -> str
             max_attempts=settings.notification_max_attempts,
             in_flight=IN_FLIGHT,
             tally=tally,
+            pacing=PACING,
+            rate=ctx.get("announcement_rate"),
         )
     except RetryLater as later:
         raise Retry(defer=later.defer) from None

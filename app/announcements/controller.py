@@ -47,13 +47,14 @@ class AnnouncementController(Controller):
     async def index(
         self,
         settings: NamedDependency[Settings],
+        queue_pool: NamedDependency[ArqRedis],
         cursor: FromQuery[str | None] = None,
         limit: FromQuery[int | None] = None,
     ) -> Page[AnnouncementOut]:
         """Announcements, newest first, each with its progress."""
-        return await service.list_announcements(cursor, clamp_limit(limit, settings.page_limit_max))
+        return await service.list_announcements(cursor, clamp_limit(limit, settings.page_limit_max), queue_pool)
 
     @get("/{announcement_id:str}")
-    async def show(self, announcement_id: FromPath[str]) -> AnnouncementOut:
+    async def show(self, announcement_id: FromPath[str], queue_pool: NamedDependency[ArqRedis]) -> AnnouncementOut:
         """One announcement and its progress: devices sent, failed, waiting, and batches done."""
-        return await service.get(announcement_id)
+        return await service.get(announcement_id, queue_pool)

@@ -42,6 +42,9 @@ class Progress(msgspec.Struct):
     muted: int
     batches: int
     batches_done: int
+    # True while the broadcast waits for citizens' own pushes to go first (each batch waits a
+    # bounded time: ANNOUNCEMENT_YIELD_MAX_SECONDS).
+    yielding: bool = False
 
 
 class AnnouncementOut(msgspec.Struct):

@@ -11,13 +11,14 @@ from typing import Any
 from arq import ArqRedis
 from beanie import PydanticObjectId
 from bson.errors import InvalidId
+from redis.exceptions import RedisError
 
 from app.announcements import store
 from app.announcements.schemas import AnnouncementIn, AnnouncementOut, Progress, SegmentIO
 from app.citizens.identity import PROVINCE_CODES
 from app.errors import FieldProblem, Text, invalid_input, not_found
 from app.pagination import Page, cursor_filter, next_cursor
-from app.queue import enqueue_announcement_plan
+from app.queue import enqueue_announcement_plan, yielding_key
 from app.security import Principal
 from models.announcement import Announcement, Segment
 
@@ -43,7 +44,15 @@ def _check(data: AnnouncementIn) -> None:
         )
 
 
-async def progress(announcement_id: PydanticObjectId) -> Progress:
+async def _yielding(pool: ArqRedis, announcement_id: PydanticObjectId) -> bool:
+    """Whether a batch of it is waiting for citizens' own pushes (workers/pacing.py)."""
+    try:
+        return bool(await pool.exists(yielding_key(pool.default_queue_name, str(announcement_id))))
+    except (RedisError, OSError):
+        return False  # the progress is still worth showing without it
+
+
+async def progress(announcement_id: PydanticObjectId, pool: ArqRedis) -> Progress:
     """Sums of the batches' own counts: one small aggregation, however many devices."""
     group: dict[str, Any] = {
         "_id": None,
@@ -63,10 +72,11 @@ async def progress(announcement_id: PydanticObjectId) -> Progress:
         muted=totals.get("muted", 0),
         batches=totals.get("batches", 0),
         batches_done=totals.get("batches_done", 0),
+        yielding=await _yielding(pool, announcement_id),
     )
 
 
-async def announcement_out(announcement: Announcement) -> AnnouncementOut:
+async def announcement_out(announcement: Announcement, pool: ArqRedis) -> AnnouncementOut:
     assert announcement.id is not None
     return AnnouncementOut(
         id=str(announcement.id),
@@ -77,7 +87,7 @@ async def announcement_out(announcement: Announcement) -> AnnouncementOut:
         planned=announcement.planned_at is not None,
         created_at=announcement.created_at,
         finished_at=announcement.finished_at,
-        progress=await progress(announcement.id),
+        progress=await progress(announcement.id, pool),
     )
 
 
@@ -101,10 +111,10 @@ async def create(
     # id dedupes, and the sweeper would find it later anyway).
     if announcement.planned_at is None:
         await enqueue_announcement_plan(pool, str(announcement.id), announcement.batches)
-    return await announcement_out(announcement), created
+    return await announcement_out(announcement, pool), created
 
 
-async def get(announcement_id: str) -> AnnouncementOut:
+async def get(announcement_id: str, pool: ArqRedis) -> AnnouncementOut:
     try:
         oid = PydanticObjectId(announcement_id)
     except (InvalidId, TypeError):
@@ -112,9 +122,10 @@ async def get(announcement_id: str) -> AnnouncementOut:
     announcement = await store.announcement(oid)
     if announcement is None:
         raise not_found(ANNOUNCEMENT)
-    return await announcement_out(announcement)
+    return await announcement_out(announcement, pool)
 
 
-async def list_announcements(cursor: str | None, limit: int) -> Page[AnnouncementOut]:
+async def list_announcements(cursor: str | None, limit: int, pool: ArqRedis) -> Page[AnnouncementOut]:
     found = await store.newest(cursor_filter(cursor, descending=True), limit)
-    return Page(items=[await announcement_out(a) for a in found], next_cursor=next_cursor([a.id for a in found], limit))
+    items = [await announcement_out(a, pool) for a in found]
+    return Page(items=items, next_cursor=next_cursor([a.id for a in found], limit))

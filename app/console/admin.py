@@ -88,7 +88,7 @@ class AdminConsoleController(Controller):
         return await self._page(request)
 
     async def _page(self, request: PrincipalRequest, status: int = 200, **context: Any) -> Template:
-        listed = await service.list_announcements(None, LISTED)
+        listed = await service.list_announcements(None, LISTED, request.app.state.queue_pool)
         return page(
             request,
             "announcements.html",
@@ -183,7 +183,7 @@ class AdminConsoleController(Controller):
     @get("/announcements/{announcement_id:str}/progress")
     async def progress(self, request: PrincipalRequest, announcement_id: FromPath[str]) -> Template:
         """The bar alone, which htmx asks for every two seconds until the sending is done."""
-        item = shown(await service.get(announcement_id))
+        item = shown(await service.get(announcement_id, request.app.state.queue_pool))
         if is_fragment(request):
             return page(request, "announcement_progress.html", item=item)
         return page(request, "announcements.html", items=[item], idempotency_key=None)

@@ -191,6 +191,9 @@ TEXTS: dict[str, Text] = {
     ),
     "state_planning": Text("Đang lập danh sách", "Planning"),
     "state_sending": Text("Đang gửi", "Sending"),
+    "yielding": Text(
+        "đang nhường thông báo riêng của công dân đi trước", "letting citizens' own notifications go first"
+    ),
     "state_done": Text("Đã xong", "Done"),
     "accounts": Text("Tài khoản", "Accounts"),
     "clerks": Text("Cán bộ cơ quan", "Agency clerks"),
