@@ -10,7 +10,6 @@ trusted for longer than `session_cache_seconds`, nor past the session's own end.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -23,6 +22,7 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from app.redis_channel import follow
 from models.common import utcnow
 
 log = structlog.get_logger(__name__)
@@ -133,32 +133,30 @@ async def listen(redis: Redis, queue_name: str, ttl_seconds: float, retry_second
     CACHE.ttl_seconds = ttl_seconds
     if ttl_seconds <= 0:
         return
-    while True:
+
+    def subscribed() -> None:
+        CACHE.clear()
+        CACHE.subscribed = True
+
+    def received(data: bytes) -> None:
         try:
-            async with redis.pubsub(ignore_subscribe_messages=True) as pubsub:
-                await pubsub.subscribe(channel)
-                CACHE.clear()
-                CACHE.subscribed = True
-                while True:
-                    message = await pubsub.get_message(timeout=5.0)
-                    if message is None:
-                        await pubsub.ping()  # a closed link fails here rather than never
-                        continue
-                    if message.get("type") != "message":
-                        continue
-                    try:
-                        revoked = _decode(message["data"])
-                    except msgspec.DecodeError:
-                        log.warning("session_revocation_unreadable")
-                        CACHE.clear()
-                        continue
-                    CACHE.forget(revoked.sessions, revoked.citizens)
-        except asyncio.CancelledError:
-            CACHE.subscribed = False
+            revoked = _decode(data)
+        except msgspec.DecodeError:
+            log.warning("session_revocation_unreadable")
             CACHE.clear()
-            raise
-        except (RedisError, OSError) as exc:
-            CACHE.subscribed = False
-            CACHE.clear()
-            log.warning("session_revocations_unfollowed", error=type(exc).__name__, retry_in_s=retry_seconds)
-            await asyncio.sleep(retry_seconds)
+            return
+        CACHE.forget(revoked.sessions, revoked.citizens)
+
+    def lost() -> None:
+        CACHE.subscribed = False
+        CACHE.clear()
+
+    await follow(
+        redis,
+        channel,
+        subscribed=subscribed,
+        received=received,
+        lost=lost,
+        lost_event="session_revocations_unfollowed",
+        retry_seconds=retry_seconds,
+    )

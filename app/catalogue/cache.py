@@ -12,7 +12,6 @@ seen within that time.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
@@ -20,6 +19,7 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from app.redis_channel import follow
 from models.catalogue import Service
 
 log = structlog.get_logger(__name__)
@@ -78,24 +78,21 @@ async def announce_changed(redis_url: str, queue_name: str) -> None:
 async def listen(redis: Redis, queue_name: str, retry_seconds: float = 1.0) -> None:
     """Follow the catalogue channel for as long as the app runs; the cache is trusted only
     while subscribed. Runs as a task of the app's lifespan."""
-    while True:
-        try:
-            async with redis.pubsub(ignore_subscribe_messages=True) as pubsub:
-                await pubsub.subscribe(channel_name(queue_name))
-                CACHE.forget()
-                CACHE.subscribed = True
-                while True:
-                    message = await pubsub.get_message(timeout=5.0)
-                    if message is None:
-                        await pubsub.ping()  # a closed link fails here rather than never
-                    elif message.get("type") == "message":
-                        CACHE.forget()
-        except asyncio.CancelledError:
-            CACHE.subscribed = False
-            CACHE.forget()
-            raise
-        except (RedisError, OSError) as exc:
-            CACHE.subscribed = False
-            CACHE.forget()
-            log.warning("catalogue_changes_unfollowed", error=type(exc).__name__, retry_in_s=retry_seconds)
-            await asyncio.sleep(retry_seconds)
+
+    def subscribed() -> None:
+        CACHE.forget()
+        CACHE.subscribed = True
+
+    def lost() -> None:
+        CACHE.subscribed = False
+        CACHE.forget()
+
+    await follow(
+        redis,
+        channel_name(queue_name),
+        subscribed=subscribed,
+        received=lambda _: CACHE.forget(),
+        lost=lost,
+        lost_event="catalogue_changes_unfollowed",
+        retry_seconds=retry_seconds,
+    )

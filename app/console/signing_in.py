@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
+from app.auth.schemas import AccessToken
 from app.auth.service import AuthService
 from app.config import Settings
 from app.console import session
@@ -71,17 +73,7 @@ class SignInController(Controller):
         settings: NamedDependency[Settings],
     ) -> Response[Any]:
         """Password and one-time code, checked (and throttled) as POST /api/v1/staff/token."""
-        try:
-            token = await auth_service.staff_token(data.username.strip(), data.password, data.otp.strip() or None)
-        except AppError as exc:
-            # The status is the API's (401 counts as a failed sign-in for the throttle).
-            return _sign_in_page(
-                request, "staff", exc.status, problem=problem(exc, language(request)), username=data.username
-            )
-        redirect = see_other(HOME["staff"])
-        await session.start(request, redirect, settings, "staff", data.username.strip(), token.access_token,
-                            token.expires_in)  # fmt: skip
-        return redirect
+        return await _sign_in(request, data, settings, "staff", auth_service.staff_token)
 
     @post("/clerk/sign-in")
     async def clerk_sign_in(
@@ -91,16 +83,7 @@ class SignInController(Controller):
         auth_service: NamedDependency[AuthService],
         settings: NamedDependency[Settings],
     ) -> Response[Any]:
-        try:
-            token = await auth_service.clerk_token(data.username.strip(), data.password, data.otp.strip() or None)
-        except AppError as exc:
-            return _sign_in_page(
-                request, "clerk", exc.status, problem=problem(exc, language(request)), username=data.username
-            )
-        redirect = see_other(HOME["clerk"])
-        await session.start(request, redirect, settings, "clerk", data.username.strip(), token.access_token,
-                            token.expires_in)  # fmt: skip
-        return redirect
+        return await _sign_in(request, data, settings, "clerk", auth_service.clerk_token)
 
     @post("/sign-out")
     async def sign_out(self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]) -> Redirect:
@@ -108,3 +91,21 @@ class SignInController(Controller):
         redirect = see_other("/console/clerk/sign-in" if found and found.kind == "clerk" else "/console/sign-in")
         await session.end(request, redirect, settings)
         return redirect
+
+
+async def _sign_in(
+    request: Request[Any, Any, Any],
+    data: SignInForm,
+    settings: Settings,
+    kind: session.SessionKind,
+    token_for: Callable[[str, str, str | None], Awaitable[AccessToken]],
+) -> Response[Any]:
+    username = data.username.strip()
+    try:
+        token = await token_for(username, data.password, data.otp.strip() or None)
+    except AppError as exc:
+        # The status is the API's (401 counts as a failed sign-in for the throttle).
+        return _sign_in_page(request, kind, exc.status, problem=problem(exc, language(request)), username=data.username)
+    redirect = see_other(HOME[kind])
+    await session.start(request, redirect, settings, kind, username, token.access_token, token.expires_in)
+    return redirect
