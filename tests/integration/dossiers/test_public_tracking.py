@@ -165,3 +165,23 @@ async def test_hostile_lookups_get_a_4xx_problem(stranger: httpx.AsyncClient) ->
     for body, answer in zip([*bodies, "not json"], answers, strict=True):
         assert 400 <= answer.status_code < 500, (body, answer.status_code, answer.text)
         assert answer.headers["content-type"].startswith("application/problem+json"), body
+
+
+async def test_one_submission_sent_many_times_at_once_prints_one_secret_that_works(
+    api: httpx.AsyncClient, stranger: httpx.AsyncClient, shared_citizen: CitizenHandle
+) -> None:
+    """A phone that retries on a bad network: every answer names the same dossier and the same
+    receipt secret (the contract's same answer for the same key), and that secret tracks it."""
+    key = uuid.uuid4().hex
+    body = {"service_code": "RESIDENCE_REGISTRATION", "form": FORMS["RESIDENCE_REGISTRATION"],
+            "delivery": {"method": "online"}}  # fmt: skip
+    answers = await asyncio.gather(
+        *(api.post("/api/v1/me/dossiers", json=body, headers={**shared_citizen.headers, "Idempotency-Key": key})
+          for _ in range(8))
+    )  # fmt: skip
+    assert all(a.status_code in (200, 201) for a in answers), [a.text for a in answers]
+    seen = {(a.json()["code"], a.json()["tracking_secret"]) for a in answers}
+    assert len(seen) == 1, seen
+    ((code, secret),) = seen
+    remember_secrets(secret)
+    assert (await stranger.post(TRACK, json={"code": code, "secret": secret})).status_code == 200
