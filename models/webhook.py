@@ -74,12 +74,18 @@ class WebhookSubscription(Document):
     state: SubscriptionState = "active"
     # Why it was disabled: "gone" (the receiver answered 410) or "agency".
     disabled_reason: str | None = None
+    # Which of the agency's WEBHOOK_SUBSCRIPTIONS_PER_AGENCY places it holds: unique per
+    # agency, so the cap holds however many creations race (a count first would not).
+    slot: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
     class Settings:
         name = "webhook_subscriptions"
-        indexes = [IndexModel([("agency_code", pymongo.ASCENDING), ("state", pymongo.ASCENDING)])]
+        indexes = [
+            IndexModel([("agency_code", pymongo.ASCENDING), ("state", pymongo.ASCENDING)]),
+            IndexModel([("agency_code", pymongo.ASCENDING), ("slot", pymongo.ASCENDING)], unique=True),
+        ]
 
 
 class DeliveryAttempt(BaseModel):

@@ -11,6 +11,7 @@ from typing import Any
 from arq import ArqRedis
 from bson import ObjectId
 from bson.errors import InvalidId
+from pymongo.errors import DuplicateKeyError
 
 from app.config import Settings
 from app.errors import AppError, FieldProblem, Text, invalid_input, not_found
@@ -144,8 +145,6 @@ async def _own(agency_code: str, subscription_id: str) -> dict[str, Any]:
 async def create(agency_code: str, data: SubscriptionIn, settings: Settings) -> CreatedSubscriptionOut:
     types = _event_types(data.event_types)
     url = await _checked_url(data.url, settings)
-    if await store.count_subscriptions(agency_code) >= settings.webhook_subscriptions_per_agency:
-        raise too_many(settings.webhook_subscriptions_per_agency)
     new_id = ObjectId()
     secret = signing.new_secret()
     now = utcnow()
@@ -157,10 +156,23 @@ async def create(agency_code: str, data: SubscriptionIn, settings: Settings) -> 
         secret_sealed=signing.seal(secret, str(new_id)),
         created_at=now,
         updated_at=now,
-    ).model_dump(exclude={"id", "revision_id"})
-    await store.insert_subscription({"_id": new_id, **doc})
+    ).model_dump(exclude={"id", "revision_id", "slot"})
+    doc["slot"] = await _take_a_slot(agency_code, {"_id": new_id, **doc}, settings.webhook_subscriptions_per_agency)
     out = subscription_out({"_id": new_id, **doc})
     return CreatedSubscriptionOut(**{f: getattr(out, f) for f in out.__struct_fields__}, secret=secret)
+
+
+async def _take_a_slot(agency_code: str, document: dict[str, Any], limit: int) -> int:
+    """Insert the subscription into a free place of the agency's `limit`; 409 when none is left."""
+    while True:
+        free = sorted(set(range(limit)) - await store.taken_slots(agency_code))
+        if not free:
+            raise too_many(limit)
+        try:
+            await store.insert_subscription({**document, "slot": free[0]})
+        except DuplicateKeyError:
+            continue  # another creation took that place meanwhile: look again
+        return free[0]
 
 
 async def list_for(agency_code: str) -> list[SubscriptionOut]:

@@ -31,11 +31,13 @@ async def subscription(subscription_id: Any) -> dict[str, Any] | None:
     return await WebhookSubscription.get_pymongo_collection().find_one({"_id": subscription_id})
 
 
-async def count_subscriptions(agency_code: str) -> int:
-    return await WebhookSubscription.get_pymongo_collection().count_documents({"agency_code": agency_code})
+async def taken_slots(agency_code: str) -> set[int]:
+    collection = WebhookSubscription.get_pymongo_collection()
+    return {raw.get("slot", 0) async for raw in collection.find({"agency_code": agency_code}, {"slot": 1})}
 
 
 async def insert_subscription(document: dict[str, Any]) -> None:
+    """Raises DuplicateKeyError when another creation took the same slot first."""
     await WebhookSubscription.get_pymongo_collection().insert_one(document)
 
 
