@@ -19,10 +19,11 @@ from typing import Any
 from bson import ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 
+from app.statistics.rollup import BATCH as ROLLUP_BATCH
 from app.statistics.rollup import run_rollup
 from bench import seed
 from bench.context import Context
-from bench.stats import Figure, human_size
+from bench.stats import Figure, human_size, progress_marks
 from models.working_days import add_working_days
 
 BATCH = 5_000
@@ -67,16 +68,27 @@ def _dossier(n: int, service: dict[str, Any], received: datetime, now: datetime)
 
 
 async def _seed_year(
-    database: AsyncDatabase[dict[str, Any]], services: list[dict[str, Any]], first: int, count: int
+    database: AsyncDatabase[dict[str, Any]],
+    services: list[dict[str, Any]],
+    first: int,
+    count: int,
+    progress: Callable[[str], None],
 ) -> None:
     now = datetime.now(UTC)
     start = now - timedelta(days=365)
+    total, t0 = count - first, time.monotonic()
+    marks = progress_marks(total)
+    progress(f"  seeding dossiers {first:,} to {count:,} ...")
     for low in range(first, count, BATCH):
         docs = [
             _dossier(n, services[n % len(services)], start + timedelta(days=365) * ((n * GOLDEN) % 1.0), now)
             for n in range(low, min(low + BATCH, count))
         ]
         await database["dossiers"].insert_many(docs, ordered=False)
+        done = min(low + BATCH, count) - first
+        if any(done - BATCH < m <= done for m in marks):
+            rate = done / max(time.monotonic() - t0, 1e-9)
+            progress(f"    {done:>10,} / {total:,} dossiers ({done / total:.0%}, {rate:,.0f} dossiers/s)")
 
 
 def _reads(ctx: Context, admin: str, agency_code: str) -> dict[str, list[tuple[str, str | None, str]]]:
@@ -103,9 +115,17 @@ def _seed_and_roll(
     async def run(database: AsyncDatabase[dict[str, Any]]) -> dict[str, Any]:
         if first == 0:
             await database["dossiers"].delete_many({"code": {"$regex": "^HS-STATS-"}})
-        await _seed_year(database, services, first, size)
+        await _seed_year(database, services, first, size, ctx.progress)
+        ctx.progress(f"  rolling up {size - first:,} new dossiers (the first run backfills every view) ...")
         t0 = time.perf_counter()
-        report = await run_rollup(wait=timedelta(minutes=5))
+        marks, rolled_t0 = set(progress_marks(size - first)), time.monotonic()
+
+        def seen(n: int) -> None:
+            if any(n - ROLLUP_BATCH < m <= n for m in marks):
+                rate = n / max(time.monotonic() - rolled_t0, 1e-9)
+                ctx.progress(f"    {n:>10,} / {size - first:,} dossiers rolled up ({rate:,.0f}/s)")
+
+        report = await run_rollup(wait=timedelta(minutes=5), seen=seen)
         seconds = time.perf_counter() - t0
         rollups = {
             n: await database[n].estimated_document_count()

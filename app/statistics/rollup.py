@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -121,7 +121,9 @@ async def _dossier_batches(since: datetime | None) -> AsyncIterator[tuple[list[d
         yield await store.dossiers(chunk, FACT_FIELDS), {"_id": {"$in": chunk}}
 
 
-async def _refresh_facts(since: datetime | None, report: RollupReport) -> None:
+async def _refresh_facts(
+    since: datetime | None, report: RollupReport, seen: Callable[[int], None] | None = None
+) -> None:
     async for batch, stored_filter in _dossier_batches(since):
         stored = {raw["_id"]: raw async for raw in store.facts(stored_filter)}
         writes: list[store.Write] = []
@@ -144,6 +146,8 @@ async def _refresh_facts(since: datetime | None, report: RollupReport) -> None:
         if writes:
             await store.write(DossierFacts, writes)
             report.facts_changed += len(writes)
+        if seen is not None:
+            seen(report.dossiers_seen)
 
 
 def _by_key(touched: Iterable[tuple[str, str, str | None, str]]) -> dict[Key, list[str]]:
@@ -272,9 +276,15 @@ async def _recompute_backlog(now: datetime) -> int:
     return len(rows)
 
 
-async def run_rollup(*, now: datetime | None = None, wait: timedelta = timedelta(seconds=30)) -> RollupReport:
+async def run_rollup(
+    *,
+    now: datetime | None = None,
+    wait: timedelta = timedelta(seconds=30),
+    seen: Callable[[int], None] | None = None,
+) -> RollupReport:
     """One pass of the rollup. `now` is the moment the backlog and the recent windows are
-    computed for (the clock by default)."""
+    computed for (the clock by default); `seen(n)` after each batch of dossiers read (a long
+    backfill's progress)."""
     now = now or utcnow()
     holder = secrets.token_hex(8)
     state = await _take_lease(holder, now, wait)
@@ -283,7 +293,7 @@ async def run_rollup(*, now: datetime | None = None, wait: timedelta = timedelta
     try:
         watermark: datetime | None = state.get("watermark")
         since = watermark - LOOKBACK if watermark is not None else None
-        await _refresh_facts(since, report)
+        await _refresh_facts(since, report, seen)
         report.days = await _recompute_days(report.touched)
         report.months = await _recompute_months({(a, s, p, month_of(d)) for a, s, p, d in report.touched})
         if state.get("views_version") == views.VERSION:
