@@ -32,7 +32,7 @@ log = structlog.get_logger(__name__)
 
 CHANNEL_SUFFIX = "wallet:changed"
 
-PageKey = tuple[str, str | None, int]  # (citizen id, cursor, limit)
+PageKey = tuple[str, int]  # (citizen id, limit) of a first page
 
 
 @dataclass(slots=True)

@@ -296,9 +296,12 @@ async def list_documents(citizen_id: PydanticObjectId, cursor: str | None, limit
             next_cursor=next_cursor([d["_id"] for d in found], limit),
         )
 
-    # Served from this process's memory while no write to the wallet was announced (and the
-    # day has not turned): the hot read then costs the store nothing (app/wallet/page_cache.py).
-    page: Page[DocumentOut] = await page_cache.CACHE.get((str(citizen_id), cursor, limit), today, read)
+    if cursor is not None:  # later pages are rare: not worth memory a caller could fill with cursors
+        return await read()
+    # The first page (what the app shows when it opens) is served from this process's memory
+    # while no write to the wallet was announced and the day has not turned: the hot read then
+    # costs the store nothing (app/wallet/page_cache.py).
+    page: Page[DocumentOut] = await page_cache.CACHE.get((str(citizen_id), limit), today, read)
     return page
 
 

@@ -32,7 +32,7 @@ def _subscribed(**kwargs: float) -> WalletPageCache:
 
 async def test_a_page_is_served_from_memory_only_while_subscribed() -> None:
     cache, store = _subscribed(), Store()
-    key = ("c1", None, 20)
+    key = ("c1", 20)
     assert await cache.get(key, TODAY, store.read) == "v1"
     store.holds = "v2"  # written behind the announcements' back
     assert await cache.get(key, TODAY, store.read) == "v1"
@@ -44,20 +44,20 @@ async def test_a_page_is_served_from_memory_only_while_subscribed() -> None:
 
 async def test_an_announced_citizen_is_read_again_and_no_one_else() -> None:
     cache, store = _subscribed(), Store()
-    mine, theirs = ("c1", None, 20), ("c2", None, 20)
+    mine, theirs = ("c1", 20), ("c2", 20)
     await cache.get(mine, TODAY, store.read)
-    await cache.get(("c1", "cursor", 20), TODAY, store.read)
+    await cache.get(("c1", 50), TODAY, store.read)
     await cache.get(theirs, TODAY, store.read)
     store.holds = "v2"
     cache.forget(["c1"])
     assert await cache.get(mine, TODAY, store.read) == "v2"
-    assert await cache.get(("c1", "cursor", 20), TODAY, store.read) == "v2"
+    assert await cache.get(("c1", 50), TODAY, store.read) == "v2"
     assert await cache.get(theirs, TODAY, store.read) == "v1"
 
 
 async def test_a_read_that_began_before_a_write_does_not_put_its_page_back() -> None:
     cache = _subscribed()
-    key = ("c1", None, 20)
+    key = ("c1", 20)
 
     async def read_overtaken_by_a_write() -> str:
         cache.forget(["c1"])  # the write's announcement arrives while the store answers
@@ -71,7 +71,7 @@ async def test_a_read_that_began_before_a_write_does_not_put_its_page_back() -> 
 
 async def test_a_page_is_not_served_on_another_day_nor_past_its_ttl(monkeypatch: pytest.MonkeyPatch) -> None:
     cache, store = _subscribed(ttl_seconds=30), Store()
-    key = ("c1", None, 20)
+    key = ("c1", 20)
     await cache.get(key, TODAY, store.read)
     await cache.get(key, TODAY + timedelta(days=1), store.read)  # a paper may have expired overnight
     assert store.reads == 2
@@ -84,21 +84,21 @@ async def test_a_page_is_not_served_on_another_day_nor_past_its_ttl(monkeypatch:
 async def test_nothing_is_remembered_when_switched_off() -> None:
     for cache in (_subscribed(ttl_seconds=0), _subscribed(max_entries=0)):
         store = Store()
-        await cache.get(("c1", None, 20), TODAY, store.read)
-        await cache.get(("c1", None, 20), TODAY, store.read)
+        await cache.get(("c1", 20), TODAY, store.read)
+        await cache.get(("c1", 20), TODAY, store.read)
         assert (store.reads, len(cache)) == (2, 0)
 
 
 async def test_the_memory_is_bounded_and_drops_the_least_recent_first() -> None:
     cache, store = _subscribed(max_entries=2), Store()
     for citizen in ("c1", "c2", "c1", "c3"):
-        await cache.get((citizen, None, 20), TODAY, store.read)
+        await cache.get((citizen, 20), TODAY, store.read)
     assert len(cache) == 2
     reads = store.reads
-    await cache.get(("c1", None, 20), TODAY, store.read)
-    await cache.get(("c3", None, 20), TODAY, store.read)
+    await cache.get(("c1", 20), TODAY, store.read)
+    await cache.get(("c3", 20), TODAY, store.read)
     assert store.reads == reads
-    await cache.get(("c2", None, 20), TODAY, store.read)
+    await cache.get(("c2", 20), TODAY, store.read)
     assert store.reads == reads + 1
     cache.forget(["c1", "c2", "c3"])
     assert len(cache) == 0
