@@ -69,6 +69,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # it again (revocations reach every process at once through Redis; decision 0017).
     # 0 reads the session from the store on every request.
     session_cache_seconds: float = 30.0
+    # How long an API process may serve a citizen's wallet page from memory (every write to
+    # the wallet reaches every process at once through Redis; decision 0025's addendum), and
+    # how many pages it keeps (a page of a few papers is about 2 kB). 0 reads the store each time.
+    wallet_cache_seconds: float = 30.0
+    wallet_cache_entries: int = 20_000
 
     environment: str = "development"
     log_level: str = "INFO"

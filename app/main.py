@@ -63,6 +63,7 @@ from app.security_headers import security_headers
 from app.staff.controller import AdminController, StaffController
 from app.statistics.controller import statistics_router
 from app.support.controller import ConsentCodeController, SupportController
+from app.wallet import page_cache as wallet_pages
 from app.wallet.controller import AgencyDocumentController, DocumentTypesController, WalletController
 from app.webhooks.controller import WebhookController
 
@@ -94,10 +95,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             session_cache.listen(pool, settings.queue_name, settings.session_cache_seconds)
         )
         catalogue_changes = asyncio.create_task(procedure_cache.listen(pool, settings.queue_name))
+        wallet_changes = asyncio.create_task(
+            wallet_pages.listen(pool, settings.queue_name, settings.wallet_cache_seconds, settings.wallet_cache_entries)
+        )
         try:
             yield
         finally:
-            for task in (revocations, catalogue_changes):
+            for task in (revocations, catalogue_changes, wallet_changes):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

@@ -25,6 +25,17 @@ def create_app_without_session_memory() -> Litestar:
     return create_app(msgspec.structs.replace(get_settings(), session_cache_seconds=0.0))
 
 
+def create_app_without_wallet_cache() -> Litestar:
+    """Every wallet read asks the store (WALLET_CACHE_SECONDS=0), as before the page cache:
+    the wallet read's "before" (decision 25's addendum on the page cache)."""
+    import msgspec
+
+    from app.config import get_settings
+    from app.main import create_app
+
+    return create_app(msgspec.structs.replace(get_settings(), wallet_cache_seconds=0.0))
+
+
 # The per-request layers of decision 25, each of which can be left out in memory, so its
 # cost is the difference between two contenders of the same interleaved rounds.
 LAYERS = ("metrics", "request-log", "audit", "throttle")
@@ -109,6 +120,7 @@ def create_app_without_layers() -> Litestar:
 VARIANTS = {
     "default": "app.main:create_app",
     "no-session-memory": "bench.variants:create_app_without_session_memory",
+    "no-wallet-cache": "bench.variants:create_app_without_wallet_cache",
     "no-metrics": "bench.variants:create_app_without_metrics",
     "no-request-log": "bench.variants:create_app_without_request_log",
     "no-audit-middleware": "bench.variants:create_app_without_audit_middleware",

@@ -29,6 +29,7 @@ from app.queue import (
     webhook_queue,
 )
 from app.statistics.rollup import rollup_job
+from app.wallet import page_cache as wallet_pages
 from workers.audit import seal_audit_job
 from workers.escalation_jobs import close_sms_sender, escalation_job, open_sms_sender
 from workers.event_loop import use_uvloop_when_run_by_arq
@@ -136,6 +137,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     configure_worker_logging()
     serving_started()  # from here on, a lost Redis is waited for, not fatal
     ctx["mongo"] = await db.connect(settings)
+    wallet_pages.publish_with(ctx["redis"], settings.queue_name)  # the worker's wallet writes reach the API's pages
     make_senders(ctx)
     await open_webhook_client(ctx)
     await open_sms_sender(ctx)

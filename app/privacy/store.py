@@ -8,8 +8,10 @@ from typing import Any
 
 from beanie import Document, PydanticObjectId
 
+from app.wallet import page_cache
 from models.citizen import AuthSession, Citizen
 from models.consent import Consent
+from models.wallet import WalletDocument
 
 
 async def latest_consent(citizen_id: PydanticObjectId, purpose: str) -> Consent | None:
@@ -37,6 +39,8 @@ async def raw_of(model: type[Document], citizen_id: PydanticObjectId, extra: dic
 
 async def delete_all_of(model: type[Document], citizen_id: PydanticObjectId) -> int:
     result = await model.get_pymongo_collection().delete_many({"citizen_id": citizen_id})
+    if model is WalletDocument:
+        await page_cache.announce_changed([citizen_id])
     return result.deleted_count
 
 

@@ -164,6 +164,7 @@ async def ensure_signed(document: WalletDocument) -> WalletDocument:
                 "lineage_id": document.lineage_id,
             }
         },
+        citizen_id=document.citizen_id,
     )
     if not written:
         reloaded = await store.document(document.id)

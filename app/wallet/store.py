@@ -1,5 +1,8 @@
 """The wallet's one module that touches the store (decision 0024: one per area): documents
-and the platform's signing keys."""
+and the platform's signing keys.
+
+Every write to a citizen's documents announces the citizen (app/wallet/page_cache.py), so no
+API process serves a wallet page from before it: a new write function must do the same."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from typing import Any
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 
+from app.wallet import page_cache
 from models.catalogue import Service
 from models.citizen import Citizen
 from models.dossier import Dossier
@@ -29,6 +33,7 @@ async def document(document_id: PydanticObjectId | None) -> WalletDocument | Non
 async def insert_document(document: WalletDocument) -> None:
     """Raises DuplicateKeyError when the agency's event id was used already."""
     await document.insert()
+    await page_cache.announce_changed([document.citizen_id])
 
 
 async def issued_by_event(issuer: str, event_id: str) -> WalletDocument | None:
@@ -78,17 +83,28 @@ async def citizen_by_national_id(national_id: str) -> Citizen | None:
     return await Citizen.find_one(Citizen.national_id == national_id)
 
 
-async def update_document(document_id: Any, condition: dict[str, Any], update: dict[str, Any]) -> bool:
-    """A conditional update of one document; False if the condition no longer held."""
-    result = await WalletDocument.get_pymongo_collection().update_one({"_id": document_id, **condition}, update)
-    return result.modified_count != 0
+async def update_document(
+    document_id: Any, condition: dict[str, Any], update: dict[str, Any], *, citizen_id: Any
+) -> bool:
+    """A conditional update of one of the citizen's documents; False if the condition no
+    longer held."""
+    result = await WalletDocument.get_pymongo_collection().update_one(
+        {"_id": document_id, "citizen_id": citizen_id, **condition}, update
+    )
+    if result.modified_count == 0:
+        return False
+    await page_cache.announce_changed([citizen_id])
+    return True
 
 
 async def update_document_after(query: dict[str, Any], update: dict[str, Any]) -> dict[str, Any] | None:
     """A conditional update; the document after it, or None if nothing matched."""
-    return await WalletDocument.get_pymongo_collection().find_one_and_update(
+    after: dict[str, Any] | None = await WalletDocument.get_pymongo_collection().find_one_and_update(
         query, update, return_document=ReturnDocument.AFTER
     )
+    if after is not None:
+        await page_cache.announce_changed([after["citizen_id"]])
+    return after
 
 
 async def superseded_by(document_id: PydanticObjectId | None) -> Any:
@@ -98,7 +114,8 @@ async def superseded_by(document_id: PydanticObjectId | None) -> Any:
 
 
 async def delete_hidden_renewal(document_id: PydanticObjectId | None) -> None:
-    # Only while still hidden: nobody has seen it and no push was owed for it.
+    # Only while still hidden: nobody has seen it and no push was owed for it (nor any page
+    # shown it, so there is nothing to announce).
     await WalletDocument.get_pymongo_collection().delete_one({"_id": document_id, "renewal_pending": True})
 
 

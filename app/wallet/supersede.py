@@ -26,6 +26,7 @@ async def finish_renewal(new: WalletDocument) -> bool:
             "$set": {"status": "superseded", "superseded_by": new.id, "status_changed_at": utcnow()},
             "$push": {"history": entry.model_dump(), "event_ids": new.issue_event_id},
         },
+        citizen_id=new.citizen_id,
     )
     if await store.superseded_by(new.supersedes) != new.id:
         return False
@@ -33,7 +34,7 @@ async def finish_renewal(new: WalletDocument) -> bool:
     if new.dossier_code is None:
         notice = OutboxEntry(key=f"document:{new.issuer}:{new.issue_event_id}", kind="document_renewed")
         update["$push"] = {"outbox": notice.model_dump()}
-    await store.update_document(new.id, {"renewal_pending": True}, update)
+    await store.update_document(new.id, {"renewal_pending": True}, update, citizen_id=new.citizen_id)
     flushing.owed(WalletDocument, new.id)
     return True
 
