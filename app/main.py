@@ -21,7 +21,7 @@ from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
 from pymongo import AsyncMongoClient
 
-from app import db, session_cache
+from app import agency_cache, db, session_cache
 from app.announcements.controller import AnnouncementController
 from app.audit.controller import AccessLogController
 from app.audit.middleware import CitizenChangeAudit
@@ -98,10 +98,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         wallet_changes = asyncio.create_task(
             wallet_pages.listen(pool, settings.queue_name, settings.wallet_cache_seconds, settings.wallet_cache_entries)
         )
+        agency_changes = asyncio.create_task(agency_cache.listen(pool, settings.queue_name))
         try:
             yield
         finally:
-            for task in (revocations, catalogue_changes, wallet_changes):
+            for task in (revocations, catalogue_changes, wallet_changes, agency_changes):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

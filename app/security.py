@@ -24,6 +24,8 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.security.jwt import JWTAuth, Token
 
+from app.agency_cache import CACHE as AGENCIES
+from app.agency_cache import AgencyPrincipal
 from app.config import Settings, get_settings
 from app.session_cache import CACHE as LIVE_SESSIONS
 from app.token_check import CheckedToken
@@ -127,7 +129,8 @@ async def retrieve_principal(token: Token, connection: ASGIConnection[Any, Any, 
                 return None
             return Principal(kind="citizen", id=ident, session_id=session_id)
         if kind == "agency":
-            agency = await Agency.find_one(Agency.code == ident)
+            # Remembered by the API process, forgotten on any write to it (app/agency_cache.py).
+            agency = await AGENCIES.get(ident, _agency_principal)
             if agency is None:
                 return None
             valid, clerk, role = await _clerk_of(token, agency.code)
@@ -137,9 +140,9 @@ async def retrieve_principal(token: Token, connection: ASGIConnection[Any, Any, 
                 kind="agency",
                 id=ident,
                 agency_code=agency.code,
-                service_codes=tuple(agency.service_codes),
-                document_types=tuple(agency.document_types),
-                scopes=tuple(agency.scopes),
+                service_codes=agency.service_codes,
+                document_types=agency.document_types,
+                scopes=agency.scopes,
                 clerk=clerk,
                 role=role,
             )
@@ -152,6 +155,21 @@ async def retrieve_principal(token: Token, connection: ASGIConnection[Any, Any, 
         return Principal(kind="staff", id=ident, role=staff.role)
     except InvalidId:
         return None
+
+
+async def _agency_principal(code: str) -> AgencyPrincipal | None:
+    # The four fields a principal takes, not the agency's secrets.
+    raw = await Agency.get_pymongo_collection().find_one(
+        {"code": code}, {"_id": 0, "code": 1, "service_codes": 1, "document_types": 1, "scopes": 1}
+    )
+    if raw is None:
+        return None
+    return AgencyPrincipal(
+        code=raw["code"],
+        service_codes=tuple(raw.get("service_codes") or ()),
+        document_types=tuple(raw.get("document_types") or ()),
+        scopes=tuple(raw.get("scopes") or ()),
+    )
 
 
 async def _clerk_of(token: Token, agency_code: str) -> tuple[bool, str | None, str | None]:

@@ -156,6 +156,8 @@ class Templates:
             Dossier,
             code="0",
             citizen_id=ObjectId(),
+            # The seeded citizens are adults, as submission would record it.
+            had_guardians=False,
             service_code=service["code"],
             agency_code=service["agency_code"],
             status=status,

@@ -33,7 +33,8 @@ class Citizen(Document):
     # until an identity-verifying agency unlocks the account.
     locked_at: datetime | None = None
     # The parents managing a child with no account of its own; emptied when the child,
-    # from 14, claims the account.
+    # from 14, claims the account. Set only when the child's record is made, never added to
+    # an existing citizen: a dossier relies on it (Dossier.had_guardians).
     guardian_ids: list[PydanticObjectId] = Field(default_factory=list)
     # One-time code (SHA-256) with which a child of 14 or more takes over the account.
     claim_code_hash: str | None = None

@@ -166,6 +166,11 @@ class Rating(BaseModel):
 class Dossier(Document):
     code: str
     citizen_id: PydanticObjectId
+    # Whether the citizen had guardians (a child under 14) when the dossier was made. A
+    # citizen never gains guardians later (models/citizen.py), so False spares the outbox's
+    # read of them at every notice; True (or None, made before this field) reads them, since
+    # the child may have taken the account over since (decision 0016, 2026-12-02 ops8).
+    had_guardians: bool | None = None
     service_code: str
     # Chosen at submission by the procedure's routing (app/catalogue/routing.py).
     agency_code: str

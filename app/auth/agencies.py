@@ -43,7 +43,7 @@ async def rotate_secret(code: str, overlap_hours: int) -> RotatedSecretOut:
     valid_until = utcnow() + timedelta(hours=overlap_hours)
     # Compare-and-set on the current hash: two racing rotations cannot both demote it.
     rotated = await store.update_agency(
-        agency.id,
+        agency.code,
         {"client_secret_hash": agency.client_secret_hash},
         {
             "$set": {

@@ -9,6 +9,7 @@ from typing import Any
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 
+from app import agency_cache
 from models.agency import Agency, Clerk, Staff
 from models.catalogue import Service
 from models.citizen import AuthSession, Citizen
@@ -70,10 +71,15 @@ async def agency_by_code(code: str) -> Agency | None:
     return await Agency.find_one(Agency.code == code)
 
 
+# Every write to an agency below announces it (app/agency_cache.py): the API processes
+# remember agencies' principals and must forget a changed one before its next request.
+
+
 async def upsert_agency(code: str, fields: dict[str, Any], on_insert: dict[str, Any]) -> None:
     await Agency.get_pymongo_collection().update_one(
         {"code": code}, {"$set": fields, "$setOnInsert": on_insert}, upsert=True
     )
+    await agency_cache.announce_changed([code])
 
 
 async def upsert_staff(username: str, update: dict[str, Any]) -> None:
@@ -86,15 +92,19 @@ async def upsert_citizen(national_id: str, fields: dict[str, Any], on_insert: di
     )
 
 
-async def update_agency(agency_id: PydanticObjectId | None, condition: dict[str, Any], update: dict[str, Any]) -> bool:
+async def update_agency(code: str, condition: dict[str, Any], update: dict[str, Any]) -> bool:
     """A conditional update of one agency; False if the condition no longer held."""
-    result = await Agency.get_pymongo_collection().update_one({"_id": agency_id, **condition}, update)
-    return result.modified_count == 1
+    result = await Agency.get_pymongo_collection().update_one({"code": code, **condition}, update)
+    if result.modified_count != 1:
+        return False
+    await agency_cache.announce_changed([code])
+    return True
 
 
 async def insert_agency(agency: Agency) -> None:
     """Raises DuplicateKeyError when the code (or client id) is taken."""
     await agency.insert()
+    await agency_cache.announce_changed([agency.code])
 
 
 async def services(codes: list[str]) -> list[Service]:

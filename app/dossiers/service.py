@@ -145,6 +145,7 @@ async def submit(citizen_id: PydanticObjectId, idempotency_key: str | None, data
     dossier = Dossier(
         code=code,
         citizen_id=citizen_id,
+        had_guardians=bool(citizen.guardian_ids),
         service_code=service.code,
         agency_code=agency_code,
         province_code=province_code,

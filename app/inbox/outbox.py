@@ -136,9 +136,13 @@ async def _upsert_notification(
     )
 
 
-async def _guardians_of(citizen_id: ObjectId) -> list[ObjectId]:
-    """The parents who manage this citizen (a child under 14, who has no phone of their own)."""
-    return await store.guardian_ids(citizen_id)
+async def _guardians_of(raw: dict[str, Any]) -> list[ObjectId]:
+    """The parents who manage the document's citizen (a child under 14, who has no phone of
+    their own). A dossier made for a citizen without guardians needs no read: guardians are
+    never added to an existing citizen (models/dossier.py: had_guardians)."""
+    if raw.get("had_guardians") is False:
+        return []
+    return await store.guardian_ids(raw["citizen_id"])
 
 
 async def _copy_to_guardians(
@@ -185,7 +189,7 @@ async def flush(
     if model is Dossier and entries and (service is None or service.code != raw["service_code"]):
         service = await catalogue_store.service(raw["service_code"])
     notices = [e for e in entries if e.get("kind") != AGENCY_EVENT]
-    guardians = await _guardians_of(raw["citizen_id"]) if notices and model in (Dossier, WalletDocument) else []
+    guardians = await _guardians_of(raw) if notices and model in (Dossier, WalletDocument) else []
     for entry_raw in entries:
         entry = OutboxEntry.model_validate(entry_raw)
         if entry.kind == AGENCY_EVENT:

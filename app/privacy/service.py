@@ -37,6 +37,7 @@ _INTERNAL_FIELDS = frozenset(
         "totp_last_step",
         "claim_code_hash",
         "guardian_ids",
+        "had_guardians",
         "revision_id",
         "outbox",
         "request_fingerprint",

@@ -26,6 +26,7 @@ Register = Callable[..., Awaitable[tuple[AgencyHandle, dict[str, Any]]]]
 async def register(api: httpx.AsyncClient) -> AsyncIterator[Register]:
     """Agencies registered as `cwallet agency create` does; removed after the test, so the
     places they took do not route other tests' dossiers."""
+    from app import agency_cache
     from app.cli import create_agency
     from models.agency import Agency
 
@@ -44,6 +45,8 @@ async def register(api: httpx.AsyncClient) -> AsyncIterator[Register]:
 
     yield make
     await Agency.get_pymongo_collection().delete_many({"code": {"$in": made}})
+    # Removed behind the store module's back (no deletion is written there): forgotten too.
+    await agency_cache.announce_changed(made)
 
 
 async def _submit(

@@ -11,10 +11,11 @@ import httpx
 from bson import ObjectId
 
 from models.audit import AccessRecord
-from tests.integration.identity.helpers import years_ago
+from models.citizen import Citizen
+from tests.integration.identity.helpers import bearer, years_ago
 from tests.integration.identity.test_guardians import RESIDENCE, add_child, issue_birth_certificate
 from tests.integration.push.helpers import messages, received, wait_for
-from tests.support import sent_once_each, settled_notifications
+from tests.support import new_phone, sent_once_each, settled_notifications
 
 
 async def test_a_childs_dossier_and_papers_reach_the_parents_phone_marked_as_the_childs(
@@ -74,3 +75,48 @@ async def test_a_childs_dossier_and_papers_reach_the_parents_phone_marked_as_the
 
     logged = await wait_for(copies_logged, "three copies in the child's access log")
     assert logged == [("guardian", parent.id)] * 3
+
+
+async def test_a_parent_stops_getting_copies_once_the_child_has_taken_the_account_over(
+    api: httpx.AsyncClient,
+    make_citizen: Callable[..., Awaitable[Any]],
+    make_agency: Callable[..., Awaitable[Any]],
+) -> None:
+    """The dossier was made while the child had a guardian; the child's next notice after the
+    takeover is the child's alone (the parents are read when the notice is made, not when the
+    dossier was)."""
+    parent = await make_citizen(devices=0, eid_level=2)
+    child = await add_child(api, parent, years_ago(13, days=-300))
+    agency = await make_agency(["RESIDENCE_REGISTRATION"])
+    submitted = await api.post(
+        f"/api/v1/me/children/{child['id']}/dossiers",
+        json=RESIDENCE,
+        headers={**parent.headers, "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert submitted.status_code == 201, submitted.text
+    code = submitted.json()["code"]
+    # A 2xx means the notice and its copies are in the inboxes (decision 0023).
+    before = (await api.get("/api/v1/me/notifications", headers=parent.headers)).json()["items"]
+    assert [n["data"]["dossier_code"] for n in before] == [code]
+
+    await Citizen.get_pymongo_collection().update_one(
+        {"_id": ObjectId(child["id"])}, {"$set": {"date_of_birth": years_ago(14).isoformat()}}
+    )
+    claim = await api.post(f"/api/v1/me/children/{child['id']}/claim-code", headers=parent.headers)
+    assert claim.status_code == 201, claim.text
+    phone, password = new_phone(), "my own long passphrase"
+    claimed = await api.post(
+        "/api/v1/citizens/claim",
+        json={"national_id": child["national_id"], "claim_code": claim.json()["claim_code"], "phone": phone,
+              "password": password},
+    )  # fmt: skip
+    assert claimed.status_code == 201, claimed.text
+
+    event = {"event_id": f"{code}-received", "status": "received"}
+    moved = await api.post(f"/api/v1/agency/dossiers/{code}/events", json=event, headers=agency.headers)
+    assert moved.status_code == 200, moved.text
+    login = await api.post("/api/v1/auth/token", json={"username": phone, "password": password})
+    own = (await api.get("/api/v1/me/notifications", headers=bearer(login.json()["access_token"]))).json()["items"]
+    assert [n["data"].get("status") for n in own][:1] == ["received"]
+    after = (await api.get("/api/v1/me/notifications", headers=parent.headers)).json()["items"]
+    assert [n["id"] for n in after] == [n["id"] for n in before]

@@ -187,14 +187,13 @@ async def test_a_renewal_left_half_done_is_finished(
 async def test_an_agency_no_longer_allowed_the_type_is_refused(
     api: httpx.AsyncClient, make_citizen: Any, make_issuer: Any
 ) -> None:
-    from models.agency import Agency
+    from app.auth import store as auth_store
 
     citizen = await make_citizen(devices=0)
     agency = await make_issuer(["driver_licence", "vehicle_registration"])
     document = await issued(api, agency, citizen)
-    await Agency.get_pymongo_collection().update_one(
-        {"code": agency.code}, {"$set": {"document_types": ["vehicle_registration"]}}
-    )
+    # Through the store module, as every write to an agency (the API processes forget it).
+    await auth_store.upsert_agency(agency.code, {"document_types": ["vehicle_registration"]}, {})
     answer = await status_event(api, agency, document["id"], "revoked", "Thu hồi", language="en")
     assert answer.status_code == 403
     assert "driver_licence" in answer.json()["detail"]
