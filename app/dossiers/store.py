@@ -151,9 +151,13 @@ async def retrying(
 # --- reading dossiers ---------------------------------------------------------------------
 
 
-async def insert(dossier: Dossier) -> None:
-    """Raises DuplicateKeyError when the citizen's idempotency key (or the code) is taken."""
+async def insert(dossier: Dossier) -> dict[str, Any]:
+    """Insert a new dossier; the document as stored (what the outbox flush works from, so it
+    need not read it back). Raises DuplicateKeyError when the citizen's idempotency key (or
+    the code) is taken: the unique index is the idempotency record, no separate write."""
     await dossier.insert()
+    stored: dict[str, Any] = _as_stored(dossier.model_dump(by_alias=True))
+    return stored
 
 
 async def raw(dossier_id: PydanticObjectId | None) -> dict[str, Any] | None:
@@ -233,6 +237,15 @@ async def services(codes: set[str]) -> dict[str, Service]:
 
 async def citizen(citizen_id: PydanticObjectId) -> Citizen | None:
     return await Citizen.get(citizen_id)
+
+
+async def submitter(citizen_id: PydanticObjectId) -> dict[str, Any] | None:
+    """What a submission needs of its citizen: the e-ID level, and the guardians a child's
+    notices are copied to (passed on to the outbox flush, which then need not read them)."""
+    found: dict[str, Any] | None = await Citizen.get_pymongo_collection().find_one(
+        {"_id": citizen_id}, {"eid_level": 1, "guardian_ids": 1}
+    )
+    return found
 
 
 async def citizens(citizen_ids: set[PydanticObjectId]) -> dict[Any, Citizen]:
