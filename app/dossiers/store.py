@@ -166,6 +166,8 @@ async def raw(dossier_id: PydanticObjectId | None) -> dict[str, Any] | None:
 
 
 async def by_idempotency_key(citizen_id: PydanticObjectId, key: str) -> Dossier | None:
+    """On the `idempotency` index. Both fields, always: the embedded store answers the key
+    alone from that index with nothing (models/dossier.py)."""
     return await Dossier.find_one({"citizen_id": citizen_id, "idempotency_key": key})
 
 
@@ -233,10 +235,6 @@ async def service(code: str) -> Service | None:
 
 async def services(codes: set[str]) -> dict[str, Service]:
     return {s.code: s for s in await Service.find({"code": {"$in": list(codes)}}).to_list()}
-
-
-async def citizen(citizen_id: PydanticObjectId) -> Citizen | None:
-    return await Citizen.get(citizen_id)
 
 
 async def submitter(citizen_id: PydanticObjectId) -> dict[str, Any] | None:

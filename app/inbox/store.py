@@ -144,9 +144,7 @@ async def outboxes_older_than(model: type[Document], cutoff: datetime, batch: in
 
 async def pull_outbox_entries(model: type[Document], document_id: Any, keys: list[str]) -> None:
     """The entries done, out of the outbox in one write."""
-    await model.get_pymongo_collection().update_one(
-        {"_id": document_id}, {"$pull": {"outbox": {"key": {"$in": keys}}}}
-    )
+    await model.get_pymongo_collection().update_one({"_id": document_id}, {"$pull": {"outbox": {"key": {"$in": keys}}}})
 
 
 async def upsert_notification(key: str, fields: dict[str, Any]) -> tuple[ObjectId, bool]:
