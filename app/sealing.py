@@ -15,6 +15,7 @@ old key can leave the ring once every record sealed under it has been read (deci
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import secrets
 
@@ -36,7 +37,9 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+@functools.lru_cache(maxsize=64)
 def _derive(secret: str, purpose: str) -> bytes:
+    # Remembered: a submission derived four keys (its receipt secret's two purposes, twice).
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=f"cwallet/{purpose}".encode()).derive(
         secret.encode()
     )

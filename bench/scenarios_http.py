@@ -69,6 +69,7 @@ def dossier_submit(ctx: Context) -> list[Figure]:
     population = ctx.population()
     c = ctx.config.submit_concurrency
     ctx.progress(f"Dossier submission with Idempotency-Key at concurrency {c} (no worker: jobs wait in the queue) ...")
+    ctx.stack.start_emulator()  # the API refuses to start in production without a push endpoint
     server = ctx.stack.start_server("api-submit", ctx.config.api_target, ctx.config.server, "/health/live")
     with ctx.stack.running(server):
         url = server.url or ""

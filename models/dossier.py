@@ -248,10 +248,18 @@ class Dossier(Document):
                 name="worklist_service_due",
             ),
             # One dossier per (citizen, Idempotency-Key): a retried submission finds the first.
+            # Partial on `$gt: ""` (every key is a non-empty string), not `$type`: the embedded
+            # store cannot tell that `{idempotency_key: "k"}` implies `$type`, and answered the
+            # lookup with a collection scan; both stores prove `$gt` (decision 0016, 2026-12-02).
+            # Named: a store that still holds the `$type` one (citizen_id_1_idempotency_key_1)
+            # keeps it beside this one until an operator drops it. Query the key only with
+            # its citizen: the embedded store (0.7.0b3) answers `{idempotency_key: k}` alone
+            # from this index with nothing.
             IndexModel(
                 [("citizen_id", pymongo.ASCENDING), ("idempotency_key", pymongo.ASCENDING)],
+                name="idempotency",
                 unique=True,
-                partialFilterExpression={"idempotency_key": {"$type": "string"}},
+                partialFilterExpression={"idempotency_key": {"$gt": ""}},
             ),
             IndexModel([("outbox.created_at", pymongo.ASCENDING)], sparse=True),
             # The overdue sweeper: running clocks whose (new) date has passed.

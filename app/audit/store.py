@@ -20,7 +20,11 @@ HEAD_ID = "audit-chain"
 
 
 async def insert(record: AccessRecord) -> None:
-    await record.insert()
+    """Through PyMongo with the model's own dump: the same stored record as Beanie's
+    `insert()`, without its encoding work (decision 0016, 2026-12-02)."""
+    if record.id is None:
+        record.id = PydanticObjectId()
+    await AccessRecord.get_pymongo_collection().insert_one(record.model_dump(by_alias=True))
 
 
 async def insert_records(records: list[AccessRecord]) -> None:

@@ -116,9 +116,11 @@ async def find_service(code: str) -> Service | None:
 
 
 async def get_service(code: str) -> Service:
-    """The service a dossier asks for; an unknown code is the caller's input error (422)."""
-    service = await find_service(code)
-    if service is None:
+    """The service a dossier asks for; an unknown or closed code is the caller's input error
+    (422). From the API process's memory (app/catalogue/cache.py): a load that closes a
+    procedure is announced, and forgotten at once."""
+    service = await cache.CACHE.get(code, store.service)
+    if service is None or not service.active:
         raise unknown_service(code)
     return service
 

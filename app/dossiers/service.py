@@ -8,6 +8,7 @@ from datetime import datetime
 
 import msgspec
 from beanie import PydanticObjectId
+from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
 from app.catalogue.routing import agency_for
@@ -113,21 +114,54 @@ def _payment_summary(service: Service, code: str, method: str, now: datetime) ->
 
 async def submit(citizen_id: PydanticObjectId, idempotency_key: str | None, data: DossierIn) -> tuple[Dossier, bool]:
     """Create a dossier. Returns it and whether this call created it (False for a retry).
-    Its receipt's secret: `receipt_secret(dossier)` (decision 0029)."""
-    request_fingerprint = fingerprint(data)
-    if idempotency_key:
-        existing = await _existing_submission(citizen_id, idempotency_key, request_fingerprint)
-        if existing is not None:
-            await payments.ensure_request(existing)
-            # If the first call died before queueing the push, this request finishes it.
-            flushing.owed(Dossier, existing.id)
-            return existing, False
+    Its receipt's secret: `receipt_secret(dossier)` (decision 0029).
 
+    The insert comes first and the unique (citizen, Idempotency-Key) index is the idempotency
+    record: a new submission does not look for a first one, a retry finds it when its insert
+    is refused (decision 0016, 2026-12-02)."""
+    request_fingerprint = fingerprint(data)
+    try:
+        dossier, service, guardians = await _new_dossier(citizen_id, idempotency_key, request_fingerprint, data)
+    except AppError:
+        # A retry answers as the first call did, even if the procedure or the citizen changed since.
+        if idempotency_key and (replayed := await _replay(citizen_id, idempotency_key, request_fingerprint)):
+            return replayed, False
+        raise
+    try:
+        stored = await store.insert(dossier)
+    except DuplicateKeyError:
+        # A retry, or two copies of the same submission racing: the unique index let one through.
+        if idempotency_key and (replayed := await _replay(citizen_id, idempotency_key, request_fingerprint)):
+            return replayed, False
+        raise
+    flushing.owed(Dossier, dossier.id, service, document=stored, guardians=guardians)
+    # The payment ledger entry is derived from the dossier, so a crash here loses nothing:
+    # the next read of the payment (or a retried submission) creates it.
+    await payments.ensure_request(dossier)
+    return dossier, True
+
+
+async def _replay(citizen_id: PydanticObjectId, key: str, request_fingerprint: str) -> Dossier | None:
+    """The first submission under this key, with what its first call may not have finished."""
+    existing = await _existing_submission(citizen_id, key, request_fingerprint)
+    if existing is not None:
+        await payments.ensure_request(existing)
+        # If the first call died before queueing the push, this request finishes it.
+        flushing.owed(Dossier, existing.id)
+    return existing
+
+
+async def _new_dossier(
+    citizen_id: PydanticObjectId, idempotency_key: str | None, request_fingerprint: str, data: DossierIn
+) -> tuple[Dossier, Service, list[ObjectId]]:
+    """The dossier to insert, with its procedure and the citizen's guardians; every refusal
+    (an AppError) before anything is written."""
     service = await get_service(data.service_code)
-    citizen = await store.citizen(citizen_id)
+    citizen = await store.submitter(citizen_id)
     if citizen is None:
         raise not_found(Text("tài khoản", "account"))
-    if citizen.eid_level < service.required_eid_level:
+    eid_level = int(citizen.get("eid_level", 1))
+    if eid_level < service.required_eid_level:
         raise eid_level_too_low(service.required_eid_level)
     problems = form_problems(service, data.form)
     problems += _delivery_problems(service, data)
@@ -145,7 +179,7 @@ async def submit(citizen_id: PydanticObjectId, idempotency_key: str | None, data
     dossier = Dossier(
         code=code,
         citizen_id=citizen_id,
-        had_guardians=bool(citizen.guardian_ids),
+        had_guardians=bool(citizen.get("guardian_ids")),
         service_code=service.code,
         agency_code=agency_code,
         province_code=province_code,
@@ -170,21 +204,7 @@ async def submit(citizen_id: PydanticObjectId, idempotency_key: str | None, data
         *status_notice(dossier, service, DossierStatus.SUBMITTED, "submitted"),
         agency_event(f"{code}:submitted", DOSSIER_SUBMITTED, status=DossierStatus.SUBMITTED.value),
     ]
-    try:
-        await store.insert(dossier)
-    except DuplicateKeyError:
-        # Two copies of the same submission raced; the unique index let one through.
-        if idempotency_key:
-            existing = await _existing_submission(citizen_id, idempotency_key, request_fingerprint)
-            if existing is not None:
-                flushing.owed(Dossier, existing.id)
-                return existing, False
-        raise
-    flushing.owed(Dossier, dossier.id, service)
-    # The payment ledger entry is derived from the dossier, so a crash here loses nothing:
-    # the next read of the payment (or a retried submission) creates it.
-    await payments.ensure_request(dossier)
-    return dossier, True
+    return dossier, service, list(citizen.get("guardian_ids") or [])
 
 
 def receipt_secret(dossier: Dossier) -> str | None:

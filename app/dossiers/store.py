@@ -151,9 +151,16 @@ async def retrying(
 # --- reading dossiers ---------------------------------------------------------------------
 
 
-async def insert(dossier: Dossier) -> None:
-    """Raises DuplicateKeyError when the citizen's idempotency key (or the code) is taken."""
-    await dossier.insert()
+async def insert(dossier: Dossier) -> dict[str, Any]:
+    """Insert a new dossier; the document as stored, for the outbox flush. DuplicateKeyError
+    when the citizen's idempotency key (or the code) is taken. The model's own dump stores
+    what Beanie's `insert()` does, at a thirtieth of its encoding work (decision 0016)."""
+    if dossier.id is None:
+        dossier.id = PydanticObjectId()
+    raw = dossier.model_dump(by_alias=True)
+    await Dossier.get_pymongo_collection().insert_one(raw)
+    stored: dict[str, Any] = _as_stored(raw)
+    return stored
 
 
 async def raw(dossier_id: PydanticObjectId | None) -> dict[str, Any] | None:
@@ -162,6 +169,7 @@ async def raw(dossier_id: PydanticObjectId | None) -> dict[str, Any] | None:
 
 
 async def by_idempotency_key(citizen_id: PydanticObjectId, key: str) -> Dossier | None:
+    """Both fields, always: the embedded store answers the key alone with nothing (models/dossier.py)."""
     return await Dossier.find_one({"citizen_id": citizen_id, "idempotency_key": key})
 
 
@@ -231,8 +239,13 @@ async def services(codes: set[str]) -> dict[str, Service]:
     return {s.code: s for s in await Service.find({"code": {"$in": list(codes)}}).to_list()}
 
 
-async def citizen(citizen_id: PydanticObjectId) -> Citizen | None:
-    return await Citizen.get(citizen_id)
+async def submitter(citizen_id: PydanticObjectId) -> dict[str, Any] | None:
+    """What a submission needs of its citizen: the e-ID level, and the guardians a child's
+    notices are copied to (passed on to the outbox flush, which then need not read them)."""
+    found: dict[str, Any] | None = await Citizen.get_pymongo_collection().find_one(
+        {"_id": citizen_id}, {"eid_level": 1, "guardian_ids": 1}
+    )
+    return found
 
 
 async def citizens(citizen_ids: set[PydanticObjectId]) -> dict[Any, Citizen]:

@@ -36,9 +36,10 @@ from models.catalogue import ServiceData
 
 log = structlog.get_logger(__name__)
 
-# (collection model, document id) → the procedure and the document as last written, when the
-# writer already holds them.
-Owed = dict[tuple[type[Document], Any], tuple[ServiceData | None, dict[str, Any] | None]]
+# (collection model, document id) → the procedure, the document as last written and the
+# owner's guardians, when the writer already holds them.
+Known = tuple[ServiceData | None, dict[str, Any] | None, list[ObjectId] | None]
+Owed = dict[tuple[type[Document], Any], Known]
 _owed: ContextVar[Owed | None] = ContextVar("outbox_owed", default=None)
 
 
@@ -47,12 +48,17 @@ def owed(
     document_id: ObjectId | None,
     service: ServiceData | None = None,
     document: dict[str, Any] | None = None,
+    guardians: list[ObjectId] | None = None,
 ) -> None:
     """Note that `model`'s document `document_id` holds outbox entries to flush after this request."""
     buffer = _owed.get()
     if buffer is not None and document_id is not None:
-        known_service, known_document = buffer.get((model, document_id), (None, None))
-        buffer[(model, document_id)] = (service or known_service, document or known_document)
+        known_service, known_document, known_guardians = buffer.get((model, document_id), (None, None, None))
+        buffer[(model, document_id)] = (
+            service or known_service,
+            document or known_document,
+            guardians if guardians is not None else known_guardians,
+        )
 
 
 async def flush_owed(pool: ArqRedis) -> int:
@@ -63,13 +69,13 @@ async def flush_owed(pool: ArqRedis) -> int:
     items = list(buffer.items())
     buffer.clear()
     queued = 0
-    for (model, document_id), (service, written) in items:
+    for (model, document_id), (service, written, guardians) in items:
         try:
             raw = written if written is not None and written.get("outbox") else None
             raw = raw or await store.with_outbox(model, document_id)
             if raw is None:
                 continue  # flushed already (a racing copy of the request, or the sweeper)
-            queued += len(await flush(model, raw, pool, service))
+            queued += len(await flush(model, raw, pool, service, guardians))
         except Exception:
             # The change is stored and its entry stays in the outbox: the sweeper sends it.
             log.exception("outbox.flush_failed", collection=model.get_collection_name())

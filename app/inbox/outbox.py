@@ -180,41 +180,70 @@ async def _copy_to_guardians(
 
 
 async def flush(
-    model: type[Document], raw: dict[str, Any], pool: ArqRedis, service: ServiceData | None = None
+    model: type[Document],
+    raw: dict[str, Any],
+    pool: ArqRedis,
+    service: ServiceData | None = None,
+    guardians: list[ObjectId] | None = None,
 ) -> list[ObjectId]:
     """Materialise and queue every outbox entry of one dossier or wallet document. A caller
-    that holds the dossier's procedure already passes it as `service`."""
+    that holds the dossier's procedure already passes it as `service`, and one that has just
+    read the owner's guardians passes them as `guardians`.
+
+    The entries done leave the outbox in one write at the end (or when one fails: those
+    before it): an entry left behind by a crash is done again by the sweeper, which every
+    step above allows."""
     created: list[ObjectId] = []
     entries = raw.get("outbox") or []
     if model is Dossier and entries and (service is None or service.code != raw["service_code"]):
         service = await catalogue_store.service(raw["service_code"])
     notices = [e for e in entries if e.get("kind") != AGENCY_EVENT]
-    guardians = await _guardians_of(raw) if notices and model in (Dossier, WalletDocument) else []
-    for entry_raw in entries:
-        entry = OutboxEntry.model_validate(entry_raw)
-        if entry.kind == AGENCY_EVENT:
-            # For the dossier's agency, not the citizen: webhook deliveries (decision 0028).
-            await fan_out(raw, entry, pool)
-            await store.pull_outbox_entry(model, raw["_id"], entry.key)
-            continue
-        if model is Dossier:
-            params, data = _dossier_params(raw, entry, service)
-        elif model is SupportLookup:
-            params, data = _support_lookup_params(raw, entry)
-        else:
-            params, data = await _document_params(raw, entry)
-        sensitive = _is_sensitive(model, raw, service)
-        escalation = _escalation(model, entry, service)
-        notification_id, _ = await _upsert_notification(
-            raw["citizen_id"], entry, params, data, sensitive=sensitive, escalation=escalation
+    if not notices or model not in (Dossier, WalletDocument):
+        guardians = []
+    elif guardians is None:
+        guardians = await _guardians_of(raw)
+    done: list[str] = []
+    try:
+        for entry_raw in entries:
+            created += await _flush_entry(model, raw, OutboxEntry.model_validate(entry_raw), pool, service, guardians)
+            done.append(str(entry_raw["key"]))
+    finally:
+        if done:
+            await store.pull_outbox_entries(model, raw["_id"], done)
+    return created
+
+
+async def _flush_entry(
+    model: type[Document],
+    raw: dict[str, Any],
+    entry: OutboxEntry,
+    pool: ArqRedis,
+    service: ServiceData | None,
+    guardians: list[ObjectId],
+) -> list[ObjectId]:
+    """One entry's notification (and its guardians' copies) or webhook deliveries, queued."""
+    created: list[ObjectId] = []
+    if entry.kind == AGENCY_EVENT:
+        # For the dossier's agency, not the citizen: webhook deliveries (decision 0028).
+        await fan_out(raw, entry, pool)
+        return created
+    if model is Dossier:
+        params, data = _dossier_params(raw, entry, service)
+    elif model is SupportLookup:
+        params, data = _support_lookup_params(raw, entry)
+    else:
+        params, data = await _document_params(raw, entry)
+    sensitive = _is_sensitive(model, raw, service)
+    escalation = _escalation(model, entry, service)
+    notification_id, _ = await _upsert_notification(
+        raw["citizen_id"], entry, params, data, sensitive=sensitive, escalation=escalation
+    )
+    await enqueue_notification(pool, str(notification_id))
+    if guardians:
+        created += await _copy_to_guardians(
+            guardians, raw, entry, params, data, sensitive=sensitive, pool=pool, escalation=escalation
         )
-        await enqueue_notification(pool, str(notification_id))
-        if guardians:
-            created += await _copy_to_guardians(
-                guardians, raw, entry, params, data, sensitive=sensitive, pool=pool, escalation=escalation
-            )
-        await store.pull_outbox_entry(model, raw["_id"], entry.key)
-        created.append(notification_id)
+    created.append(notification_id)
     return created
 
 

@@ -130,8 +130,11 @@ async def put_preferences(citizen_id: PydanticObjectId, fields: dict[str, Any]) 
 
 
 async def with_outbox(model: type[Document], document_id: Any) -> dict[str, Any] | None:
-    """The document, if its outbox still holds an entry."""
-    return await model.get_pymongo_collection().find_one({"_id": document_id, "outbox.0": {"$exists": True}})
+    """The document, if its outbox still holds an entry. By `_id` alone, the outbox looked at
+    here: the embedded store answers `{_id, "outbox.0": {$exists: true}}` with a collection
+    scan (decision 0016, 2026-12-02)."""
+    found: dict[str, Any] | None = await model.get_pymongo_collection().find_one({"_id": document_id})
+    return found if found is not None and found.get("outbox") else None
 
 
 async def outboxes_older_than(model: type[Document], cutoff: datetime, batch: int) -> AsyncIterator[dict[str, Any]]:
@@ -139,8 +142,9 @@ async def outboxes_older_than(model: type[Document], cutoff: datetime, batch: in
         yield raw
 
 
-async def pull_outbox_entry(model: type[Document], document_id: Any, key: str) -> None:
-    await model.get_pymongo_collection().update_one({"_id": document_id}, {"$pull": {"outbox": {"key": key}}})
+async def pull_outbox_entries(model: type[Document], document_id: Any, keys: list[str]) -> None:
+    """The entries done, out of the outbox in one write."""
+    await model.get_pymongo_collection().update_one({"_id": document_id}, {"$pull": {"outbox": {"key": {"$in": keys}}}})
 
 
 async def upsert_notification(key: str, fields: dict[str, Any]) -> tuple[ObjectId, bool]:

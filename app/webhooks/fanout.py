@@ -28,6 +28,12 @@ def body_of(event: str, event_type: str, at: datetime, data: dict[str, str]) -> 
     return msgspec.json.encode(payload).decode()
 
 
+def _takes(subscription: dict[str, Any], event_type: str, subscription_id: ObjectId | None) -> bool:
+    if subscription_id is not None:
+        return bool(subscription["_id"] == subscription_id)
+    return event_type in (subscription.get("event_types") or ())
+
+
 async def publish(
     agency_code: str,
     key: str,
@@ -40,17 +46,14 @@ async def publish(
 ) -> list[ObjectId]:
     """Deliveries of one event to the agency's active subscriptions that take `event_type`
     (or to the one subscription named, whatever it takes: a ping)."""
-    query: dict[str, Any] = {"agency_code": agency_code, "state": "active"}
-    if subscription_id is None:
-        query["event_types"] = event_type
-    else:
-        query["_id"] = subscription_id
     event = event_id(key)
     body = body_of(event, event_type, at, data)
     now = utcnow()
     window = timedelta(hours=get_settings().webhook_retry_hours)
     made: list[ObjectId] = []
-    async for subscription in store.subscription_ids(query):
+    async for subscription in store.active_subscriptions(agency_code):
+        if not _takes(subscription, event_type, subscription_id):
+            continue
         await store.upsert_delivery(
             subscription["_id"],
             event,

@@ -47,9 +47,14 @@ async def subscriptions_of(agency_code: str) -> AsyncIterator[dict[str, Any]]:
         yield raw
 
 
-async def subscription_ids(query: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
-    """The `_id` of each subscription `query` finds."""
-    async for raw in WebhookSubscription.get_pymongo_collection().find(query, {"_id": 1}):
+async def active_subscriptions(agency_code: str) -> AsyncIterator[dict[str, Any]]:
+    """The agency's active subscriptions, their `_id` and `event_types` (a handful, capped per
+    agency): on the (agency_code, state) index, which the embedded store walks only when the
+    query names exactly its fields, so the caller picks the event types (decision 0016)."""
+    found = WebhookSubscription.get_pymongo_collection().find(
+        {"agency_code": agency_code, "state": "active"}, {"_id": 1, "event_types": 1}
+    )
+    async for raw in found:
         yield raw
 
 

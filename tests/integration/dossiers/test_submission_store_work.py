@@ -1,0 +1,137 @@
+"""A submission writes its dossier once, with its idempotency record and outbox in the same
+insert, reads nothing it already knows, and every look-up it makes uses an index on the
+store it runs on (explain(): never a collection scan). A retry still answers the first
+dossier, even once its procedure is closed (decision 0016, 2026-12-02)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from bson import ObjectId
+from pymongo import monitoring
+
+from app.catalogue.service import load_catalogue
+from models.catalogue import CATALOGUE_FILE
+from models.dossier import Dossier
+from tests.support import FORMS
+
+SERVICE = "RESIDENCE_REGISTRATION"
+WRITES = ("insert", "update", "delete")
+
+
+class Recorder(monitoring.CommandListener):
+    """The commands sent while armed; registered when this module is imported, so the app's
+    client (made later by the `api` fixture) reports to it."""
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.commands: list[tuple[str, str, list[dict[str, Any]]]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        name = event.command_name
+        if not self.armed or name not in ("find", "aggregate", *WRITES):
+            return
+        command = event.command
+        if name == "find":
+            filters = [dict(command.get("filter", {}))]
+        elif name in ("update", "delete"):
+            filters = [dict(s["q"]) for s in command.get(f"{name}s", [])]
+        else:
+            filters = []
+        self.commands.append((name, str(command[name]), filters))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+RECORDER = Recorder()
+monitoring.register(RECORDER)
+
+
+@pytest.fixture
+def recorded() -> Iterator[list[tuple[str, str, list[dict[str, Any]]]]]:
+    RECORDER.commands.clear()
+    RECORDER.armed = True
+    try:
+        yield RECORDER.commands
+    finally:
+        RECORDER.armed = False
+
+
+def _body(service_code: str = SERVICE, **form: Any) -> dict[str, Any]:
+    return {"service_code": service_code, "form": {**FORMS[service_code], **form}, "delivery": {"method": "online"}}
+
+
+async def _post(api: httpx.AsyncClient, citizen: Any, body: dict[str, Any], key: str) -> httpx.Response:
+    return await api.post("/api/v1/me/dossiers", json=body, headers={**citizen.headers, "Idempotency-Key": key})
+
+
+def _stages(plan: dict[str, Any]) -> list[str]:
+    found = [str(plan.get("stage"))]
+    for child in [plan.get("inputStage"), *plan.get("inputStages", [])]:
+        if isinstance(child, dict):
+            found += _stages(child)
+    return found
+
+
+async def _scans(collection: str, query: dict[str, Any]) -> list[str]:
+    """The stages of the store's plan for `query` on `collection`."""
+    database = Dossier.get_pymongo_collection().database
+    explained = await database.command("explain", {"find": collection, "filter": query}, verbosity="queryPlanner")
+    return _stages(explained["queryPlanner"]["winningPlan"])
+
+
+async def test_a_submission_inserts_its_dossier_once_and_every_lookup_uses_an_index(
+    api: httpx.AsyncClient, shared_citizen: Any, recorded: list[tuple[str, str, list[dict[str, Any]]]]
+) -> None:
+    key = uuid.uuid4().hex
+    first = await _post(api, shared_citizen, _body(), key)
+    assert first.status_code == 201, first.text
+    on_dossiers = [name for name, collection, _ in recorded if collection == "dossiers"]
+    # One insert carries the dossier, its idempotency record and its outbox; the outbox leaves
+    # in one write once its notices are queued; the dossier is never read back.
+    assert on_dossiers == ["insert", "update"], recorded
+
+    again = await _post(api, shared_citizen, _body(), key)
+    assert again.status_code == 201 and again.json() == first.json()
+    keyed = {"citizen_id": ObjectId(shared_citizen.id), "idempotency_key": key}
+    assert await Dossier.get_pymongo_collection().count_documents(keyed) == 1
+
+    looked_up = [(collection, q) for name, collection, filters in recorded if name != "insert" for q in filters]
+    assert ("dossiers", keyed) in looked_up  # the retry's
+    for collection, query in looked_up:
+        stages = await _scans(collection, query)
+        assert "COLLSCAN" not in stages, (collection, query, stages)
+
+
+async def test_a_retry_answers_the_first_dossier_after_its_procedure_closed(
+    api: httpx.AsyncClient, shared_citizen: Any, tmp_path: Path
+) -> None:
+    key = uuid.uuid4().hex
+    first = await _post(api, shared_citizen, _body(), key)
+    assert first.status_code == 201, first.text
+    trimmed = json.loads(CATALOGUE_FILE.read_text(encoding="utf-8"))
+    trimmed["services"] = [s for s in trimmed["services"] if s["code"] != SERVICE]
+    path = tmp_path / "services.json"
+    path.write_text(json.dumps(trimmed, ensure_ascii=False), encoding="utf-8")
+    try:
+        await load_catalogue(path)
+        retried = await _post(api, shared_citizen, _body(), key)
+        assert retried.status_code == 201, retried.text
+        assert retried.json() == first.json()
+        # Another body under the same key is told so, though that body would be refused anyway.
+        other = await _post(api, shared_citizen, _body(new_address="1 Lê Lợi, Huế"), key)
+        assert other.status_code == 422 and other.json()["code"] == "idempotency-key-reused"
+        fresh = await _post(api, shared_citizen, _body(), uuid.uuid4().hex)
+        assert fresh.status_code == 422 and fresh.json()["code"] == "unknown-service"
+    finally:
+        assert await load_catalogue() >= 12
