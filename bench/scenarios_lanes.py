@@ -117,11 +117,12 @@ def _summed(counters: Sequence[dict[str, float] | None]) -> dict[str, float] | N
 
 
 def broadcast_store_costs(interval: Interval, sent: int) -> dict[str, float]:
-    """What the broadcast's own collections (`announcement*`: summaries, device lists, results)
-    cost the store per message sent in `interval`: operations, and the store's milliseconds;
-    the mean milliseconds per operation; and the share of the interval the store spent on them.
-    Planning's reads of `devices` and `preferences` are not counted (the agency's events read
-    them too)."""
+    """What the broadcast's own collections (`announcement*`: summaries, device lists, outcome
+    records) cost the store per message sent in `interval`: operations, and the milliseconds
+    the store's command handler took on them (`top`'s time: wall time, so waits for its locks
+    and its GIL are in it); their mean per operation; and how many of them were in progress on
+    average (the time ÷ the interval). Planning's reads of `devices` and `preferences` are not
+    counted (the agency's events read them too)."""
     if interval.ops is None or sent <= 0:
         return {}
     ops = sum(v for k, v in interval.ops.items() if k.startswith("announcement"))
@@ -130,7 +131,7 @@ def broadcast_store_costs(interval: Interval, sent: int) -> dict[str, float]:
         micros = sum(v for k, v in interval.micros.items() if k.startswith("announcement"))
         costs["broadcast_store_ms_per_msg"] = round(micros / 1000 / sent, 4)
         costs["broadcast_store_ms_per_op"] = round(micros / 1000 / ops, 3) if ops else 0.0
-        costs["broadcast_store_busy_share"] = round(micros / 1e6 / interval.seconds, 3) if interval.seconds else 0.0
+        costs["broadcast_store_in_flight"] = round(micros / 1e6 / interval.seconds, 3) if interval.seconds else 0.0
     return costs
 
 
@@ -326,7 +327,7 @@ def _figures(ctx: Context, blocks: dict[str, list[Block]], quiet: Interval, roun
             figure.extra["announcement_msg_per_s"] = [round(b.sent_per_second or 0, 1) for b in kind_blocks]
             figure.extra.update(broadcast_store_costs(interval, sum(b.broadcast_sent for b in kind_blocks)))
         if interval.micros is not None and interval.seconds:
-            figure.extra["store_busy_share"] = round(sum(interval.micros.values()) / 1e6 / interval.seconds, 3)
+            figure.extra["store_in_flight"] = round(sum(interval.micros.values()) / 1e6 / interval.seconds, 3)
         figures[kind] = figure
     alone, during = figures["alone"], figures["during"]
     ratio, met = lane_ratio(alone.p99_ms, during.p99_ms)
@@ -353,8 +354,10 @@ def _figures(ctx: Context, blocks: dict[str, list[Block]], quiet: Interval, roun
             f"agency's answer p50/p99 {[_ms(v) for v in figure.extra['answer_p50_p99_ms']]} ms"
         )
     costs = {k: v for k, v in during.extra.items() if k.startswith("broadcast_store")}
-    busy = [figure.extra.get("store_busy_share") for figure in (alone, during)]
-    ctx.progress(f"  broadcast's store work per message: {costs}; store busy share alone, during: {busy}")
+    busy = [figure.extra.get("store_in_flight") for figure in (alone, during)]
+    ctx.progress(
+        f"  broadcast's store work per message: {costs}; store commands in progress on average alone, during: {busy}"
+    )
     ctx.progress(f"  {during.note}")
     return [alone, during]
 

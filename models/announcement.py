@@ -142,10 +142,14 @@ class DeviceOutcome(BaseModel):
 class BatchOutcomes(Document):
     """The outcomes of one slice's sends in one pass of a batch, written right after them; a
     batch's device states are its slices overlaid with its records in order. A record is only
-    ever inserted, so a pass writes one small document per slice (decision 0025)."""
+    ever inserted, so a pass writes one small document per slice (decision 0025). Found by
+    `(batch_id, n)`, an index: a range over a string `_id` is a collection scan on the embedded
+    store."""
 
-    id: str  # type: ignore[assignment]  # "<batch id>:<record number, 6 digits>": their order
+    batch_id: PydanticObjectId
+    n: int  # the record's number within its batch: their order, unique
     outcomes: list[DeviceOutcome] = Field(default_factory=list)
 
     class Settings:
         name = "announcement_batch_outcomes"
+        indexes = [IndexModel([("batch_id", pymongo.ASCENDING), ("n", pymongo.ASCENDING)], unique=True)]

@@ -97,10 +97,9 @@ async def batch_slice(batch_id: PydanticObjectId, number: int) -> BatchSlice | N
 
 
 async def batch_outcomes(batch_id: PydanticObjectId) -> list[list[DeviceOutcome]]:
-    """The batch's outcome records so far, in the order they were written (one small range read
-    on `_id`; none on a batch's first pass)."""
-    prefix = f"{batch_id}:"
-    found = BatchOutcomes.find({"_id": {"$gt": prefix, "$lt": f"{batch_id};"}}).sort("_id")
+    """The batch's outcome records so far, in the order they were written (one indexed read;
+    nothing found on a batch's first pass)."""
+    found = BatchOutcomes.find({"batch_id": batch_id}).sort("n")
     return [record.outcomes async for record in found]
 
 
@@ -108,7 +107,7 @@ async def record_outcomes(batch_id: PydanticObjectId, number: int, outcomes: lis
     """Insert the batch's record `number` (what one slice's sends did). False if that record
     exists: another run of the batch got there first."""
     try:
-        await BatchOutcomes(id=f"{batch_id}:{number:06d}", outcomes=outcomes).insert()
+        await BatchOutcomes(batch_id=batch_id, n=number, outcomes=outcomes).insert()
     except DuplicateKeyError:
         return False
     return True

@@ -85,7 +85,7 @@ def test_the_broadcasts_store_work_is_counted_per_message_from_its_own_collectio
         "broadcast_store_ops_per_msg": 0.15,
         "broadcast_store_ms_per_msg": 0.6,
         "broadcast_store_ms_per_op": 4.0,
-        "broadcast_store_busy_share": 0.12,
+        "broadcast_store_in_flight": 0.12,
     }
     # Nothing sent, or a store without `top`: no figure rather than a division by zero.
     assert broadcast_store_costs(Interval(10.0, {}, ops, micros), sent=0) == {}
