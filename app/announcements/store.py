@@ -135,7 +135,10 @@ async def write_batch(batch: AnnouncementBatch) -> bool:
     try:
         await batch.insert()
     except DuplicateKeyError:
-        await BatchSlice.get_pymongo_collection().delete_many({"_id": {"$gt": f"{batch.id}:", "$lt": f"{batch.id};"}})
+        assert batch.id is not None
+        # By exact `_id`s: a range over string ids is a collection scan on the embedded store.
+        ids = [_slice_id(batch.id, number) for number in range(batch.slices or 0)]
+        await BatchSlice.get_pymongo_collection().delete_many({"_id": {"$in": ids}})
         return False
     return True
 

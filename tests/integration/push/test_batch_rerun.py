@@ -128,3 +128,25 @@ async def test_a_batch_run_again_after_its_worker_died_sends_each_device_once(
     # Done is done: a late duplicate job sends nothing more.
     assert await send_batch(sender, pool, str(batch_id), max_attempts=3, in_flight=1, tally=Tally()) == "done"
     assert [len(await messages(emulator, token)) for token in tokens] == [1] * devices
+
+
+async def test_a_planning_run_that_lost_the_race_for_a_batch_leaves_no_device_list_behind() -> None:
+    from app.announcements import store
+    from models.announcement import AnnouncementBatch, BatchDevice
+
+    batch_id, _ = await _planned_batch(3)
+    written = await store.batch(batch_id)
+    assert written is not None
+    # A second planning run (the sweeper restarted one it thought stalled) reaches the same
+    # batch number: its slices are written under its own batch id, then its summary is refused.
+    late_id = PydanticObjectId()
+    device = BatchDevice(device_id=PydanticObjectId(), citizen_id=PydanticObjectId(), token="late", locale="vi")
+    await store.write_slice(late_id, 0, [device])
+    late = AnnouncementBatch(
+        id=late_id, announcement_id=written.announcement_id, seq=written.seq, cursor=written.cursor, slices=1
+    )
+    assert not await store.write_batch(late)
+    assert await store.batch_slice(late_id, 0) is None
+    # The first run's batch is untouched.
+    first = await store.batch_slice(batch_id, 0)
+    assert first is not None and len(first.devices) == 3
