@@ -228,13 +228,19 @@ class Context:
 
 def store_ops(ctx: Context) -> dict[str, int] | None:
     """Operations so far per collection (`top`), for operations per request between two readings."""
+    return store_top(ctx, "count")
+
+
+def store_top(ctx: Context, counter: str) -> dict[str, int] | None:
+    """The store's `top` so far per collection: its operations (`count`) or the microseconds
+    they took (`time`); None when the store does not answer `top`."""
     client: MongoClient[dict[str, Any]] = MongoClient(ctx.stack.start_store(), serverSelectionTimeoutMS=3000)
     try:
         with client:
             totals = client.admin.command("top")["totals"]
     except PyMongoError:
         return None  # a store that does not answer `top` (or a user without the right)
-    return {ns: int(v["total"]["count"]) for ns, v in totals.items() if isinstance(v, dict) and "total" in v}
+    return {ns: int(v["total"][counter]) for ns, v in totals.items() if isinstance(v, dict) and "total" in v}
 
 
 @dataclass(frozen=True)
@@ -245,6 +251,8 @@ class Interval:
     seconds: float
     cpu_seconds: dict[str, float]
     ops: dict[str, float] | None
+    # The store's time spent on those operations, microseconds per collection (`top`).
+    micros: dict[str, float] | None = None
 
     def shares(self) -> dict[str, float]:
         """CPU as a share of one core, as the figures print it."""
@@ -257,23 +265,28 @@ class IntervalMeter:
     def __init__(self, ctx: Context, groups: dict[str, int]) -> None:
         self._ctx, self._meter = ctx, system.CpuMeter(groups)
         self._ops: dict[str, int] | None = None
+        self._micros: dict[str, int] | None = None
         self._t0 = 0.0
 
     def start(self) -> None:
         self._ops = store_ops(self._ctx)
+        self._micros = store_top(self._ctx, "time")
         self._t0 = time.monotonic()
         self._meter.start()
 
     def stop(self) -> Interval:
         shares = self._meter.stop()
         seconds = time.monotonic() - self._t0
-        after = store_ops(self._ctx)
-        ops = None
+        after, micros_after = store_ops(self._ctx), store_top(self._ctx, "time")
+        ops = micros = None
+        db_name = self._ctx.stack.db_name
         if self._ops is not None and after is not None:
-            ops = {k: float(v) for k, v in system.ops_per_request(self._ops, after, 1, self._ctx.stack.db_name).items()}
+            ops = {k: float(v) for k, v in system.ops_per_request(self._ops, after, 1, db_name).items()}
+        if self._micros is not None and micros_after is not None:
+            micros = {k: float(v) for k, v in system.ops_per_request(self._micros, micros_after, 1, db_name).items()}
         cpu = {name: share * seconds for name, share in shares.items() if name != "other"}
         cpu["other"] = shares.get("other", 0.0) * seconds
-        return Interval(seconds, cpu, ops)
+        return Interval(seconds, cpu, ops, micros)
 
 
 def quiet_interval(ctx: Context, groups: dict[str, int], seconds: float) -> Interval:

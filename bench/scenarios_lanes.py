@@ -56,6 +56,7 @@ class Block:
     interval: Interval
     answers_ms: list[float]  # the agency's answers: the API and the store, without the worker
     sent_per_second: float | None = None  # "during": the announcement's own rate over the block
+    broadcast_sent: int = 0  # "during": the announcement's messages sent while the block was measured
 
 
 def split_by_window(
@@ -91,18 +92,47 @@ def round_ratios(
 
 
 def combined(intervals: Sequence[Interval]) -> Interval:
-    """Several intervals as one: their lengths, CPU seconds and store operations summed."""
+    """Several intervals as one: their lengths, CPU seconds, store operations and their time summed."""
     cpu: dict[str, float] = {}
-    ops: dict[str, float] | None = {}
     for interval in intervals:
         for name, used in interval.cpu_seconds.items():
             cpu[name] = cpu.get(name, 0.0) + used
-        if ops is not None and interval.ops is not None:
-            for name, count in interval.ops.items():
-                ops[name] = ops.get(name, 0.0) + count
-        else:
-            ops = None
-    return Interval(sum(i.seconds for i in intervals), cpu, ops)
+    return Interval(
+        sum(i.seconds for i in intervals),
+        cpu,
+        _summed([i.ops for i in intervals]),
+        _summed([i.micros for i in intervals]),
+    )
+
+
+def _summed(counters: Sequence[dict[str, float] | None]) -> dict[str, float] | None:
+    """Per-name sums of several counters; None if any is unknown."""
+    total: dict[str, float] = {}
+    for counter in counters:
+        if counter is None:
+            return None
+        for name, value in counter.items():
+            total[name] = total.get(name, 0.0) + value
+    return total
+
+
+def broadcast_store_costs(interval: Interval, sent: int) -> dict[str, float]:
+    """What the broadcast's own collections (`announcement*`: summaries, device lists, outcome
+    records) cost the store per message sent in `interval`: operations, and the milliseconds
+    the store's command handler took on them (`top`'s time: wall time, so waits for its locks
+    and its GIL are in it); their mean per operation; and how many of them were in progress on
+    average (the time ÷ the interval). Planning's reads of `devices` and `preferences` are not
+    counted (the agency's events read them too)."""
+    if interval.ops is None or sent <= 0:
+        return {}
+    ops = sum(v for k, v in interval.ops.items() if k.startswith("announcement"))
+    costs = {"broadcast_store_ops_per_msg": round(ops / sent, 4)}
+    if interval.micros is not None:
+        micros = sum(v for k, v in interval.micros.items() if k.startswith("announcement"))
+        costs["broadcast_store_ms_per_msg"] = round(micros / 1000 / sent, 4)
+        costs["broadcast_store_ms_per_op"] = round(micros / 1000 / ops, 3) if ops else 0.0
+        costs["broadcast_store_in_flight"] = round(micros / 1e6 / interval.seconds, 3) if interval.seconds else 0.0
+    return costs
 
 
 @dataclass
@@ -177,10 +207,11 @@ def _seed_audience(ctx: Context, devices: int) -> None:
 
 
 def _block(run: _Run, kind: str, codes: list[str]) -> Block:
-    announcement_id, start = None, 0.0
+    announcement_id, start, sent_before, broadcast_sent = None, 0.0, 0, 0
     if kind == "during":
         announcement_id = post_announcement(run.url, run.admin)
         start = _first_batch_sent(run, announcement_id)
+        sent_before = announcement_state(run.url, announcement_id, run.admin)["progress"]["sent"]
     meter = IntervalMeter(run.ctx, run.groups)
     meter.start()
     sent, watched = asyncio.run(_events(run, codes, announcement_id))
@@ -191,6 +222,7 @@ def _block(run: _Run, kind: str, codes: list[str]) -> Block:
     else:
         # Stopped before the rest of the broadcast: its cost is in this block only while it overlaps.
         interval = meter.stop()
+        broadcast_sent = announcement_state(run.url, announcement_id, run.admin)["progress"]["sent"] - sent_before
         wait_for_announcement(run.url, announcement_id, run.admin, run.worker, run.devices, run.ctx)
         arrived = wait_for_pushes(run.emulator_url, ok, run.worker, 60)
     reset_emulator(run.emulator_url)
@@ -202,6 +234,7 @@ def _block(run: _Run, kind: str, codes: list[str]) -> Block:
     answers, _ = split_by_window([(s.started, s.answered) for s in sent if s.status == 200], start, end)
     failed = sum(1 for s in sent if s.status != 200)
     block = Block(kind, latencies, len(sent), failed, len(ok) - len(arrived), outside, interval, answers)
+    block.broadcast_sent = broadcast_sent
     sending = [w for w in watched if w[2]]
     if len(sending) >= 2:
         (t0, sent0, _), (t1, sent1, _) = sending[0], sending[-1]
@@ -292,6 +325,9 @@ def _figures(ctx: Context, blocks: dict[str, list[Block]], quiet: Interval, roun
         if kind == "during":
             figure.extra["devices"] = ctx.config.fanout_devices
             figure.extra["announcement_msg_per_s"] = [round(b.sent_per_second or 0, 1) for b in kind_blocks]
+            figure.extra.update(broadcast_store_costs(interval, sum(b.broadcast_sent for b in kind_blocks)))
+        if interval.micros is not None and interval.seconds:
+            figure.extra["store_in_flight"] = round(sum(interval.micros.values()) / 1e6 / interval.seconds, 3)
         figures[kind] = figure
     alone, during = figures["alone"], figures["during"]
     ratio, met = lane_ratio(alone.p99_ms, during.p99_ms)
@@ -317,6 +353,11 @@ def _figures(ctx: Context, blocks: dict[str, list[Block]], quiet: Interval, roun
             f"CPU ms per event {shown}; store ops per event {ops} (net of the quiet interval); "
             f"agency's answer p50/p99 {[_ms(v) for v in figure.extra['answer_p50_p99_ms']]} ms"
         )
+    costs = {k: v for k, v in during.extra.items() if k.startswith("broadcast_store")}
+    busy = [figure.extra.get("store_in_flight") for figure in (alone, during)]
+    ctx.progress(
+        f"  broadcast's store work per message: {costs}; store commands in progress on average alone, during: {busy}"
+    )
     ctx.progress(f"  {during.note}")
     return [alone, during]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from beanie import Document
 
 from models.agency import Agency, Clerk, Staff
-from models.announcement import Announcement, AnnouncementBatch, BatchDevices
+from models.announcement import Announcement, AnnouncementBatch, BatchDevices, BatchOutcomes, BatchSlice
 from models.audit import AccessRecord, AuditChainHead
 from models.catalogue import Service
 from models.citizen import AuthSession, Citizen, Device
@@ -40,6 +40,8 @@ ALL_DOCUMENTS: list[type[Document]] = [
     Announcement,
     AnnouncementBatch,
     BatchDevices,
+    BatchOutcomes,
+    BatchSlice,
     AuthSession,
     Citizen,
     Consent,

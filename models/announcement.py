@@ -84,6 +84,9 @@ class AnnouncementBatch(Document):
     cursor: PydanticObjectId
     # Devices left out because their citizen muted announcements.
     muted: int = 0
+    # How many BatchSlice documents hold its devices; None: a batch planned before slices, its
+    # devices in the one BatchDevices document with its id.
+    slices: int | None = None
     state: BatchState = "pending"
     # Device counts by state, written with every pass so progress is one small aggregation.
     counts: dict[str, int] = Field(default_factory=dict)
@@ -107,10 +110,46 @@ class AnnouncementBatch(Document):
 
 
 class BatchDevices(Document):
-    """The devices of one AnnouncementBatch (same id), each with what came of its push: a
-    batch sent twice reaches the same devices and skips those already sent."""
+    """The devices of one AnnouncementBatch (same id) planned before slices, each with what came
+    of its push until then; read, never written, by this version (decision 0025)."""
 
     devices: list[BatchDevice] = Field(default_factory=list)
 
     class Settings:
         name = "announcement_batch_devices"
+
+
+class BatchSlice(Document):
+    """One slice (`SLICE_DEVICES`) of a batch's devices, as planned; written once, never
+    rewritten: what came of each push is a BatchOutcomes record (decision 0025)."""
+
+    id: str  # type: ignore[assignment]  # "<batch id>:<slice number>"
+    devices: list[BatchDevice] = Field(default_factory=list)
+
+    class Settings:
+        name = "announcement_batch_slices"
+
+
+class DeviceOutcome(BaseModel):
+    """What one pass did with one device of a batch: its push's result (one attempt), or a hold
+    for quiet hours (no attempt)."""
+
+    i: int  # the device's place in the batch
+    state: BatchDeviceState
+    error_code: str | None = None
+
+
+class BatchOutcomes(Document):
+    """The outcomes of one slice's sends in one pass of a batch, written right after them; a
+    batch's device states are its slices overlaid with its records in order. A record is only
+    ever inserted, so a pass writes one small document per slice (decision 0025). Found by
+    `(batch_id, n)`, an index: a range over a string `_id` is a collection scan on the embedded
+    store."""
+
+    batch_id: PydanticObjectId
+    n: int  # the record's number within its batch: their order, unique
+    outcomes: list[DeviceOutcome] = Field(default_factory=list)
+
+    class Settings:
+        name = "announcement_batch_outcomes"
+        indexes = [IndexModel([("batch_id", pymongo.ASCENDING), ("n", pymongo.ASCENDING)], unique=True)]

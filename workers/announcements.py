@@ -2,18 +2,21 @@
 
 Planning walks the devices (everyone) or the province's citizens (a segment) in `_id` order
 and writes batches (500 devices, or the devices of 500 citizens of a province), each with its
-device list fixed and the cursor it ends at; a planning run that dies resumes after the last
-batch written, so no device lands in two batches. Only `batches_in_flight` batches are queued
-at a time: each one, after its first pass, queues the next, which keeps the queue short for
-personal notifications and lets the quota pace the broadcast. A batch records each device's result, so a batch job
-run twice skips the devices already sent (a send lost between FCM's answer and our write
-is repeated with the same collapse key, so the phone shows it once).
+device list fixed, in slices of 100, and the cursor it ends at; a planning run that dies
+resumes after the last batch written, so no device lands in two batches. Only
+`batches_in_flight` batches are queued at a time: each one, after its first pass, queues the
+next, which keeps the queue short for personal notifications and lets the quota pace the
+broadcast. A batch sends slice by slice and, after each slice, records what came of its sends
+in one small document, so a batch job run twice skips the devices already sent (a send lost
+between FCM's answer and our write is repeated with the same collapse key, so the phone shows
+it once); the device lists are never rewritten (decision 0025, addendum of 2026-12-02).
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,18 +30,21 @@ from app.citizens import store as citizen_store
 from app.inbox import store as inbox_store
 from app.metrics.figures import Tally
 from app.queue import enqueue_announcement_batch, enqueue_announcement_plan
-from models.announcement import Announcement, AnnouncementBatch, BatchDevice, BatchDevices
+from models.announcement import Announcement, AnnouncementBatch, BatchDevice, DeviceOutcome
 from models.common import utcnow
 from notifications.fcm import FcmSender
 from notifications.push import Push
 from notifications.quota import FcmQuota
 from notifications.templates import normalize_locale
 from workers.delivery import RetryLater, backoff_seconds, state_after
-from workers.pacing import Pacing, send_yielding, yield_to_personal
+from workers.pacing import Pacing, WaitBudget, send_yielding, slices, yield_to_personal
 
 log = structlog.get_logger(__name__)
 
 BATCH_SIZE = 500
+# Devices per stored slice of a batch (and per outcome record): each store operation of a
+# broadcast stays small, however large the batch (decision 0025).
+SLICE_DEVICES = 100
 DEVICE_FIELDS = {"_id": 1, "citizen_id": 1, "token": 1, "locale": 1}
 CATEGORY = "announcements"
 
@@ -80,11 +86,12 @@ async def top_up(pool: ArqRedis, announcement_id: PydanticObjectId, in_flight: i
 
 
 async def maybe_finish(announcement_id: PydanticObjectId) -> bool:
-    """Mark the announcement done once planned and every batch is done."""
+    """Mark the announcement done once planned and every batch is done (one small read while a
+    batch is pending, as after nearly every batch)."""
+    if await store.has_pending_batch(announcement_id):
+        return False
     announcement = await store.announcement(announcement_id)
     if announcement is None or announcement.planned_at is None or announcement.state == "done":
-        return False
-    if await store.has_pending_batch(announcement_id):
         return False
     return await store.mark_done(announcement_id)
 
@@ -108,23 +115,27 @@ async def plan_announcement(
     finished = True
     touched = 0.0
     chunks = citizen_store.device_chunks(
-        announcement.segment.province, last["cursor"] if last else None, BATCH_SIZE, DEVICE_FIELDS
+        announcement.segment.province, last["cursor"] if last else None, BATCH_SIZE, DEVICE_FIELDS, SLICE_DEVICES
     )
     async for raw_devices, cursor in chunks:
         if pacing is not None:
             await yield_to_personal(pool, pool.default_queue_name, announcement_id, pacing)
         devices, muted = await _batch_devices(raw_devices)
         batch_id = PydanticObjectId()
+        parts = slices(devices, SLICE_DEVICES)
+        for number, part in enumerate(parts):
+            await store.write_slice(batch_id, number, list(part))
         batch = AnnouncementBatch(
             id=batch_id,
             announcement_id=announcement.id,
             seq=seq,
             cursor=cursor,
             muted=muted,
+            slices=len(parts),
             state="pending" if devices else "done",
             counts={"pending": len(devices)},
         )
-        if not await store.write_batch(batch, BatchDevices(id=batch_id, devices=devices) if devices else None):
+        if not await store.write_batch(batch):
             # Another planning run is ahead of this one (the sweeper restarted a stalled one).
             return "superseded"
         seq += 1
@@ -162,21 +173,65 @@ def _push(announcement: Announcement, device: BatchDevice) -> Push:
     )
 
 
-def _due(devices: list[BatchDevice], now: datetime, tally: Tally) -> list[BatchDevice]:
-    """The devices to send to now; those in their quiet hours are held until the end."""
-    due: list[BatchDevice] = []
-    for device in devices:
+def _due(devices: list[BatchDevice], now: datetime, tally: Tally) -> tuple[list[int], list[int]]:
+    """The places of the devices to send to now, and of those newly held: a device in its
+    quiet hours is held until their end."""
+    due: list[int] = []
+    held: list[int] = []
+    for place, device in enumerate(devices):
         if device.state not in ("pending", "held"):
             continue
         until = device.quiet_hours.held_until(now) if device.quiet_hours else None
         if until is not None:
             if device.state != "held":
                 tally.add("held")
+                held.append(place)
             device.state, device.not_before = "held", until
             continue
         device.state, device.not_before = "pending", None
-        due.append(device)
-    return due
+        due.append(place)
+    return due, held
+
+
+def _overlay(devices: list[BatchDevice], start: int, recorded: dict[int, list[DeviceOutcome]]) -> None:
+    """The states of a slice's devices (the first at place `start` in the batch) after the
+    outcome records so far, in their order: each push's result is one attempt, a hold none."""
+    for place, device in enumerate(devices, start):
+        for entry in recorded.get(place, ()):
+            if entry.state != "held":
+                device.attempts += 1
+                device.error_code = entry.error_code
+            device.state = entry.state
+
+
+# The message of each announcement this process sends (it never changes once created): read
+# once, not once per batch.
+_messages: dict[PydanticObjectId, Announcement] = {}
+
+
+async def _message(announcement_id: PydanticObjectId) -> Announcement | None:
+    found = _messages.get(announcement_id)
+    if found is None and (found := await store.announcement(announcement_id)) is not None:
+        if len(_messages) >= 32:
+            _messages.clear()
+        _messages[announcement_id] = found
+    return found
+
+
+async def _planned(batch: AnnouncementBatch) -> AsyncIterator[tuple[int, list[BatchDevice]]]:
+    """The batch's devices slice by slice, each read when its turn comes, with the place of its
+    first device; a batch planned before slices as one slice."""
+    assert batch.id is not None
+    if batch.slices is None:
+        legacy = await store.legacy_batch_devices(batch.id)
+        yield 0, legacy.devices if legacy is not None else []
+        return
+    start = 0
+    for number in range(batch.slices):
+        part = await store.batch_slice(batch.id, number)
+        devices = part.devices if part is not None else []
+        yield start, devices
+        start += len(devices)
 
 
 async def send_batch(
@@ -199,29 +254,49 @@ async def send_batch(
         return "missing"
     if batch is None or batch.state == "done":
         return "done" if batch else "missing"
-    announcement = await store.announcement(batch.announcement_id)
-    planned = await store.batch_devices(batch.id)
+    assert batch.id is not None
+    announcement = await _message(batch.announcement_id)
     if announcement is None:
         return "missing"
-    devices = planned.devices if planned is not None else []
+    recorded: dict[int, list[DeviceOutcome]] = {}
+    records = await store.batch_outcomes(batch.id)
+    for record in records:
+        for entry in record:
+            recorded.setdefault(entry.i, []).append(entry)
+    number = len(records)
     now = utcnow()
-    due = _due(devices, now, tally)
-    pushes = [_push(announcement, d) for d in due]
-    if pacing is None:
-        outcomes = await sender.send(pushes) if pushes else []
-    else:
-        queue, announcement_id = pool.default_queue_name, str(batch.announcement_id)
-        outcomes = await send_yielding(pool, queue, announcement_id, pacing, pushes, sender.send, rate)
+    budget = WaitBudget(pacing.max_wait_seconds) if pacing is not None else None
+    devices: list[BatchDevice] = []
     retry_after: float | None = None
-    for device, outcome in zip(due, outcomes, strict=True):
-        device.attempts += 1
-        device.error_code = outcome.error_code
-        device.state = state_after(outcome, final_attempt=device.attempts >= max_attempts)
-        tally.outcome(device.state, outcome.error_code)
-        if device.state == "dropped":
-            await citizen_store.drop_device(device.device_id, device.token)
-        if outcome.kind == "retryable" and outcome.retry_after_seconds:
-            retry_after = max(retry_after or 0.0, outcome.retry_after_seconds)
+    async for start, part in _planned(batch):
+        _overlay(part, start, recorded)
+        devices += part
+        due, held = _due(part, now, tally)
+        pushes = [_push(announcement, part[place]) for place in due]
+        if pacing is None:
+            outcomes = await sender.send(pushes) if pushes else []
+        else:
+            queue, announcement_id = pool.default_queue_name, str(batch.announcement_id)
+            outcomes = await send_yielding(pool, queue, announcement_id, pacing, pushes, sender.send, rate, budget)
+        written = [DeviceOutcome(i=start + place, state="held") for place in held]
+        for place, outcome in zip(due, outcomes, strict=True):
+            device = part[place]
+            device.attempts += 1
+            device.error_code = outcome.error_code
+            device.state = state_after(outcome, final_attempt=device.attempts >= max_attempts)
+            tally.outcome(device.state, outcome.error_code)
+            if device.state == "dropped":
+                await citizen_store.drop_device(device.device_id, device.token)
+            if outcome.kind == "retryable" and outcome.retry_after_seconds:
+                retry_after = max(retry_after or 0.0, outcome.retry_after_seconds)
+            written.append(DeviceOutcome(i=start + place, state=device.state, error_code=outcome.error_code))
+        # This slice's outcomes before the next slice is sent: a run that dies repeats one slice
+        # at most. Taken already: another run of this batch is ahead of this one.
+        if written:
+            if not await store.record_outcomes(batch.id, number, written):
+                log.warning("announcement_batch_superseded", batch_id=batch_id)
+                return "superseded"
+            number += 1
     counts = Counter(d.state for d in devices)
     waits: list[float] = []
     if counts["pending"]:
@@ -231,10 +306,9 @@ async def send_batch(
     defer = min(waits) if waits else 0.0
     first_pass = batch.first_pass_at is None
     now = utcnow()
-    # Devices first, summary second (store.record_pass).
+    # Outcome records first, summary second (store.record_pass).
     await store.record_pass(
         batch.id,
-        devices if due or counts["held"] else None,
         {
             "counts": dict(counts),
             "state": "pending" if waits else "done",

@@ -46,6 +46,13 @@ class Pacing:
     slice_devices: int = 100  # sends between two looks at the personal queue
 
 
+@dataclass
+class WaitBudget:
+    """What is left of one batch's waits for citizens' pushes, shared by all its slices."""
+
+    seconds: float
+
+
 def keeps_waiting(personal_due: int, waited_seconds: float, pacing: Pacing) -> bool:
     """Whether a batch goes on waiting: personal pushes beyond what it tolerates, and its cap not
     reached."""
@@ -96,17 +103,19 @@ async def send_yielding(
     items: Sequence[T],
     send: Callable[[Sequence[T]], Awaitable[list[R]]],
     rate: FcmQuota | None = None,
+    budget: WaitBudget | None = None,
 ) -> list[R]:
     """`send` the items slice by slice, letting citizens' queued pushes go before each slice;
-    the waits of all slices together stay within `pacing.max_wait_seconds`. With `rate`, the
+    the waits of all slices together stay within `budget` (by default `pacing.max_wait_seconds`;
+    a batch sending its stored slices one call each passes one budget to all). With `rate`, the
     broadcasts' own bucket in Redis (ANNOUNCEMENT_MAX_PER_SECOND), each slice also waits its
     turn there, whatever the personal queue says."""
     results: list[R] = []
-    budget = pacing.max_wait_seconds
+    left = budget if budget is not None else WaitBudget(pacing.max_wait_seconds)
     for part in slices(items, pacing.slice_devices):
-        if budget > 0:
-            left = replace(pacing, max_wait_seconds=budget)
-            budget -= await yield_to_personal(redis, queue_name, announcement_id, left)
+        if left.seconds > 0:
+            capped = replace(pacing, max_wait_seconds=left.seconds)
+            left.seconds -= await yield_to_personal(redis, queue_name, announcement_id, capped)
         if rate is not None:
             await rate.acquire(len(part))
         results += await send(part)

@@ -1,7 +1,8 @@
 """The announcements area's one module that touches the store (decision 0024: one per area).
 
-An announcement, its batches (each a summary, `AnnouncementBatch`, and its fixed device list,
-`BatchDevices`); the fan-out worker (workers/announcements.py) and the API read and write
+An announcement, its batches (each a summary, `AnnouncementBatch`; its fixed device list in
+slices, `BatchSlice`; and what came of each slice's sends, `BatchOutcomes`, decision 0025's
+addendum of 2026-12-02); the fan-out worker (workers/announcements.py) and the API read and write
 them only through here.
 """
 
@@ -15,7 +16,7 @@ from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from models.announcement import Announcement, AnnouncementBatch, BatchDevices
+from models.announcement import Announcement, AnnouncementBatch, BatchDevices, BatchOutcomes, BatchSlice, DeviceOutcome
 from models.common import utcnow
 
 # --- announcements ------------------------------------------------------------------------
@@ -81,8 +82,35 @@ async def batch(batch_id: PydanticObjectId) -> AnnouncementBatch | None:
     return await AnnouncementBatch.get(batch_id)
 
 
-async def batch_devices(batch_id: PydanticObjectId | None) -> BatchDevices | None:
+async def legacy_batch_devices(batch_id: PydanticObjectId | None) -> BatchDevices | None:
+    """The one device list of a batch planned before slices."""
     return await BatchDevices.get(batch_id)
+
+
+def _slice_id(batch_id: PydanticObjectId, number: int) -> str:
+    return f"{batch_id}:{number}"
+
+
+async def batch_slice(batch_id: PydanticObjectId, number: int) -> BatchSlice | None:
+    """One slice of a batch's devices, as planned: a read by `_id` of a small document."""
+    return await BatchSlice.get(_slice_id(batch_id, number))
+
+
+async def batch_outcomes(batch_id: PydanticObjectId) -> list[list[DeviceOutcome]]:
+    """The batch's outcome records so far, in the order they were written (one indexed read;
+    nothing found on a batch's first pass)."""
+    found = BatchOutcomes.find({"batch_id": batch_id}).sort("n")
+    return [record.outcomes async for record in found]
+
+
+async def record_outcomes(batch_id: PydanticObjectId, number: int, outcomes: list[DeviceOutcome]) -> bool:
+    """Insert the batch's record `number` (what one slice's sends did). False if that record
+    exists: another run of the batch got there first."""
+    try:
+        await BatchOutcomes(batch_id=batch_id, n=number, outcomes=outcomes).insert()
+    except DuplicateKeyError:
+        return False
+    return True
 
 
 async def last_batch(announcement_id: PydanticObjectId) -> dict[str, Any] | None:
@@ -92,15 +120,25 @@ async def last_batch(announcement_id: PydanticObjectId) -> dict[str, Any] | None
     )
 
 
-async def write_batch(batch: AnnouncementBatch, devices: BatchDevices | None) -> bool:
-    """Devices first, then the summary, which is the batch's commit: until it exists, planning
-    has not passed here. False if another planning run wrote this batch already."""
-    if devices is not None:
-        await devices.insert()
+async def write_slice(batch_id: PydanticObjectId, number: int, devices: list[Any]) -> None:
+    """One slice of a new batch's devices (its id is new to each planning run, so a run that
+    died before the summary leaves slices no summary names, as it left a device list before)."""
+    await BatchSlice.get_pymongo_collection().insert_one(
+        {"_id": _slice_id(batch_id, number), "devices": [d.model_dump() for d in devices]}
+    )
+
+
+async def write_batch(batch: AnnouncementBatch) -> bool:
+    """The summary, which is the batch's commit (its slices are written before it): until it
+    exists, planning has not passed here. False if another planning run wrote this batch
+    already (its slices, under this run's batch id, are then deleted)."""
     try:
         await batch.insert()
     except DuplicateKeyError:
-        await BatchDevices.get_pymongo_collection().delete_one({"_id": batch.id})
+        assert batch.id is not None
+        # By exact `_id`s: a range over string ids is a collection scan on the embedded store.
+        ids = [_slice_id(batch.id, number) for number in range(batch.slices or 0)]
+        await BatchSlice.get_pymongo_collection().delete_many({"_id": {"$in": ids}})
         return False
     return True
 
@@ -129,13 +167,9 @@ async def claim_next_batch(announcement_id: PydanticObjectId, now: datetime) -> 
     return claimed["_id"] if claimed is not None else None
 
 
-async def record_pass(batch_id: PydanticObjectId | None, devices: list[Any] | None, summary: dict[str, Any]) -> None:
-    """Devices first (when given), summary second: a crash in between leaves a batch whose next
-    run finds nothing left to send and only writes the summary."""
-    if devices is not None:
-        await BatchDevices.get_pymongo_collection().update_one(
-            {"_id": batch_id}, {"$set": {"devices": [d.model_dump() for d in devices]}}
-        )
+async def record_pass(batch_id: PydanticObjectId | None, summary: dict[str, Any]) -> None:
+    """The summary of a pass, after its outcome records: a crash in between leaves a batch whose
+    next run finds nothing left to send and only writes the summary."""
     await AnnouncementBatch.get_pymongo_collection().update_one({"_id": batch_id}, {"$set": summary})
 
 

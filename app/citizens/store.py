@@ -110,16 +110,21 @@ async def drop_device(device_id: PydanticObjectId, token: str) -> None:
 
 
 async def device_chunks(
-    segment_province: str | None, after: PydanticObjectId | None, size: int, fields: dict[str, int]
+    segment_province: str | None,
+    after: PydanticObjectId | None,
+    size: int,
+    fields: dict[str, int],
+    read_size: int | None = None,
 ) -> AsyncIterator[tuple[list[dict[str, Any]], PydanticObjectId]]:
     """(devices, cursor) in `_id` order, starting after `after`: every device (no province), or
     the devices of the province's citizens, `size` citizens at a time (the cursor is then a
-    citizen's `_id`). An announcement's planning walks them (workers/announcements.py)."""
+    citizen's `_id`). An announcement's planning walks them (workers/announcements.py), fetching
+    `read_size` documents per round trip (default `size`) so that no single read is long."""
     after_filter: dict[str, Any] = {"_id": {"$gt": after}} if after is not None else {}
     if segment_province is None:
         chunk: list[dict[str, Any]] = []
         cursor = Device.get_pymongo_collection().find(after_filter, fields).sort("_id", 1)
-        async for raw in cursor.batch_size(size):
+        async for raw in cursor.batch_size(read_size or size):
             chunk.append(raw)
             if len(chunk) == size:
                 yield chunk, chunk[-1]["_id"]
@@ -132,7 +137,7 @@ async def device_chunks(
     query = {"national_id": {"$gte": segment_province, "$lt": segment_province + ":"}, **after_filter}
     citizen_ids: list[Any] = []
     citizens = Citizen.get_pymongo_collection().find(query, {"_id": 1}).sort("_id", 1)
-    async for raw in citizens.batch_size(size):
+    async for raw in citizens.batch_size(read_size or size):
         citizen_ids.append(raw["_id"])
         if len(citizen_ids) == size:
             yield await _devices_of(citizen_ids, fields), citizen_ids[-1]

@@ -6,7 +6,14 @@ import pytest
 
 from bench import cli
 from bench.context import Interval
-from bench.scenarios_lanes import broadcast_end, combined, lane_ratio, round_ratios, split_by_window
+from bench.scenarios_lanes import (
+    broadcast_end,
+    broadcast_store_costs,
+    combined,
+    lane_ratio,
+    round_ratios,
+    split_by_window,
+)
 from bench.system import net_per_event
 
 
@@ -67,6 +74,24 @@ def test_rounds_pool_into_one_interval() -> None:
     assert pooled.shares()["worker"] == pytest.approx(0.1)
     # A store that did not answer `top` once leaves the operations unknown, not undercounted.
     assert combined([a, Interval(5.0, {}, None)]).ops is None
+
+
+def test_the_broadcasts_store_work_is_counted_per_message_from_its_own_collections() -> None:
+    # 10 s; 2,000 messages; the broadcast's collections took 300 operations and 1.2 s of the store.
+    ops = {"announcement_batches": 100.0, "announcement_batch_devices": 200.0, "dossiers": 900.0}
+    micros = {"announcement_batches": 200_000.0, "announcement_batch_devices": 1_000_000.0, "dossiers": 5e6}
+    costs = broadcast_store_costs(Interval(10.0, {}, ops, micros), sent=2000)
+    assert costs == {
+        "broadcast_store_ops_per_msg": 0.15,
+        "broadcast_store_ms_per_msg": 0.6,
+        "broadcast_store_ms_per_op": 4.0,
+        "broadcast_store_in_flight": 0.12,
+    }
+    # Nothing sent, or a store without `top`: no figure rather than a division by zero.
+    assert broadcast_store_costs(Interval(10.0, {}, ops, micros), sent=0) == {}
+    assert broadcast_store_costs(Interval(10.0, {}, None), sent=10) == {}
+    pooled = combined([Interval(1.0, {}, ops, micros), Interval(1.0, {}, ops, micros)])
+    assert pooled.micros is not None and pooled.micros["dossiers"] == 1e7
 
 
 def test_the_scenario_and_its_worker_variant_are_on_the_command_line() -> None:
