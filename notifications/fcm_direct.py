@@ -69,7 +69,7 @@ class DirectTransport:
         # Encoded first, as send_each_async does: a message firebase-admin refuses raises here.
         bodies = [_encode({"message": self._encode_message(m)}) for m in messages]
         session = self._open()
-        headers = await self._authorized(force=False)
+        headers = await self._authorized()
         try:
             return list(await asyncio.gather(*(self._send_one(session, body, headers) for body in bodies)))
         except Exception as error:  # as send_each_async: anything unforeseen fails the whole call
@@ -90,7 +90,7 @@ class DirectTransport:
                 return messaging.SendResponse(None, self._service._handle_fcm_httpx_error(_as_httpx_error(exc)))
             if status == _REFRESH_STATUS and refreshes < _MAX_REFRESHES:
                 refreshes += 1
-                headers = await self._authorized(force=True)
+                headers = await self._authorized(refused=headers)
                 continue
             if 200 <= status < 300:
                 try:
@@ -108,16 +108,28 @@ class DirectTransport:
         mapped: exceptions.FirebaseError = self._service._handle_fcm_httpx_error(error)
         return mapped
 
-    async def _authorized(self, *, force: bool) -> dict[str, str]:
-        """The request headers with a valid bearer token (refreshed off the event loop)."""
-        credential = self._credential
-        if force or not credential.valid:
+    async def _authorized(self, refused: dict[str, str] | None = None) -> dict[str, str]:
+        """The request headers with a valid bearer token, refreshed (off the event loop) when
+        it is not valid or FCM `refused` it: the requests of a batch refused together share
+        one refresh."""
+        headers = self._headers_now()
+        if self._needs_refresh(headers, refused):
             async with self._refreshing:
-                if force or not credential.valid:
-                    await asyncio.to_thread(credential.refresh, self._auth_request)
-        headers = dict(self._headers)
-        credential.apply(headers)
+                headers = self._headers_now()
+                if self._needs_refresh(headers, refused):
+                    await asyncio.to_thread(self._credential.refresh, self._auth_request)
+                    headers = self._headers_now()
         return headers
+
+    def _headers_now(self) -> dict[str, str]:
+        headers = dict(self._headers)
+        self._credential.apply(headers)  # "authorization: Bearer …" (and a quota project)
+        return headers
+
+    def _needs_refresh(self, headers: dict[str, str], refused: dict[str, str] | None) -> bool:
+        if not self._credential.valid:
+            return True
+        return refused is not None and refused.get("authorization") == headers.get("authorization")
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:

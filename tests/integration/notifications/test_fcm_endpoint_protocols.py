@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from notifications.fcm import FcmSender
+from notifications.fcm import TRANSPORTS, FcmSender
 from notifications.push import Push
 
 PROJECT = "cwallet-h1"
@@ -64,12 +64,13 @@ def _pushes(count: int) -> list[Push]:
     ]
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_an_http11_only_server_receives_every_push_once_with_default_settings(
-    http11_server: tuple[str, list[dict[str, Any]]],
+    http11_server: tuple[str, list[dict[str, Any]]], transport: str
 ) -> None:
     url, received = http11_server
     first, later = _pushes(20), _pushes(5)
-    async with FcmSender(PROJECT, None, url, app_name=f"h1-{uuid.uuid4().hex}") as sender:
+    async with FcmSender(PROJECT, None, url, app_name=f"h1-{uuid.uuid4().hex}", transport=transport) as sender:
         # The first contact is twenty sends at once: each is delivered, none twice.
         outcomes = await sender.send(first)
         assert [o.kind for o in outcomes] == ["sent"] * 20
