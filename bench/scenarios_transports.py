@@ -156,8 +156,15 @@ def _figures(runs: list[Run], transports: tuple[str, ...], devices: int) -> list
             f"{by_round}); wall {wall:,.0f} msg/s"
         )
         figures.append(figure)
-    reference = medians[transports[0]]
+    first = transports[0]
+    reference = [r for r in runs if r.transport == first]
     for figure, transport in zip(figures, transports, strict=True):
-        if transport != transports[0]:
-            figure.ratios[f"vs_{transports[0]}"] = medians[transport] / reference
+        if transport == first:
+            continue
+        figure.ratios[f"vs_{first}"] = medians[transport] / medians[first]
+        # Each round's ratio too: the rounds are interleaved, so a round's pair saw the same load.
+        mine = [r for r in runs if r.transport == transport]
+        by_round = [round(r.per_core / ref.per_core, 2) for r, ref in zip(mine, reference, strict=True)]
+        figure.extra[f"vs_{first}_by_round"] = by_round
+        figure.note += f"; vs {first} by round {', '.join(f'{x:.2f}' for x in by_round)}"
     return figures
