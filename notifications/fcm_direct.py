@@ -80,6 +80,7 @@ class DirectTransport:
         self, session: aiohttp.ClientSession, body: bytes, headers: dict[str, str]
     ) -> messaging.SendResponse:
         refreshes = 0
+        resent = False
         while True:
             try:
                 async with session.post(self.url, data=body, headers=headers) as answer:
@@ -87,6 +88,12 @@ class DirectTransport:
                     status = answer.status
                     answer_headers = answer.headers
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                if not resent and _closed_before_answering(exc):
+                    # A kept-alive connection the far end closed as this request went out
+                    # (its idle timeout): sent once more, on a new connection. Should FCM have
+                    # read it after all, the phone collapses the two (same collapse key).
+                    resent = True
+                    continue
                 return messaging.SendResponse(None, self._service._handle_fcm_httpx_error(_as_httpx_error(exc)))
             if status == _REFRESH_STATUS and refreshes < _MAX_REFRESHES:
                 refreshes += 1
@@ -143,6 +150,13 @@ class DirectTransport:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _closed_before_answering(exc: BaseException) -> bool:
+    """The connection was closed or reset with no answer: not a refused or timed-out one."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return False
+    return isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError)
 
 
 def _as_httpx_error(exc: BaseException) -> httpx.HTTPError:
