@@ -69,10 +69,12 @@ class DirectTransport:
         # Encoded first, as send_each_async does: a message firebase-admin refuses raises here.
         bodies = [_encode({"message": self._encode_message(m)}) for m in messages]
         session = self._open()
-        headers = await self._authorized()
         try:
+            headers = await self._authorized()
             return list(await asyncio.gather(*(self._send_one(session, body, headers) for body in bodies)))
-        except Exception as error:  # as send_each_async: anything unforeseen fails the whole call
+        except Exception as error:
+            # As send_each_async: anything unforeseen (a token refresh that failed, too) fails
+            # the whole call, which the sender reads as every push of the batch failing.
             message = f"Unknown error while making remote service calls: {error}"
             raise exceptions.UnknownError(message, cause=error) from error
 

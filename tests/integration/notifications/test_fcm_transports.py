@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import firebase_admin
 import google.auth.credentials
+import google.auth.exceptions
 import httpx
 import pytest
 from firebase_admin import credentials
@@ -97,3 +98,29 @@ async def test_an_answer_later_than_the_timeout_is_retryable(emulator: str, tran
         (await control.put("/emulator/settings", json={"latency": 0.0})).raise_for_status()
         await control.aclose()
     assert (outcome.kind, outcome.error_code) == ("retryable", "DEADLINE_EXCEEDED")
+
+
+class _Unrefreshable(_Rotating):
+    """An expired token whose refresh fails (Google unreachable, a revoked service account)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.expiry = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) - datetime.timedelta(hours=1)
+
+    def refresh(self, request: object) -> None:
+        self.refreshes += 1
+        raise google.auth.exceptions.RefreshError("invalid_grant: account not found")
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_token_that_cannot_be_refreshed_fails_the_batch_and_keeps_the_tokens(
+    emulator: str, transport: str
+) -> None:
+    credential = _Credential()
+    credential.google = _Unrefreshable()
+    name = f"tr-{uuid.uuid4().hex}"
+    firebase_admin.initialize_app(credential, {"projectId": PROJECT}, name=name)
+    async with FcmSender(PROJECT, None, emulator, app_name=name, transport=transport) as sender:
+        outcomes = await sender.send([_push(), _push()])
+    # Not the tokens' fault: nothing is pruned, and the worker records why.
+    assert [(o.kind, o.error_code) for o in outcomes] == [("failed", "UNKNOWN")] * 2
