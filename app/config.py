@@ -6,6 +6,7 @@ import os
 import shlex
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 
@@ -90,6 +91,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # HTTP/2 without TLS (prior knowledge) for an http:// FCM_ENDPOINT that speaks it (the
     # emulator); a server that does not is found out once and gets HTTP/1.1. False: HTTP/1.1 only.
     fcm_endpoint_h2c: bool = True
+    # How pushes travel (notifications/fcm.py, decision 0025): "direct" (firebase-admin's
+    # messages, credential and errors over an HTTP/1.1 keep-alive pool of `fcm_connections`,
+    # about 3x the messages per worker core; FCM_ENDPOINT_H2C not used) or "firebase-admin"
+    # (its own send_each_async, httpx over HTTP/2).
+    fcm_transport: Literal["firebase-admin", "direct"] = "direct"
+    fcm_connections: int = 64
     # How long the inbox keeps a notification before the purge cron deletes it (models/retention.py).
     inbox_retention_days: int = INBOX_DAYS
     # The sweeper: how often it runs and how old work must be before it takes it over. Their

@@ -18,12 +18,12 @@ from typing import Any
 
 from app.config import running_dev_stack
 from bench import (
-    scenarios_fanout,
     scenarios_growth,
     scenarios_http,
     scenarios_lanes,
     scenarios_peer,
     scenarios_push,
+    scenarios_transports,
     system,
 )
 from bench.context import Config, Context
@@ -32,6 +32,7 @@ from bench.servers import Layout, ServerOptions, Stack, require_tools
 from bench.stats import Figure, add_ratios, format_table, parse_size, parse_sizes
 from bench.variants import VARIANTS
 from devtools.devstack import DEFAULT_REDIS_URL, LOCAL_DIR, DevStackError, redis_answers
+from notifications.fcm import TRANSPORTS
 
 RESULTS = Path(__file__).parent / "results"
 # Named here, not imported: bench.worker_variants imports the worker's settings module.
@@ -49,7 +50,7 @@ SCENARIOS: dict[str, Scenario] = {
     "peer": scenarios_peer.peer_comparison,
     "submit": scenarios_http.dossier_submit,
     "push": scenarios_push.status_to_push,
-    "fanout": scenarios_fanout.fan_out,
+    "fanout": scenarios_transports.fan_out,
     "push-during-announcement": scenarios_lanes.push_during_announcement,
     "growth": scenarios_growth.growth,
     "statistics": statistics_scenario,
@@ -105,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="push-during-announcement: rounds of a quiet interval, events alone and events during (3; quick 2)",
     )
+    parser.add_argument(
+        "--fcm-transports",
+        default="",
+        help="fanout: FCM_TRANSPORT values measured side by side, e.g. firebase-admin,direct (ratios to the first)",
+    )
+    parser.add_argument("--fanout-rounds", type=int, default=0, help="fanout: interleaved rounds (2 quick, 3 full)")
     parser.add_argument("--queue-messages", help="notifications drained by one worker (5k; quick 1k)")
     parser.add_argument("--sizes", help="growth sizes, e.g. 10k,100k,1M (10k,100k; quick 1k,5k)")
     parser.add_argument("--growth-concurrency", type=int, default=16)
@@ -188,7 +195,17 @@ def build_config(args: argparse.Namespace, layout: Layout) -> Config:
         peer_concurrency=tuple(parse_sizes(args.peer_concurrency)),
         peer_rounds=args.peer_rounds,
         lane_rounds=args.lane_rounds,
+        fcm_transports=_transports(args.fcm_transports),
+        fanout_rounds=args.fanout_rounds,
     )
+
+
+def _transports(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in TRANSPORTS]
+    if unknown:
+        raise SystemExit(f"unknown FCM transport(s): {', '.join(unknown)}; choose from {', '.join(TRANSPORTS)}")
+    return names
 
 
 def _variants(text: str) -> tuple[str, ...]:

@@ -63,6 +63,10 @@ class Config:
     lane_rounds: int = 0
     # The statistics scenario's sizes, grown in one store (1M on request: about an hour).
     statistics_sizes: tuple[int, ...] = (10_000, 100_000)
+    # fanout: FCM transports measured side by side (bench/scenarios_transports.py), in
+    # interleaved rounds (0: 2 quick, 3 full); none: one announcement with the worker's default.
+    fcm_transports: tuple[str, ...] = ()
+    fanout_rounds: int = 0
 
     def describe(self) -> dict[str, Any]:
         described = dict(self.__dict__)

@@ -42,7 +42,7 @@ def emulator_body(device: str = "@@") -> str:
     return json.dumps({"message": message}, ensure_ascii=False)
 
 
-def _record_counts(emulator_url: str) -> None:
+def record_counts(emulator_url: str) -> None:
     """Counters per token instead of message copies: a broadcast keeps no 100,000 copies."""
     status, _ = http_json("PUT", f"{emulator_url}/emulator/settings", {"record": "counts"})
     if status != 200:
@@ -55,7 +55,7 @@ def emulator_ceilings(ctx: Context) -> list[Figure]:
     clients run on the server's CPUs and the emulator keeps its own."""
     emulator_url = ctx.stack.start_emulator()
     assert ctx.stack.emulator is not None
-    _record_counts(emulator_url)
+    record_counts(emulator_url)
     cpus = ",".join(map(str, sorted(ctx.stack.layout.server)))
     body = ctx.workdir / "emulator.json"
     figures = []
@@ -143,7 +143,7 @@ def announcement(ctx: Context) -> Figure:
     token = admin_token(ctx)
     api = ctx.stack.start_server("api-announce", ctx.config.api_target, ctx.config.server, "/health/live")
     worker = ctx.stack.start_worker("worker-announce", ctx.config.worker_settings)
-    _record_counts(emulator_url)
+    record_counts(emulator_url)
     url = api.url or ""
     meter = system.CpuMeter({"worker": worker.pid, "api": api.pid, **store_groups(ctx)})
     try:

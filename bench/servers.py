@@ -175,9 +175,10 @@ class Stack:
         wait_until(proc, lambda: http_answers(url + ready_path), f"{ready_path} answering", 60)
         return proc
 
-    def start_worker(self, name: str = "worker", settings: str = DEFAULT_WORKER) -> ManagedProcess:
+    def start_worker(self, name: str = "worker", settings: str = DEFAULT_WORKER, **env: str) -> ManagedProcess:
+        """`env`: settings of this worker alone (FCM_TRANSPORT=direct, ...)."""
         argv = ["taskset", "-c", _cpus(self.layout.server), sys.executable, "-m", "workers", settings]
-        proc = start_process(name, argv, self.env(), self.workdir / f"{name}.log")
+        proc = start_process(name, argv, {**self.env(), **env}, self.workdir / f"{name}.log")
         self._started.append(proc)
         return proc
 

@@ -21,6 +21,7 @@ from firebase_admin import _http_client, credentials, exceptions, messaging
 from firebase_admin._retry import HttpxRetry, HttpxRetryTransport
 from google.auth.transport import requests as google_auth_requests
 
+from notifications.fcm_direct import DEFAULT_CONNECTIONS, DirectTransport
 from notifications.fcm_transport import CleartextTransport
 from notifications.fcm_wire import FcmErrorInfo, parse_error
 from notifications.push import Push, PushOutcome, build_message
@@ -31,6 +32,10 @@ logger = logging.getLogger(__name__)
 FCM_BASE_URL = "https://fcm.googleapis.com"
 LOCAL_BEARER_TOKEN = "local-fcm-token"
 DEFAULT_TIMEOUT_SECONDS = 10.0
+# How the send requests travel (FCM_TRANSPORT): through firebase-admin's send_each_async
+# (httpx, HTTP/2), or "direct": firebase-admin's messages, credential and error mapping over an
+# HTTP/1.1 keep-alive pool (notifications/fcm_direct.py). Decision 0025 says which and why.
+TRANSPORTS = ("firebase-admin", "direct")
 
 _RETRY_AFTER_SECONDS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*$")
 
@@ -73,7 +78,8 @@ class FcmSender:
     `quota`, each send_each_async call first reserves its messages from the project-wide
     quota (and waits its turn). `h2c` sends to an http:// endpoint over HTTP/2 with prior
     knowledge, as to FCM itself (which speaks HTTP/2 over TLS), when the endpoint speaks it,
-    and over HTTP/1.1 when it does not; `h2c=False` speaks HTTP/1.1 only.
+    and over HTTP/1.1 when it does not; `h2c=False` speaks HTTP/1.1 only. `transport="direct"`
+    sends the same messages over HTTP/1.1 with `connections` kept open (h2c does not apply).
     """
 
     def __init__(
@@ -88,9 +94,14 @@ class FcmSender:
         quota: FcmQuota | None = None,
         h2c: bool = True,
         max_concurrent_calls: int | None = None,
+        transport: str = "firebase-admin",
+        connections: int = DEFAULT_CONNECTIONS,
     ) -> None:
         if not 1 <= batch_size <= FCM_BATCH_LIMIT:
             raise ValueError(f"batch_size must be between 1 and {FCM_BATCH_LIMIT}")
+        if transport not in TRANSPORTS:
+            raise ValueError(f"transport must be one of {TRANSPORTS}")
+        self.transport = transport
         self.project_id = project_id
         # Pushes sent concurrently in one send_each_async call.
         self.batch_size = batch_size
@@ -106,6 +117,11 @@ class FcmSender:
         )
         if endpoint:
             override_send_url(self._app, self.url)
+        self._direct = (
+            DirectTransport(self._app, self.url, timeout_seconds, connections=connections)
+            if transport == "direct"
+            else None
+        )
         self._closed = False
 
     @property
@@ -147,12 +163,16 @@ class FcmSender:
     async def _reserve_and_send(self, messages: list[messaging.Message]) -> messaging.BatchResponse:
         if self.quota is not None:
             await self.quota.acquire(len(messages))
+        if self._direct is not None:
+            return messaging.BatchResponse(await self._direct.send_each(messages))
         return await messaging.send_each_async(messages, app=self._app)
 
     async def aclose(self) -> None:
         if self._closed:
             return
         self._closed = True
+        if self._direct is not None:
+            await self._direct.aclose()
         await self._client.aclose()
         try:
             registered = firebase_admin.get_app(self._app.name)

@@ -41,7 +41,12 @@ def make_senders(ctx: dict[str, Any]) -> None:
     personal notifications, one for announcements, each with its own HTTP/2 connection, so a
     broadcast never queues a citizen's dossier news behind thousands of its own streams."""
     quota = FcmQuota(ctx["redis"], settings.fcm_project_id, settings.fcm_quota_per_minute)
-    common: dict[str, Any] = {"quota": quota, "h2c": settings.fcm_endpoint_h2c}
+    common: dict[str, Any] = {
+        "quota": quota,
+        "h2c": settings.fcm_endpoint_h2c,
+        "transport": settings.fcm_transport,
+        "connections": max(1, settings.fcm_connections),
+    }
     ctx["sender"] = FcmSender(settings.fcm_project_id, settings.fcm_credentials, settings.fcm_endpoint, **common)
     ctx["bulk_sender"] = FcmSender(
         settings.fcm_project_id,

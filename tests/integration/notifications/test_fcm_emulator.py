@@ -1,5 +1,6 @@
 """The real firebase-admin code path (FcmSender, LocalCredential) against the emulator
-running for real on a local port."""
+running for real on a local port, through each FCM transport (firebase-admin's own send, and
+firebase-admin's messages sent directly): every outcome must be the same through both."""
 
 import os
 import select
@@ -19,7 +20,8 @@ import pytest_asyncio
 from firebase_admin import exceptions, messaging
 
 from devtools.fcm_emulator import make_server
-from notifications.fcm import FCM_BATCH_LIMIT, LOCAL_BEARER_TOKEN, FcmSender
+from notifications.fcm import FCM_BATCH_LIMIT, LOCAL_BEARER_TOKEN, TRANSPORTS, FcmSender
+from notifications.fcm_direct import DirectTransport
 from notifications.push import Push, build_message
 from notifications.templates import render
 
@@ -45,9 +47,14 @@ def clean_emulator(emulator: str) -> None:
     httpx.delete(f"{emulator}/emulator/messages").raise_for_status()
 
 
+@pytest.fixture(params=TRANSPORTS)
+def transport(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest_asyncio.fixture
-async def sender(emulator: str) -> AsyncIterator[FcmSender]:
-    fcm = FcmSender(PROJECT, None, emulator, app_name=f"it-{uuid.uuid4().hex}")
+async def sender(emulator: str, transport: str) -> AsyncIterator[FcmSender]:
+    fcm = FcmSender(PROJECT, None, emulator, app_name=f"it-{uuid.uuid4().hex}", transport=transport)
     yield fcm
     await fcm.aclose()
 
@@ -175,11 +182,12 @@ async def test_bad_push_fails_alone_and_keeps_order(sender: FcmSender, emulator:
 
 
 @pytest.mark.asyncio
-async def test_pushes_go_in_batches_and_keep_their_order(emulator: str) -> None:
+async def test_pushes_go_in_batches_and_keep_their_order(emulator: str, transport: str) -> None:
     # Small batches: the chunking is the same at FCM's 500, only slower against a local server.
     devices = [token() for _ in range(23)]
     fault(emulator, devices[17], "UNREGISTERED")
-    async with FcmSender(PROJECT, None, emulator, app_name=f"it-{uuid.uuid4().hex}", batch_size=5) as fcm:
+    name = f"it-{uuid.uuid4().hex}"
+    async with FcmSender(PROJECT, None, emulator, app_name=name, batch_size=5, transport=transport) as fcm:
         outcomes = await fcm.send([push(d) for d in devices])
     assert [o.token for o in outcomes] == devices
     kinds = [o.kind for o in outcomes]
@@ -194,20 +202,21 @@ def test_batch_size_is_bounded_by_fcm() -> None:
 
 
 @pytest.mark.asyncio
-async def test_unreachable_endpoint_is_retryable() -> None:
+async def test_unreachable_endpoint_is_retryable(transport: str) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     # Nothing listens on that port now.
-    async with FcmSender(PROJECT, None, f"http://127.0.0.1:{port}", app_name=f"it-{uuid.uuid4().hex}") as fcm:
+    url, name = f"http://127.0.0.1:{port}", f"it-{uuid.uuid4().hex}"
+    async with FcmSender(PROJECT, None, url, app_name=name, transport=transport) as fcm:
         [outcome] = await fcm.send([push(token())])
     assert (outcome.kind, outcome.error_code) == ("retryable", "UNAVAILABLE")
 
 
 @pytest.mark.asyncio
-async def test_aclose_deletes_the_app(emulator: str) -> None:
+async def test_aclose_deletes_the_app(emulator: str, transport: str) -> None:
     name = f"it-{uuid.uuid4().hex}"
-    fcm = FcmSender(PROJECT, None, emulator, app_name=name)
+    fcm = FcmSender(PROJECT, None, emulator, app_name=name, transport=transport)
     await fcm.send([push(token())])
     await fcm.aclose()
     await fcm.aclose()  # twice is fine
@@ -232,8 +241,15 @@ async def test_firebase_admin_reads_our_errors_as_fcm_errors(
 ) -> None:
     device = token()
     fault(emulator, device, error)
-    batch = await messaging.send_each_async([build_message(push(device))], app=sender.app)
-    [response] = batch.responses
+    message = build_message(push(device))
+    if sender.transport == "direct":
+        direct = DirectTransport(sender.app, sender.url, 10.0)
+        try:
+            [response] = await direct.send_each([message])
+        finally:
+            await direct.aclose()
+    else:
+        [response] = (await messaging.send_each_async([message], app=sender.app)).responses
     assert not response.success
     assert type(response.exception) is exc_type
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from notifications.fcm import FcmSender
+from notifications.fcm import TRANSPORTS, FcmSender
 from notifications.push import Push
 
 PROJECT = "cwallet-h1"
@@ -64,12 +64,13 @@ def _pushes(count: int) -> list[Push]:
     ]
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_an_http11_only_server_receives_every_push_once_with_default_settings(
-    http11_server: tuple[str, list[dict[str, Any]]],
+    http11_server: tuple[str, list[dict[str, Any]]], transport: str
 ) -> None:
     url, received = http11_server
     first, later = _pushes(20), _pushes(5)
-    async with FcmSender(PROJECT, None, url, app_name=f"h1-{uuid.uuid4().hex}") as sender:
+    async with FcmSender(PROJECT, None, url, app_name=f"h1-{uuid.uuid4().hex}", transport=transport) as sender:
         # The first contact is twenty sends at once: each is delivered, none twice.
         outcomes = await sender.send(first)
         assert [o.kind for o in outcomes] == ["sent"] * 20
@@ -93,3 +94,36 @@ async def test_the_emulator_still_gets_http2_in_clear_with_default_settings(
         answer = await emulator.get("/emulator/attempts", params={"token": push.token})
         [attempt] = answer.json()["attempts"]
         assert attempt["http_version"] == "2"
+
+
+class _ClosesKeptAliveConnections(_Http11Only):
+    """Answers the first request of each connection and keeps it open, then closes it on the
+    next request without answering: a far end whose idle timeout fell as a request went out."""
+
+    def handle(self) -> None:
+        self.close_connection = True
+        self.handle_one_request()  # the first request: answered, the connection kept
+        self.close_connection = False
+        self.raw_requestline = self.rfile.readline(65537)  # the next one: read, then dropped
+
+
+async def test_the_direct_transport_sends_again_once_when_a_kept_alive_connection_was_closed() -> None:
+    received: list[dict[str, Any]] = []
+    handler = type("Handler", (_ClosesKeptAliveConnections,), {"received": received})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name="closing-fcm", daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        async with FcmSender(PROJECT, None, url, app_name=f"ka-{uuid.uuid4().hex}", transport="direct") as sender:
+            first = await sender.send(_pushes(4))
+            # Every connection in the pool is now one the server will drop on its next request.
+            again = _pushes(4)
+            outcomes = await sender.send(again)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+    assert [o.kind for o in first] == ["sent"] * 4
+    assert [o.kind for o in outcomes] == ["sent"] * 4
+    assert sorted(r["message"]["token"] for r in received[4:]) == sorted(p.token for p in again)

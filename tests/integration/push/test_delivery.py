@@ -73,12 +73,13 @@ async def test_an_unregistered_token_is_dropped_and_the_other_phones_still_get_t
     assert len(await attempts(emulator, dead)) == 1
 
 
-@pytest.fixture
-async def sender(stack_env: dict[str, str]) -> Any:
+@pytest.fixture(params=["firebase-admin", "direct"])
+async def sender(stack_env: dict[str, str], request: pytest.FixtureRequest) -> Any:
     from notifications.fcm import FcmSender
 
+    name = f"t-{uuid.uuid4().hex}"
     async with FcmSender(
-        stack_env["FCM_PROJECT_ID"], None, stack_env["FCM_ENDPOINT"], app_name=f"t-{uuid.uuid4().hex}", h2c=True
+        stack_env["FCM_PROJECT_ID"], None, stack_env["FCM_ENDPOINT"], app_name=name, h2c=True, transport=request.param
     ) as fcm:
         yield fcm
 

@@ -12,7 +12,7 @@ import pytest
 from redis.asyncio import Redis
 
 from devtools.devstack import free_port
-from notifications.fcm import FcmSender
+from notifications.fcm import TRANSPORTS, FcmSender
 from notifications.push import Push
 from notifications.quota import FcmQuota
 
@@ -43,8 +43,9 @@ async def test_two_workers_share_one_schedule(redis_clients: tuple[Redis, Redis]
     assert waits[-1] <= 2.0
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_a_burst_through_the_sender_is_spread_not_refused(
-    redis_clients: tuple[Redis, Redis], stack_env: dict[str, str], emulator: httpx.AsyncClient
+    redis_clients: tuple[Redis, Redis], stack_env: dict[str, str], emulator: httpx.AsyncClient, transport: str
 ) -> None:
     quota = FcmQuota(redis_clients[0], f"quota-{uuid.uuid4().hex}", per_minute=15_000)  # 250 a second
     tokens = [f"quota-{uuid.uuid4().hex}" for _ in range(1000)]
@@ -56,6 +57,7 @@ async def test_a_burst_through_the_sender_is_spread_not_refused(
         app_name=f"q-{uuid.uuid4().hex}",
         quota=quota,
         h2c=True,
+        transport=transport,
     ) as sender:
         before = time.time()
         outcomes = await sender.send(pushes)

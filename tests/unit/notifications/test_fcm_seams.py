@@ -109,3 +109,26 @@ def test_sender_reuses_an_existing_app_of_the_same_project() -> None:
             FcmSender("other-project", None, None, app_name=name)
     finally:
         firebase_admin.delete_app(first.app)
+
+
+def test_the_direct_transport_finds_what_it_borrows(app: firebase_admin.App) -> None:
+    """FCM_TRANSPORT=direct sends firebase-admin's own body, headers and bearer, and reads its
+    errors through firebase-admin's own mapping."""
+    from notifications.fcm_direct import DirectTransport
+
+    service = messaging._get_messaging_service(app)
+    assert set(service._fcm_headers) == {"X-GOOG-API-FORMAT-VERSION", "X-FIREBASE-CLIENT"}
+    assert "x-goog-api-client" in _http_client.METRICS_HEADERS
+    direct = DirectTransport(app, "http://127.0.0.1:9/v1/projects/seam-project/messages:send", 1.0)
+    headers = direct._headers_now()
+    assert headers["authorization"] == f"Bearer {LOCAL_BEARER_TOKEN}"
+    assert headers["X-FIREBASE-CLIENT"].startswith("fire-admin-python/")
+    message = messaging.Message(token="t", data={"k": "v"})
+    assert service.encode_message(message) == {"token": "t", "data": {"k": "v"}}
+    error = direct._status_error(
+        404,
+        {},
+        b'{"error": {"status": "NOT_FOUND", "details": [{"@type": '
+        b'"type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": "UNREGISTERED"}]}}',
+    )
+    assert isinstance(error, messaging.UnregisteredError)
