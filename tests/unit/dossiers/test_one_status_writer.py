@@ -28,7 +28,7 @@ OTHER_COLLECTIONS = {
     ("app/postal/store.py", "move_letter"): "a registered letter's tracking status",
 }
 # The dossier's first history entry is written by its creation, not by a move.
-FIRST_ENTRY = {("app/dossiers/service.py", "submit")}
+FIRST_ENTRY = {("app/dossiers/service.py", "_new_dossier")}
 
 
 def _sources() -> list[Path]:
