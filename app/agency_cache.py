@@ -19,14 +19,9 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 
 import msgspec
-import structlog
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
-from app.config import get_settings
-from app.redis_channel import follow
-
-log = structlog.get_logger(__name__)
+from app.redis_channel import announce, follow_changes
 
 CHANNEL_SUFFIX = "agencies:changed"
 TTL_SECONDS = 60.0
@@ -70,6 +65,9 @@ class AgencyCache:
             self._entries[code] = (agency, time.monotonic() + self.ttl_seconds)
         return agency
 
+    def clear(self) -> None:
+        self.forget()
+
     def forget(self, codes: Iterable[str] = ()) -> None:
         """These agencies; with none named, every agency."""
         self.generation += 1
@@ -100,16 +98,7 @@ async def announce_changed(codes: Iterable[str] = ()) -> None:
     process. No code: every agency."""
     message = Changed(codes=[str(c) for c in codes])
     CACHE.forget(message.codes)
-    settings = get_settings()
-    redis = _publisher or Redis.from_url(settings.redis_url)
-    try:
-        await redis.publish(channel_name(settings.queue_name), msgspec.json.encode(message))
-    except (RedisError, OSError) as exc:
-        # Their subscriptions are down with Redis: they forgot everything already.
-        log.warning("agency_change_not_announced", error=type(exc).__name__)
-    finally:
-        if redis is not _publisher:
-            await redis.aclose()
+    await announce(_publisher, CHANNEL_SUFFIX, msgspec.json.encode(message), event="agency_changes")
 
 
 async def listen(redis: Redis, queue_name: str, cache: AgencyCache = CACHE, retry_seconds: float = 1.0) -> None:
@@ -118,32 +107,13 @@ async def listen(redis: Redis, queue_name: str, cache: AgencyCache = CACHE, retr
     global _publisher
     if cache is CACHE:
         _publisher = redis
-
-    def subscribed() -> None:
-        cache.forget()
-        cache.subscribed = True
-
-    def received(data: bytes) -> None:
-        try:
-            changed = _decode(data)
-        except msgspec.DecodeError:
-            log.warning("agency_change_unreadable")
-            cache.forget()
-            return
-        cache.forget(changed.codes)
-
-    def lost() -> None:
-        cache.subscribed = False
-        cache.forget()
-
     try:
-        await follow(
+        await follow_changes(
             redis,
             channel_name(queue_name),
-            subscribed=subscribed,
-            received=received,
-            lost=lost,
-            lost_event="agency_changes_unfollowed",
+            cache,
+            lambda data: cache.forget(_decode(data).codes),
+            event="agency_changes",
             retry_seconds=retry_seconds,
         )
     finally:

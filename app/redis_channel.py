@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Protocol
 
+import msgspec
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from app.config import get_settings
 
 log = structlog.get_logger(__name__)
 
@@ -48,3 +52,67 @@ async def follow(
             lost()
             log.warning(lost_event, error=type(exc).__name__, retry_in_s=retry_seconds)
             await asyncio.sleep(retry_seconds)
+
+
+class Memory(Protocol):
+    """What a process remembers on the strength of a channel (a cache of decision 17's kind)."""
+
+    subscribed: bool
+
+    def clear(self) -> None: ...
+
+
+async def follow_changes(
+    redis: Redis,
+    channel: str,
+    memory: Memory,
+    forget: Callable[[bytes], None],
+    *,
+    event: str,
+    retry_seconds: float = 1.0,
+) -> None:
+    """`follow` for a memory: trusted (from empty) while subscribed, emptied and distrusted
+    when the link is lost; each message goes to `forget`, and one it cannot read
+    (`msgspec.DecodeError`) empties the memory. `event` names the log lines
+    (`<event>_unreadable`, `<event>_unfollowed`)."""
+
+    def subscribed() -> None:
+        memory.clear()
+        memory.subscribed = True
+
+    def received(data: bytes) -> None:
+        try:
+            forget(data)
+        except msgspec.DecodeError:
+            log.warning(f"{event}_unreadable")
+            memory.clear()
+
+    def lost() -> None:
+        memory.subscribed = False
+        memory.clear()
+
+    await follow(
+        redis,
+        channel,
+        subscribed=subscribed,
+        received=received,
+        lost=lost,
+        lost_event=f"{event}_unfollowed",
+        retry_seconds=retry_seconds,
+    )
+
+
+async def announce(publisher: Redis | None, channel_suffix: str, message: bytes, *, event: str) -> None:
+    """Publish a change on `<QUEUE_NAME>:<channel_suffix>` through this process's own Redis
+    connection, or, in a process that has none (the CLI), a short one. Logged as
+    `<event>_not_announced`, never raised, when Redis is away: the write stands, and the
+    followers' subscriptions are down with Redis, so they forgot everything already."""
+    settings = get_settings()
+    redis = publisher or Redis.from_url(settings.redis_url)
+    try:
+        await redis.publish(f"{settings.queue_name}:{channel_suffix}", message)
+    except (RedisError, OSError) as exc:
+        log.warning(f"{event}_not_announced", error=type(exc).__name__)
+    finally:
+        if redis is not publisher:
+            await redis.aclose()

@@ -22,7 +22,7 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from app.redis_channel import follow
+from app.redis_channel import follow_changes
 from models.common import utcnow
 
 log = structlog.get_logger(__name__)
@@ -134,29 +134,8 @@ async def listen(redis: Redis, queue_name: str, ttl_seconds: float, retry_second
     if ttl_seconds <= 0:
         return
 
-    def subscribed() -> None:
-        CACHE.clear()
-        CACHE.subscribed = True
-
-    def received(data: bytes) -> None:
-        try:
-            revoked = _decode(data)
-        except msgspec.DecodeError:
-            log.warning("session_revocation_unreadable")
-            CACHE.clear()
-            return
+    def forget(data: bytes) -> None:
+        revoked = _decode(data)
         CACHE.forget(revoked.sessions, revoked.citizens)
 
-    def lost() -> None:
-        CACHE.subscribed = False
-        CACHE.clear()
-
-    await follow(
-        redis,
-        channel,
-        subscribed=subscribed,
-        received=received,
-        lost=lost,
-        lost_event="session_revocations_unfollowed",
-        retry_seconds=retry_seconds,
-    )
+    await follow_changes(redis, channel, CACHE, forget, event="session_revocations", retry_seconds=retry_seconds)

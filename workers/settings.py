@@ -137,7 +137,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     configure_worker_logging()
     serving_started()  # from here on, a lost Redis is waited for, not fatal
     ctx["mongo"] = await db.connect(settings)
-    wallet_pages.publish_with(ctx["redis"], settings.queue_name)  # the worker's wallet writes reach the API's pages
+    wallet_pages.publish_with(ctx["redis"])  # the worker's wallet writes reach the API's pages
     make_senders(ctx)
     await open_webhook_client(ctx)
     await open_sms_sender(ctx)

@@ -15,14 +15,10 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
-import structlog
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
-from app.redis_channel import follow
+from app.redis_channel import announce, follow_changes
 from models.catalogue import Service
-
-log = structlog.get_logger(__name__)
 
 CHANNEL_SUFFIX = "catalogue:changed"
 TTL_SECONDS = 60.0
@@ -52,6 +48,8 @@ class ProcedureCache:
         self.generation += 1
         self._entries.clear()
 
+    clear = forget
+
 
 # One per process.
 CACHE = ProcedureCache()
@@ -62,37 +60,20 @@ def channel_name(queue_name: str) -> str:
     return f"{queue_name}:{CHANNEL_SUFFIX}"
 
 
-async def announce_changed(redis_url: str, queue_name: str) -> None:
+async def announce_changed() -> None:
     """Call after the catalogue was written: forget it here, tell every API process."""
     CACHE.forget()
-    redis: Redis = Redis.from_url(redis_url)
-    try:
-        await redis.publish(channel_name(queue_name), b"loaded")
-    except (RedisError, OSError) as exc:
-        # Their subscriptions are down with Redis: they forgot everything already.
-        log.warning("catalogue_change_not_announced", error=type(exc).__name__)
-    finally:
-        await redis.aclose()
+    await announce(None, CHANNEL_SUFFIX, b"loaded", event="catalogue_changes")
 
 
 async def listen(redis: Redis, queue_name: str, retry_seconds: float = 1.0) -> None:
     """Follow the catalogue channel for as long as the app runs; the cache is trusted only
     while subscribed. Runs as a task of the app's lifespan."""
-
-    def subscribed() -> None:
-        CACHE.forget()
-        CACHE.subscribed = True
-
-    def lost() -> None:
-        CACHE.subscribed = False
-        CACHE.forget()
-
-    await follow(
+    await follow_changes(
         redis,
         channel_name(queue_name),
-        subscribed=subscribed,
-        received=lambda _: CACHE.forget(),
-        lost=lost,
-        lost_event="catalogue_changes_unfollowed",
+        CACHE,
+        lambda _: CACHE.forget(),
+        event="catalogue_changes",
         retry_seconds=retry_seconds,
     )

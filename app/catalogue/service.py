@@ -19,7 +19,6 @@ from app.catalogue.schemas import (
     ServiceOut,
     StepOut,
 )
-from app.config import get_settings
 from app.errors import AppError, Text, not_found
 from app.i18n import Language
 from models.catalogue import CATALOGUE_FILE, Service, read_catalogue_file
@@ -152,8 +151,7 @@ async def load_catalogue(path: Path = CATALOGUE_FILE) -> int:
         routing = {k: v for k, v in body.items() if k in _ROUTING}
         await store.upsert_service(service.code, content, routing)
     await store.close_services_except([s.code for s in services])
-    settings = get_settings()
-    await cache.announce_changed(settings.redis_url, settings.queue_name)
+    await cache.announce_changed()
     return len(services)
 
 

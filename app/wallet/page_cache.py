@@ -21,14 +21,9 @@ from datetime import date
 from typing import Any
 
 import msgspec
-import structlog
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
-from app.config import get_settings
-from app.redis_channel import follow
-
-log = structlog.get_logger(__name__)
+from app.redis_channel import announce, follow_changes
 
 CHANNEL_SUFFIX = "wallet:changed"
 
@@ -106,7 +101,7 @@ _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(list[str]).decode
 # Where this process announces its writes: set by the API's lifespan and the worker's
 # start-up (their own Redis connection); a process without one (the CLI) opens one per write.
-_publisher: tuple[Redis, str] | None = None
+_publisher: Redis | None = None
 
 
 def channel_name(queue_name: str) -> str:
@@ -114,34 +109,19 @@ def channel_name(queue_name: str) -> str:
     return f"{queue_name}:{CHANNEL_SUFFIX}"
 
 
-def publish_with(redis: Redis, queue_name: str) -> None:
+def publish_with(redis: Redis) -> None:
     """This process announces its wallet writes through `redis` (the worker's start-up)."""
     global _publisher
-    _publisher = (redis, channel_name(queue_name))
+    _publisher = redis
 
 
 async def announce_changed(citizens: Iterable[Any]) -> None:
     """Call after a citizen's documents were written: forget their pages here, tell every
-    API process. A failed announcement is logged, never raised: the write stands, and the
-    others' subscriptions are down with Redis (they forgot everything already)."""
+    API process."""
     names = sorted({str(c) for c in citizens})
-    if not names:
-        return
-    CACHE.forget(names)
-    message = _encode(names)
-    try:
-        if _publisher is not None:
-            redis, channel = _publisher
-            await redis.publish(channel, message)
-        else:
-            settings = get_settings()
-            client: Redis = Redis.from_url(settings.redis_url)
-            try:
-                await client.publish(channel_name(settings.queue_name), message)
-            finally:
-                await client.aclose()
-    except (RedisError, OSError) as exc:
-        log.warning("wallet_change_not_announced", error=type(exc).__name__)
+    if names:
+        CACHE.forget(names)
+        await announce(_publisher, CHANNEL_SUFFIX, _encode(names), event="wallet_changes")
 
 
 async def listen(
@@ -149,35 +129,16 @@ async def listen(
 ) -> None:
     """Follow the wallet channel for as long as the app runs; pages are trusted only while
     subscribed. Runs as a task of the API's lifespan."""
-    publish_with(redis, queue_name)
+    publish_with(redis)
     CACHE.ttl_seconds = ttl_seconds
     CACHE.max_entries = max_entries
     if ttl_seconds <= 0 or max_entries <= 0:
         return
-
-    def subscribed() -> None:
-        CACHE.clear()
-        CACHE.subscribed = True
-
-    def received(data: bytes) -> None:
-        try:
-            citizens = _decode(data)
-        except msgspec.DecodeError:
-            log.warning("wallet_change_unreadable")
-            CACHE.clear()
-            return
-        CACHE.forget(citizens)
-
-    def lost() -> None:
-        CACHE.subscribed = False
-        CACHE.clear()
-
-    await follow(
+    await follow_changes(
         redis,
         channel_name(queue_name),
-        subscribed=subscribed,
-        received=received,
-        lost=lost,
-        lost_event="wallet_changes_unfollowed",
+        CACHE,
+        lambda data: CACHE.forget(_decode(data)),
+        event="wallet_changes",
         retry_seconds=retry_seconds,
     )
