@@ -103,17 +103,14 @@ async def _take_lease(holder: str, now: datetime, wait: timedelta) -> dict[str, 
 
 async def _dossier_batches(since: datetime | None) -> AsyncIterator[tuple[list[dict[str, Any]], dict[str, Any]]]:
     """Changed dossiers (their fact fields) in batches, each with the filter that finds the
-    facts stored for them. The first run reads every dossier in `_id` order, by ranges
-    (a `$in` of hundreds of ids costs the embedded store ten times a range)."""
+    facts stored for them. The first run reads every dossier, window by window of `_id`s,
+    each cut into `_id` ranges (a `$in` of hundreds of ids costs the embedded store ten
+    times a range)."""
     if since is None:
-        batch: list[dict[str, Any]] = []
-        async for raw in store.all_dossiers(FACT_FIELDS):
-            batch.append(raw)
-            if len(batch) >= BATCH:
+        async for window in store.all_dossiers(FACT_FIELDS):
+            for start in range(0, len(window), BATCH):
+                batch = window[start : start + BATCH]
                 yield batch, {"_id": {"$gte": batch[0]["_id"], "$lte": batch[-1]["_id"]}}
-                batch = []
-        if batch:
-            yield batch, {"_id": {"$gte": batch[0]["_id"], "$lte": batch[-1]["_id"]}}
         return
     ids = await store.changed_dossier_ids(since)
     for start in range(0, len(ids), BATCH):
