@@ -36,10 +36,8 @@ async def test_every_dossier_once_in_bounded_windows_from_the_epoch_to_now(
         + [now - timedelta(minutes=6 * m) for m in range(1, 21)]  # evenly over the last two hours
     )
     tag = secrets.token_hex(4)
-    ours = [
-        {"_id": object_id_at(m), "code": f"HS-WIN-{tag}-{n}", "agency_code": f"WIN-{tag}"}
-        for n, m in enumerate(moments)
-    ]
+    object_ids = [object_id_at(m) for m in moments]
+    ours = [{"_id": i, "code": f"HS-WIN-{tag}-{n}", "agency_code": f"WIN-{tag}"} for n, i in enumerate(object_ids)]
     await Dossier.get_pymongo_collection().insert_many(ours)
 
     windows: list[list[ObjectId]] = []
@@ -47,7 +45,7 @@ async def test_every_dossier_once_in_bounded_windows_from_the_epoch_to_now(
         windows.append([raw["_id"] for raw in window if raw.get("agency_code") == f"WIN-{tag}"])
 
     read = [i for window in windows for i in window]
-    assert sorted(read) == sorted([d["_id"] for d in ours])  # each exactly once
+    assert sorted(read) == sorted(object_ids)  # each exactly once
     assert all(window == sorted(window) for window in windows)
     # Newest first, and the windows never overlap.
     non_empty = [w for w in windows if w]
