@@ -7,16 +7,21 @@ twice beyond a collapsible repeat, without anyone starting or restarting anythin
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
+from bson import ObjectId
 from redis.asyncio import Redis
 
 from app.session_cache import channel_name
+from app.wallet.page_cache import channel_name as wallet_channel
 from tests.integration.push.conftest import Resident, new_resident
 from tests.integration.push.helpers import all_sent, check_once_per_device, messages, wait_for
 from tests.integration.push.stack import PrivateStack, agency_headers, start_stack
@@ -145,6 +150,81 @@ async def test_a_redis_restart_heals_without_anyone_acting(stack: PrivateStack) 
         await check_once_per_device(emulator, db, residents)
         assert await _statuses(emulator, residents) == [["processing", "received", "submitted"]] * len(residents)
         assert stack.api is not None and stack.api.alive()
+    await client.close()
+
+
+def _paper(citizen_id: ObjectId, number: str) -> dict[str, Any]:
+    """A driving licence as an issuer's process stores it (the fields the page reads)."""
+    return {
+        "_id": ObjectId(),
+        "citizen_id": citizen_id,
+        "type": "driver_licence",
+        "number": number,
+        "issuer": "SGTVT_HN",
+        "issued_at": datetime.now(UTC),
+        "valid_from": "2026-01-01",
+        "valid_until": None,
+        "status": "valid",
+        "fields": {},
+        "issue_event_id": f"evt-{uuid.uuid4().hex}",
+        "outbox": [],
+        "version": 1,
+        "renewal_pending": False,
+        "history": [],
+        "event_ids": [],
+        "reminders_sent": [],
+    }
+
+
+async def test_wallet_pages_are_not_trusted_while_redis_is_away_and_are_remembered_again_after(
+    stack: PrivateStack,
+) -> None:
+    """The API remembers wallet pages only while it hears every process's announcements
+    (app/wallet/page_cache.py). A paper stored while Redis is away cannot be announced; the
+    citizen still sees it, and once Redis is back the pages are remembered and forgotten as
+    before, with nobody restarting anything."""
+    assert stack.redis is not None
+    client, db = stack.database()
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as api:
+        resident = await new_resident(api, "079", devices=0)
+        citizen = await db.citizens.find_one({"national_id": resident.national_id}, {"_id": 1})
+
+        async def numbers() -> set[str]:
+            answer = await api.get("/api/v1/me/documents", headers=resident.headers)
+            assert answer.status_code == 200, answer.text
+            return {d["number"] for d in answer.json()["items"]}
+
+        async def shown(number: str) -> bool:
+            return number in await numbers()
+
+        assert await numbers() == set()
+        # Stored without an announcement: the remembered (empty) page is still served. This is
+        # what shows the memory is in use; the rest of the test is about when it is not.
+        await db.documents.insert_one(_paper(citizen["_id"], "790000000001"))
+        assert await numbers() == set()
+
+        redis_port = _port(stack.redis.url)
+        stack.redis.stop()
+        # The subscription dropped with Redis: the page is read from the store again.
+        await wait_for(lambda: shown("790000000001"), "the paper stored before the outage", 10)
+        await db.documents.insert_one(_paper(citizen["_id"], "790000000002"))
+        await wait_for(lambda: shown("790000000002"), "a paper stored during the outage", 10)
+
+        stack.start_redis(redis_port)
+        async with Redis.from_url(stack.redis.url or "") as redis:
+            channel = wallet_channel(stack.env["QUEUE_NAME"])
+
+            async def followed() -> bool:
+                return bool((await redis.pubsub_numsub(channel))[0][1] >= 1)
+
+            await wait_for(followed, "the API following wallet changes again", HEALED_WITHIN_SECONDS)
+            assert await numbers() == {"790000000001", "790000000002"}
+            # Remembered again: an unannounced write is not read ...
+            await db.documents.insert_one(_paper(citizen["_id"], "790000000003"))
+            assert "790000000003" not in await numbers()
+            # ... and an announced one (as any process's wallet writer sends it) is, at once.
+            await redis.publish(channel, json.dumps([str(citizen["_id"])]))
+            await wait_for(lambda: shown("790000000003"), "the announced paper", 10)
     await client.close()
 
 
