@@ -42,6 +42,9 @@ class Announcement(Document):
     finished_at: datetime | None = None
     # Last progress of planning: the sweeper resumes a planning that stalled.
     updated_at: datetime = Field(default_factory=utcnow)
+    # When the retention cron deleted its device lists and per-device outcomes (the batches'
+    # counts stay, so its progress still shows): models/retention.py.
+    device_lists_purged_at: datetime | None = None
 
     class Settings:
         name = "announcements"

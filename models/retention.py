@@ -26,6 +26,7 @@ INBOX_DAYS = 180
 WEBHOOK_LOG_DAYS = 90
 SMS_LOG_DAYS = 90
 LETTER_DAYS = 5 * 365
+ANNOUNCEMENT_DEVICE_LIST_DAYS = 30
 
 Enforcer = Literal["ttl-index", "retention-cron", "inbox-purge-cron"]
 
@@ -62,4 +63,8 @@ LIFETIMES: tuple[Lifetime, ...] = (
              "Nhật ký tin nhắn SMS nhắc thông báo chưa đọc", "Logs of SMS about unread notices"),
     Lifetime("postal_letters", LETTER_DAYS, "the letter", "ttl-index",
              "Thư bảo đảm gửi thông báo pháp lý chưa đọc", "Registered letters of unread legal notices"),
+    Lifetime("announcement_device_lists", ANNOUNCEMENT_DEVICE_LIST_DAYS, "the end of the announcement's sending",
+             "retention-cron",
+             "Danh sách máy nhận một thông báo chung (mã thiết bị) và kết quả gửi từng máy; chỉ giữ số liệu tổng",
+             "A broadcast's device lists (push tokens) and each device's result; only the totals are kept"),
 )  # fmt: skip

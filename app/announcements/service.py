@@ -6,6 +6,7 @@ devices and send them within the FCM quota (workers/announcements.py).
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from arq import ArqRedis
@@ -21,6 +22,7 @@ from app.pagination import Page, cursor_filter, next_cursor
 from app.queue import enqueue_announcement_plan, yielding_key
 from app.security import Principal
 from models.announcement import Announcement, Segment
+from models.retention import ANNOUNCEMENT_DEVICE_LIST_DAYS
 
 ANNOUNCEMENT = Text("thông báo chung", "announcement")
 _COUNTED = ("sent", "failed", "dropped", "pending", "held")
@@ -129,3 +131,9 @@ async def list_announcements(cursor: str | None, limit: int, pool: ArqRedis) -> 
     found = await store.newest(cursor_filter(cursor, descending=True), limit)
     items = [await announcement_out(a, pool) for a in found]
     return Page(items=items, next_cursor=next_cursor([a.id for a in found], limit))
+
+
+async def purge_device_lists(now: datetime) -> int:
+    """The retention cron's part for announcements (models/retention.py): device lists and
+    per-device outcomes of those that finished sending long enough ago; how many."""
+    return await store.purge_device_lists(now - timedelta(days=ANNOUNCEMENT_DEVICE_LIST_DAYS))

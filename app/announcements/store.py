@@ -188,3 +188,30 @@ async def progress_totals(announcement_id: PydanticObjectId, group: dict[str, An
     )
     rows = await cursor.to_list()
     return {k: int(v) for k, v in rows[0].items() if k != "_id"} if rows else {}
+
+
+async def purge_device_lists(finished_before: datetime, limit: int = 100) -> int:
+    """Delete the device lists (push tokens) and per-device outcomes of up to `limit`
+    announcements that finished sending before `finished_before`; their batches' counts stay.
+    Each announcement is marked once its lists are gone, so a run that dies halfway is
+    finished by the next, and two runs at once delete nothing twice. Returns how many."""
+    done = Announcement.get_pymongo_collection().find(
+        {"state": "done", "finished_at": {"$lt": finished_before}, "device_lists_purged_at": None}, {"_id": 1}
+    )
+    purged = 0
+    async for announcement in done.limit(limit):
+        batches = AnnouncementBatch.get_pymongo_collection().find(
+            {"announcement_id": announcement["_id"]}, {"_id": 1, "slices": 1}
+        )
+        async for found in batches:
+            # By exact `_id`s: a range over string ids is a collection scan on the embedded store.
+            ids = [_slice_id(found["_id"], number) for number in range(found.get("slices") or 0)]
+            if ids:
+                await BatchSlice.get_pymongo_collection().delete_many({"_id": {"$in": ids}})
+            await BatchOutcomes.get_pymongo_collection().delete_many({"batch_id": found["_id"]})
+            await BatchDevices.get_pymongo_collection().delete_one({"_id": found["_id"]})
+        marked = await Announcement.get_pymongo_collection().update_one(
+            {"_id": announcement["_id"], "device_lists_purged_at": None}, {"$set": {"device_lists_purged_at": utcnow()}}
+        )
+        purged += marked.modified_count
+    return purged

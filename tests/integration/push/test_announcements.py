@@ -3,12 +3,19 @@ in its language, with progress visible; muted citizens left out, quiet hours res
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
+from bson import ObjectId
 
+from app.announcements.service import purge_device_lists
+from models.announcement import AnnouncementBatch, BatchOutcomes, BatchSlice
+from models.common import utcnow
+from models.retention import ANNOUNCEMENT_DEVICE_LIST_DAYS
 from tests.integration.push.helpers import messages, received, wait_for
 
 ANNOUNCEMENTS = "/api/v1/admin/announcements"
@@ -78,6 +85,42 @@ async def test_a_province_gets_it_once_per_device_in_its_language(
     assert await messages(emulator, outside.device_tokens[0]) == []
     listed = (await api.get(ANNOUNCEMENTS, headers=admin.headers)).json()["items"]
     assert announcement["id"] in [a["id"] for a in listed]
+
+
+async def _device_lists(announcement_id: str) -> tuple[int, int]:
+    """How many device slices and outcome records the announcement's batches still have."""
+    batches = [raw async for raw in AnnouncementBatch.find({"announcement_id": ObjectId(announcement_id)})]
+    ids = [f"{b.id}:{n}" for b in batches for n in range(b.slices or 0)]
+    slices = await BatchSlice.get_pymongo_collection().count_documents({"_id": {"$in": ids}})
+    outcomes = await BatchOutcomes.get_pymongo_collection().count_documents(
+        {"batch_id": {"$in": [b.id for b in batches]}}
+    )
+    return slices, outcomes
+
+
+async def test_a_broadcasts_push_tokens_go_a_month_after_it_ends_and_its_figures_stay(
+    api: httpx.AsyncClient,
+    make_admin: Callable[[], Awaitable[Any]],
+    make_resident: Callable[..., Awaitable[Any]],
+    worker: Any,
+) -> None:
+    admin = await make_admin()
+    await make_resident("096", devices=2)
+    sent = await api.post(ANNOUNCEMENTS, json=_body("096"), headers=admin.headers)
+    assert sent.status_code == 201, sent.text
+    finished = await _finished(api, admin, sent.json()["id"])
+    slices, outcomes = await _device_lists(finished["id"])
+    assert slices >= 1 and outcomes >= 1
+
+    # A day short of the lifetime: kept. After it, the retention cron's two runs at once
+    # (two workers) delete the lists once; the progress still shows what was sent.
+    await purge_device_lists(utcnow() + timedelta(days=ANNOUNCEMENT_DEVICE_LIST_DAYS - 1))
+    assert await _device_lists(finished["id"]) == (slices, outcomes)
+    later = utcnow() + timedelta(days=ANNOUNCEMENT_DEVICE_LIST_DAYS + 1)
+    await asyncio.gather(purge_device_lists(later), purge_device_lists(later))
+    assert await _device_lists(finished["id"]) == (0, 0)
+    shown = (await api.get(f"{ANNOUNCEMENTS}/{finished['id']}", headers=admin.headers)).json()
+    assert shown["progress"] == finished["progress"] and shown["state"] == "done"
 
 
 async def test_quiet_hours_hold_an_announcement_for_that_citizen(
