@@ -1,6 +1,7 @@
 """SMS: the texts (one GSM-7 part) and the provider boundary.
 
-Texts are Vietnamese WITHOUT diacritics in the GSM-7 alphabet, at most 160 characters: one
+Texts are in the language of the citizen's app (their most recently registered phone's; none:
+Vietnamese). Vietnamese texts are WITHOUT diacritics, in the GSM-7 alphabet, at most 160 characters: one
 SMS part on every network and every phone. With diacritics a message is UCS-2, 70
 characters a part, and our texts would take two or three parts at two or three times the
 price, with parts that some older phones join badly; Vietnamese readers read unaccented SMS
@@ -36,6 +37,16 @@ TEXTS: dict[str, str] = {
     "document_suspended": "Mot giay to trong Vi Cong dan cua ban vua bi tam dinh chi. Mo ung dung de xem chi tiet.",
 }
 FALLBACK = "Ban co thong bao quan trong chua doc. Mo ung dung Vi Cong dan de xem chi tiet."
+TEXTS_EN: dict[str, str] = {
+    "supplement_required": (
+        "Dossier {code} needs more documents. Open the Citizen Wallet app to see which and reply in time."
+    ),
+    "payment_requested": "Dossier {code} is waiting for its fee. Open the Citizen Wallet app to pay.",
+    "result_ready": "The result of dossier {code} is ready. Open the Citizen Wallet app to see how to receive it.",
+    "document_revoked": "A paper in your Citizen Wallet was revoked. Open the app for details.",
+    "document_suspended": "A paper in your Citizen Wallet was suspended. Open the app for details.",
+}
+FALLBACK_EN = "You have an important unread notice. Open the Citizen Wallet app for details."
 
 
 def to_gsm7(text: str) -> str:
@@ -44,10 +55,11 @@ def to_gsm7(text: str) -> str:
     return "".join(c for c in plain if not unicodedata.combining(c) and c in GSM7)
 
 
-def sms_text(notice: str, dossier_code: str | None) -> str:
-    template = TEXTS.get(notice, FALLBACK)
+def sms_text(notice: str, dossier_code: str | None, language: str = "vi") -> str:
+    texts, fallback = (TEXTS_EN, FALLBACK_EN) if language == "en" else (TEXTS, FALLBACK)
+    template = texts.get(notice, fallback)
     if "{code}" in template and not dossier_code:
-        template = FALLBACK
+        template = fallback
     text = to_gsm7(template.format(code=dossier_code or ""))
     if len(text) > SMS_PART:
         raise ValueError(f"SMS text for {notice} is {len(text)} characters, over one part")

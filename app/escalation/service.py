@@ -78,7 +78,7 @@ async def _sms(
     raw: dict[str, Any], plan: Escalation, now: datetime, sender: SmsSender | None, settings: Settings
 ) -> str:
     after = plan.letter_due_at  # what comes once the SMS step is over, if anything
-    phone = await store.citizen_phone(raw["citizen_id"])
+    phone, language = await store.citizen_phone(raw["citizen_id"])
     if not phone:
         await store.record(raw["_id"], EscalationStep(step="sms", at=now, outcome="no_phone"), after)
         return "no_phone"
@@ -87,7 +87,7 @@ async def _sms(
         await store.record(raw["_id"], EscalationStep(step="sms", at=now, outcome="rate_limited"), after)
         return "rate_limited"
     data = raw.get("data") or {}
-    text = sms_text(notice_name(raw["kind"], data.get("status")), data.get("dossier_code"))
+    text = sms_text(notice_name(raw["kind"], data.get("status")), data.get("dossier_code"), language)
     result = (
         await sender.send(phone, text, reference=str(raw["_id"]))
         if sender is not None

@@ -13,7 +13,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from models.citizen import Citizen
+from models.citizen import Citizen, Device
 from models.dossier import Dossier
 from models.escalation import EscalationStep
 from models.notification import Notification
@@ -65,11 +65,15 @@ async def record(
 # --- who and where ------------------------------------------------------------------------
 
 
-async def citizen_phone(citizen_id: Any) -> str:
-    """The citizen's phone; empty if none (or no citizen)."""
+async def citizen_phone(citizen_id: Any) -> tuple[str, str]:
+    """The citizen's phone (empty if none, or no citizen) and the language of their app: that
+    of the phone registered for push most recently, Vietnamese if none is."""
     citizen = await Citizen.get_pymongo_collection().find_one({"_id": citizen_id}, {"phone": 1})
     phone: str = (citizen or {}).get("phone") or ""
-    return phone
+    newest = await Device.get_pymongo_collection().find_one(
+        {"citizen_id": citizen_id}, {"locale": 1}, sort=[("updated_at", -1)]
+    )
+    return phone, (newest or {}).get("locale") or "vi"
 
 
 async def citizen_name(citizen_id: Any) -> str:

@@ -65,6 +65,18 @@ def at(notice: dict[str, Any], hours: float) -> datetime:
     return datetime.fromisoformat(notice["created_at"]) + timedelta(hours=hours)
 
 
+async def test_the_sms_speaks_the_language_of_the_citizens_app(
+    api: httpx.AsyncClient, make_agency: Any, make_citizen: Any, sender: SmsSender, emulator_sms: httpx.AsyncClient
+) -> None:
+    agency = await make_agency([SERVICE])
+    english = await make_citizen(devices=1, locale="en")
+    code, notice = await sent_back(api, agency, english)
+    sent = await escalation.run(at(notice, 49), sender, get_settings(), citizen_ids=[ObjectId(english.id)])
+    assert dict(sent) == {"sms_sent": 1}
+    [sms] = await texts_to(emulator_sms, english.phone)
+    assert sms["text"].startswith(f"Dossier {code} needs more documents") and set(sms["text"]) <= GSM7
+
+
 async def test_unread_escalates_by_sms_then_letter_and_read_in_time_does_not(
     api: httpx.AsyncClient, make_agency: Any, make_citizen: Any, sender: SmsSender, emulator_sms: httpx.AsyncClient
 ) -> None:
