@@ -226,12 +226,14 @@ async def reference(
                 types=", ".join(spec.wallet_types),
             )
         raw = await find_upload(citizen_id, upload_id)
-        if raw is None:
+        if raw is None or not await store.claim_upload(raw["_id"]):
+            # Unknown, someone else's, or being deleted as never attached (models/retention.py).
             return None, _problem(
                 field,
-                "Không tìm thấy tệp đã tải lên này. Hãy tải tệp lên qua POST /api/v1/me/attachments rồi dùng id "
-                "trả về.",
-                "No such upload. Upload the file with POST /api/v1/me/attachments and use the id it returns.",
+                "Không tìm thấy tệp đã tải lên này (tệp không được gắn vào hồ sơ nào sau 7 ngày sẽ bị xoá). Hãy "
+                "tải tệp lên lại qua POST /api/v1/me/attachments rồi dùng id trả về.",
+                "No such upload (files not attached to a dossier within 7 days are deleted). Upload the file "
+                "again with POST /api/v1/me/attachments and use the id it returns.",
             )
         meta = raw.get("metadata") or {}
         return AttachmentRef(
@@ -323,13 +325,18 @@ def attached_upload_ids(dossier: Dossier) -> set[ObjectId]:
 
 async def purge_unattached(before: datetime, citizen_ids: list[ObjectId] | None = None, batch: int = 500) -> int:
     """Delete uploads made before `before` that no dossier of their owner refers to (retention:
-    models/retention.py). An upload attached meanwhile is kept: the check reads the dossiers
-    right before each delete. One found attached is marked, so each is checked once, not daily."""
+    models/retention.py). Each is first taken (`store.take_for_purge`), which a filing that
+    claimed it lately prevents and which stops any later claim; then the dossiers are read. So
+    a file attached in the same moment is either kept or refused to the filing ("upload it
+    again"), never deleted under a dossier. One found attached is marked, so each is checked
+    once, not daily."""
     purged = 0
     async for raw in store.old_unchecked_uploads(before, citizen_ids, batch):
+        if not await store.take_for_purge(raw["_id"]):
+            continue
         owner = (raw.get("metadata") or {}).get("citizen_id")
         if await store.upload_attached(owner, raw["_id"]):
+            await store.release_from_purge(raw["_id"])
             continue
-        await store.delete_upload(raw["_id"])
-        purged += 1
+        purged += await store.delete_upload(raw["_id"])
     return purged

@@ -16,18 +16,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from beanie import PydanticObjectId
 from bson import ObjectId
 from gridfs import AsyncGridFSBucket, AsyncGridOut
+from gridfs.errors import NoFile
 
 from app.errors import AppError, Text
 from app.inbox import flushing
 from models.agency import Agency
 from models.catalogue import Service
 from models.citizen import Citizen
+from models.common import utcnow
 from models.dossier import Dossier
 from models.notification import Notification
 from models.payment import Payment
@@ -346,10 +348,10 @@ async def _ensure_upload_indexes() -> None:
 
 
 async def upload_by_digest(citizen_id: PydanticObjectId, digest: str) -> dict[str, Any] | None:
-    """The citizen's upload of these bytes, if any."""
+    """The citizen's upload of these bytes, if any (not one the retention cron is deleting)."""
     await _ensure_upload_indexes()
     found: dict[str, Any] | None = await _files().find_one(
-        {"metadata.citizen_id": citizen_id, "metadata.sha256": digest}
+        {"metadata.citizen_id": citizen_id, "metadata.sha256": digest, "metadata.purging": {"$ne": True}}
     )
     return found
 
@@ -383,6 +385,42 @@ async def old_unchecked_uploads(
         yield raw
 
 
+# An attachment's claim keeps the retention cron off an upload for this long: far longer than
+# a request takes to store the dossier that refers to it.
+CLAIM_GRACE = timedelta(hours=1)
+
+
+async def claim_upload(upload_id: Any) -> bool:
+    """Before a dossier refers to an upload: False if the retention cron has taken it. The
+    claim and the cron's `take_for_purge` are conditional writes on the same document, so one
+    of them wins: the dossier never refers to a deleted file."""
+    claimed = await _files().update_one(
+        {"_id": upload_id, "metadata.purging": {"$ne": True}}, {"$set": {"metadata.claimed_at": utcnow()}}
+    )
+    return bool(claimed.matched_count == 1)
+
+
+async def take_for_purge(upload_id: Any) -> bool:
+    """Mark an upload as being deleted, unless it is known attached or was claimed within
+    CLAIM_GRACE (the next run looks again); from then on no dossier can claim it."""
+    taken = await _files().update_one(
+        {
+            "_id": upload_id,
+            "metadata.attached": {"$ne": True},
+            "$or": [
+                {"metadata.claimed_at": {"$exists": False}},
+                {"metadata.claimed_at": {"$lt": utcnow() - CLAIM_GRACE}},
+            ],
+        },
+        {"$set": {"metadata.purging": True}},
+    )
+    return bool(taken.matched_count == 1)
+
+
+async def release_from_purge(upload_id: Any) -> None:
+    await _files().update_one({"_id": upload_id}, {"$unset": {"metadata.purging": ""}})
+
+
 async def upload_attached(owner: Any, upload_id: Any) -> bool:
     """Whether a dossier of its owner refers to the upload; if so it is marked, so it is checked once."""
     if await Dossier.get_pymongo_collection().find_one(
@@ -393,5 +431,10 @@ async def upload_attached(owner: Any, upload_id: Any) -> bool:
     return False
 
 
-async def delete_upload(file_id: Any) -> None:
-    await _bucket().delete(file_id)
+async def delete_upload(file_id: Any) -> bool:
+    """Delete the file; False if it was gone already (two retention runs at once)."""
+    try:
+        await _bucket().delete(file_id)
+    except NoFile:
+        return False
+    return True

@@ -4,6 +4,7 @@ the citizen's export."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -22,7 +23,7 @@ from models.retention import DAY, LIFETIMES
 from models.sms import SmsMessage
 from models.support import ConsentCode
 from models.webhook import WebhookDelivery
-from tests.integration.dossiers.flows import PDF, submitted, upload
+from tests.integration.dossiers.flows import PDF, submit, submitted, upload
 
 TTL_MODELS: dict[str, Any] = {
     "presentations": Presentation,
@@ -49,6 +50,39 @@ async def test_unattached_uploads_go_after_a_week_and_attached_ones_stay(
     assert await retention.enforce(utcnow() + timedelta(days=8), mine) == {"uploads": 1}
     assert (await api.get(f"/api/v1/me/attachments/{kept}", headers=citizen.headers)).status_code == 200
     assert (await api.get(f"/api/v1/me/attachments/{dropped}", headers=citizen.headers)).status_code == 404
+
+
+async def test_an_upload_attached_while_the_cron_deletes_it_is_kept_or_refused_never_lost(
+    api: httpx.AsyncClient, make_citizen: Any
+) -> None:
+    """Filings and retention runs fired together over week-old uploads: each filing either
+    keeps its file (the dossier's paper can be downloaded) or is told to upload it again."""
+    citizen = await make_citizen(devices=0)
+    uploads = [(await upload(api, citizen, PDF + f"race {n}".encode())).json()["id"] for n in range(12)]
+    mine, week_later = [ObjectId(citizen.id)], utcnow() + timedelta(days=8)
+
+    async def filing(upload_id: str) -> httpx.Response:
+        return await submit(
+            api, citizen, "DEATH_REGISTRATION", attachments=[{"name": "death_notice", "upload_id": upload_id}]
+        )
+
+    answers = await asyncio.gather(
+        *(filing(u) for u in uploads), *(retention.enforce(week_later, mine) for _ in range(4))
+    )
+    filed = 0
+    for upload_id, answer in zip(uploads, answers[: len(uploads)], strict=True):
+        assert isinstance(answer, httpx.Response)
+        if answer.status_code == 201:
+            filed += 1
+            kept = await api.get(f"/api/v1/me/attachments/{upload_id}", headers=citizen.headers)
+            assert kept.status_code == 200, (upload_id, kept.text)
+        else:
+            assert answer.status_code == 422, answer.text
+            assert "Upload the file again" in answer.json()["errors"][0]["message"]
+    # Later runs delete only what no dossier took; every filed paper is still there.
+    await retention.enforce(week_later + timedelta(days=1), mine)
+    dossiers = (await api.get("/api/v1/me/dossiers", headers=citizen.headers)).json()["items"]
+    assert len(dossiers) == filed
 
 
 async def test_each_ttl_lifetime_is_an_index_of_the_store(api: httpx.AsyncClient) -> None:
