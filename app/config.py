@@ -109,6 +109,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Announcement batches (≤500 devices each) being sent at once, across all workers: about
     # twice the number of worker processes.
     announcement_batches_in_flight: int = 4
+    # Devices of one announcement batch (of one province's citizens: that many citizens' devices).
+    # A batch is one job and one retry unit; FCM takes one message per request whatever it is.
+    announcement_batch_devices: int = 500
     # A broadcast yields to citizens' own pushes (workers/pacing.py, decision 0025): before each
     # batch it waits while more than ANNOUNCEMENT_YIELD_ABOVE personal pushes are queued or
     # being sent, polling every ANNOUNCEMENT_YIELD_POLL_SECONDS, for at most

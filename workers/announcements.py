@@ -41,6 +41,7 @@ from workers.pacing import Pacing, WaitBudget, send_yielding, slices, yield_to_p
 
 log = structlog.get_logger(__name__)
 
+# The default batch (ANNOUNCEMENT_BATCH_DEVICES sets it).
 BATCH_SIZE = 500
 # Devices per stored slice of a batch (and per outcome record): each store operation of a
 # broadcast stays small, however large the batch (decision 0025).
@@ -97,7 +98,13 @@ async def maybe_finish(announcement_id: PydanticObjectId) -> bool:
 
 
 async def plan_announcement(
-    pool: ArqRedis, announcement_id: str, *, in_flight: int, round_seconds: float, pacing: Pacing | None = None
+    pool: ArqRedis,
+    announcement_id: str,
+    *,
+    in_flight: int,
+    round_seconds: float,
+    pacing: Pacing | None = None,
+    batch_devices: int = BATCH_SIZE,
 ) -> str:
     """Write the next batches of an announcement, for at most `round_seconds`; queue another
     round when there is more to plan. With `pacing`, each chunk first lets citizens' queued
@@ -115,7 +122,7 @@ async def plan_announcement(
     finished = True
     touched = 0.0
     chunks = citizen_store.device_chunks(
-        announcement.segment.province, last["cursor"] if last else None, BATCH_SIZE, DEVICE_FIELDS, SLICE_DEVICES
+        announcement.segment.province, last["cursor"] if last else None, batch_devices, DEVICE_FIELDS, SLICE_DEVICES
     )
     async for raw_devices, cursor in chunks:
         if pacing is not None:

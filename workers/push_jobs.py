@@ -27,6 +27,7 @@ settings = get_settings()
 BULK_CALLS_IN_FLIGHT = 1
 # Announcement batches queued at once across all workers.
 IN_FLIGHT = max(1, settings.announcement_batches_in_flight)
+BATCH_DEVICES = max(1, settings.announcement_batch_devices)
 # Each batch first lets citizens' own pushes go, within a cap (workers/pacing.py).
 PACING = Pacing(
     max_wait_seconds=max(0.0, settings.announcement_yield_max_seconds),
@@ -86,6 +87,7 @@ async def plan_announcement_job(ctx: dict[str, Any], announcement_id: str) -> st
         ctx["redis"],
         announcement_id,
         in_flight=IN_FLIGHT,
+        batch_devices=BATCH_DEVICES,
         # Well inside the job timeout: a long broadcast is planned in several rounds.
         round_seconds=settings.worker_job_timeout_seconds / 3,
         pacing=PACING,
