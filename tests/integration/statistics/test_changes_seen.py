@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from beanie import PydanticObjectId
 from bson import ObjectId
 
 from app.dossiers import store as dossier_store
@@ -33,15 +34,15 @@ def filed_a_month_ago() -> ObjectId:
     return ObjectId(ObjectId.from_datetime(utcnow() - MONTH).binary[:4] + secrets.token_bytes(8))
 
 
-async def filed_long_ago(code: str) -> ObjectId:
+async def filed_long_ago(code: str) -> PydanticObjectId:
     """The dossier, stored again under a month-old `_id`: the rollup cannot take it for a new one."""
     collection = Dossier.get_pymongo_collection()
     raw = await collection.find_one({"code": code})
     assert raw is not None
     await collection.delete_one({"_id": raw["_id"]})
-    raw["_id"] = filed_a_month_ago()
+    raw["_id"] = moved = PydanticObjectId(filed_a_month_ago())
     await collection.insert_one(raw)
-    return raw["_id"]
+    return moved
 
 
 async def today(api: httpx.AsyncClient, agency: AgencyHandle) -> dict[str, dict[str, Any]]:
