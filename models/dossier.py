@@ -269,10 +269,16 @@ class Dossier(Document):
             IndexModel([("clock.state", pymongo.ASCENDING), ("late_after", pymongo.ASCENDING)], name="overdue"),
             # The payment callback finds the dossier by its payment reference.
             IndexModel([("payment.reference", pymongo.ASCENDING)], sparse=True),
-            # The postal operator's list of parcels to carry.
+            # The postal operator's list of parcels to carry. Partial: only postal dossiers have a
+            # shipment, so an online one's writes cost no entry here (the embedded store rewrites
+            # every index entry of a document at each update). `$gt: ""`, which both stores
+            # prove from the list's `{shipment.status: s}` (see `idempotency`). Named anew: a
+            # store that still holds the full `shipments` index keeps it until an operator
+            # drops it (decision 0016, 2026-12-02 storecost).
             IndexModel(
                 [("shipment.status", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)],
-                name="shipments",
+                name="parcels",
+                partialFilterExpression={"shipment.status": {"$gt": ""}},
             ),
             # What the statistics rollup reads to find dossiers changed since its last run
             # (decision 26). Not sparse: every dossier written since has it.
