@@ -274,7 +274,7 @@ class Dossier(Document):
             # every index entry of a document at each update). `$gt: ""`, which both stores
             # prove from the list's `{shipment.status: s}` (see `idempotency`). Named anew: a
             # store that still holds the full `shipments` index keeps it until an operator
-            # drops it (decision 0016, 2026-12-02 storecost).
+            # drops it (decision 0016, 2026-12-02: "what a dossier write costs").
             IndexModel(
                 [("shipment.status", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)],
                 name="parcels",

@@ -1,6 +1,6 @@
 """The postal operator's parcel list reads an index that holds parcels only: a dossier
 without a shipment (every online one) costs no entry there at any write (decision 0016,
-2026-12-02 storecost)."""
+2026-12-02: "what a dossier write costs")."""
 
 from __future__ import annotations
 
