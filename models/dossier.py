@@ -209,6 +209,9 @@ class Dossier(Document):
     # Bumped by every change; each change is conditional on the revision it read, so two
     # changes racing on the same dossier never overwrite each other (the loser re-reads).
     rev: int = 0
+    # When the dossier last changed: set by every write (app/dossiers/store.py), so the
+    # statistics rollup finds what changed since its last run with one index (decision 26).
+    changed_at: datetime | None = None
 
     class Settings:
         name = "dossiers"
@@ -266,14 +269,18 @@ class Dossier(Document):
             IndexModel([("clock.state", pymongo.ASCENDING), ("late_after", pymongo.ASCENDING)], name="overdue"),
             # The payment callback finds the dossier by its payment reference.
             IndexModel([("payment.reference", pymongo.ASCENDING)], sparse=True),
-            # The postal operator's list of parcels to carry.
+            # The postal operator's list of parcels to carry. Partial: only postal dossiers have a
+            # shipment, so an online one's writes cost no entry here (the embedded store rewrites
+            # every index entry of a document at each update). `$gt: ""`, which both stores
+            # prove from the list's `{shipment.status: s}` (see `idempotency`). Named anew: a
+            # store that still holds the full `shipments` index keeps it until an operator
+            # drops it (decision 0016, 2026-12-02: "what a dossier write costs").
             IndexModel(
                 [("shipment.status", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)],
-                name="shipments",
+                name="parcels",
+                partialFilterExpression={"shipment.status": {"$gt": ""}},
             ),
             # What the statistics rollup reads to find dossiers changed since its last run
-            # (decision 26): every change writes one of these moments.
-            IndexModel([("history.at", pymongo.ASCENDING)], name="stats_history_at"),
-            IndexModel([("rating.at", pymongo.ASCENDING)], name="stats_rating_at", sparse=True),
-            IndexModel([("payment.paid_at", pymongo.ASCENDING)], name="stats_paid_at", sparse=True),
+            # (decision 26). Not sparse: every dossier written since has it.
+            IndexModel([("changed_at", pymongo.ASCENDING)], name="changed_at"),
         ]

@@ -66,8 +66,14 @@ async def write_move(dossier: Dossier, update: dict[str, Any], condition: dict[s
     return await _write(dossier, update, condition)
 
 
+def _stamped(update: dict[str, Any]) -> dict[str, Any]:
+    """`update` that also sets `changed_at`: every write of a dossier goes through here, so the
+    statistics rollup finds every change by that one field (decision 26)."""
+    return {**update, "$set": {**update.get("$set", {}), "changed_at": utcnow()}}
+
+
 async def _write(dossier: Dossier, update: dict[str, Any], extra_filter: dict[str, Any] | None) -> Dossier | None:
-    update = {**update, "$inc": {**update.get("$inc", {}), "rev": 1}}
+    update = _stamped({**update, "$inc": {**update.get("$inc", {}), "rev": 1}})
     collection = Dossier.get_pymongo_collection()
     # The conditional update is the atomic part. Not findAndModify: the embedded store runs it
     # as a collection scan (decision 0017).
@@ -129,7 +135,7 @@ def applied(dossier: Dossier, update: dict[str, Any]) -> dict[str, Any] | None:
 
 async def mark_assisted(dossier_id: PydanticObjectId | None, by: str) -> None:
     """Note who submitted a dossier on the citizen's behalf (an assisted session)."""
-    await Dossier.get_pymongo_collection().update_one({"_id": dossier_id}, {"$set": {"assisted_by": by}})
+    await Dossier.get_pymongo_collection().update_one({"_id": dossier_id}, _stamped({"$set": {"assisted_by": by}}))
 
 
 async def by_payment_reference(reference: str) -> Dossier | None:
@@ -159,6 +165,7 @@ async def insert(dossier: Dossier) -> dict[str, Any]:
     what Beanie's `insert()` does, at a thirtieth of its encoding work (decision 0016)."""
     if dossier.id is None:
         dossier.id = PydanticObjectId()
+    dossier.changed_at = utcnow()
     raw = dossier.model_dump(by_alias=True)
     await Dossier.get_pymongo_collection().insert_one(raw)
     stored: dict[str, Any] = _as_stored(raw)

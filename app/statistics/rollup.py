@@ -8,10 +8,11 @@ facts rather than adding deltas, so running it twice, or after a crash, gives th
 counters. A lease in the store keeps two runs (two workers, or a test beside the cron) from
 interleaving.
 
-"Changed since" reads fields every change already writes, so the dossier writers need no
-new field: a new `_id`, a history entry, a rating, a confirmed payment. Each run looks back
-`LOOKBACK` before its last start, so a write stamped just before a run but stored just
-after it is still seen.
+"Changed since" is a new `_id` or a later `changed_at`, which every dossier write sets
+(app/dossiers/store.py). Each run looks back `LOOKBACK` before its last start, so a write
+stamped just before a run but stored just after it is still seen. Dossiers stored before
+`changed_at` existed lack it: the first run after that upgrade (`CHANGES_VERSION`) reads
+every dossier once.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ from models.working_days import local, working_days_between
 log = structlog.get_logger(__name__)
 
 LOOKBACK = timedelta(minutes=5)
+# How the rollup finds changed dossiers: 1 = `changed_at` (before: history, rating and
+# payment moments). A state written by another version reads every dossier once.
+CHANGES_VERSION = 1
 LEASE = timedelta(minutes=10)
 BATCH = 500
 # Up to this many touched days of a procedure are read by name, more as one range.
@@ -289,6 +293,8 @@ async def run_rollup(
     report = RollupReport()
     try:
         watermark: datetime | None = state.get("watermark")
+        if state.get("changes_version") != CHANGES_VERSION:
+            watermark = None  # a state from before `changed_at`: every dossier, once
         since = watermark - LOOKBACK if watermark is not None else None
         await _refresh_facts(since, report, seen)
         report.days = await _recompute_days(report.touched)
@@ -302,7 +308,7 @@ async def run_rollup(
             report.view_documents = await views.rebuild("day") + await views.rebuild("month")
         report.windows = await _recompute_windows({(a, s) for a, s, _, _ in report.touched}, local(now).date())
         report.backlog_keys = await _recompute_backlog(now)
-        await store.set_watermark(holder, started, views_version=views.VERSION)
+        await store.set_watermark(holder, started, views_version=views.VERSION, changes_version=CHANGES_VERSION)
     finally:
         await store.release_lease(holder)
     if report.facts_changed:

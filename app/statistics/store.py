@@ -46,9 +46,10 @@ async def try_lease(holder: str, until: datetime) -> dict[str, Any] | None:
     )
 
 
-async def set_watermark(holder: str, started: datetime, views_version: int) -> None:
+async def set_watermark(holder: str, started: datetime, views_version: int, changes_version: int) -> None:
     await _state().update_one(
-        {"_id": STATE_ID, "holder": holder}, {"$set": {"watermark": started, "views_version": views_version}}
+        {"_id": STATE_ID, "holder": holder},
+        {"$set": {"watermark": started, "views_version": views_version, "changes_version": changes_version}},
     )
 
 
@@ -60,15 +61,11 @@ async def release_lease(holder: str) -> None:
 
 
 async def changed_dossier_ids(since: datetime) -> list[ObjectId]:
-    """Dossiers with a field every change writes (a new `_id`, a history entry, a rating, a
-    confirmed payment) later than `since`, in `_id` order."""
+    """Dossiers filed (a new `_id`) or changed (`changed_at`, set by every dossier write) later
+    than `since`, in `_id` order. Two queries, not an `$or`: each is one index range on both
+    stores."""
     collection = Dossier.get_pymongo_collection()
-    queries = [
-        {"_id": {"$gt": ObjectId.from_datetime(since)}},
-        {"history.at": {"$gt": since}},
-        {"rating.at": {"$gt": since}},
-        {"payment.paid_at": {"$gt": since}},
-    ]
+    queries = [{"_id": {"$gt": ObjectId.from_datetime(since)}}, {"changed_at": {"$gt": since}}]
     seen: dict[ObjectId, None] = {}
     for query in queries:
         async for raw in collection.find(query, {"_id": 1}):
