@@ -10,7 +10,7 @@ import re
 import time
 import weakref
 from collections import Counter
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -21,6 +21,7 @@ from firebase_admin import _http_client, credentials, exceptions, messaging
 from firebase_admin._retry import HttpxRetry, HttpxRetryTransport
 from google.auth.transport import requests as google_auth_requests
 
+from notifications.fcm_bodies import MessageBodies
 from notifications.fcm_direct import DEFAULT_CONNECTIONS, DirectTransport
 from notifications.fcm_transport import CleartextTransport
 from notifications.fcm_wire import FcmErrorInfo, parse_error
@@ -117,11 +118,11 @@ class FcmSender:
         )
         if endpoint:
             override_send_url(self._app, self.url)
-        self._direct = (
-            DirectTransport(self._app, self.url, timeout_seconds, connections=connections)
-            if transport == "direct"
-            else None
-        )
+        self._direct: DirectTransport | None = None
+        self._bodies: MessageBodies | None = None
+        if transport == "direct":
+            self._direct = DirectTransport(self._app, self.url, timeout_seconds, connections=connections)
+            self._bodies = MessageBodies(_messaging_service(self._app).encode_message)
         self._closed = False
 
     @property
@@ -131,10 +132,13 @@ class FcmSender:
     async def send(self, pushes: Sequence[Push]) -> list[PushOutcome]:
         """Send each push; the outcomes come back in the order of `pushes`."""
         outcomes: list[PushOutcome | None] = [None] * len(pushes)
-        ready: list[tuple[int, messaging.Message]] = []
+        # firebase-admin's message for each push, or, over the direct transport, its encoded
+        # send request (notifications/fcm_bodies.py).
+        prepare: Callable[[Push], Any] = self._bodies.body if self._bodies is not None else build_message
+        ready: list[tuple[int, Any]] = []
         for index, push in enumerate(pushes):
             try:
-                ready.append((index, build_message(push)))
+                ready.append((index, prepare(push)))
             except ValueError:
                 # Our own bad payload: fail this push alone, keep the token.
                 outcomes[index] = PushOutcome(push.token, "failed", error_code="INVALID_MESSAGE")
@@ -147,25 +151,26 @@ class FcmSender:
                 for index, _ in chunk:
                     outcomes[index] = outcome_from_error(pushes[index].token, exc)
                 continue
-            for (index, _), response in zip(chunk, batch.responses, strict=True):
+            for (index, _), response in zip(chunk, batch, strict=True):
                 outcomes[index] = outcome_from_response(pushes[index].token, response)
         result = [o for o in outcomes if o is not None]
         # Counts only: tokens and texts never reach the logs.
         logger.info("fcm send: %s", dict(Counter(o.kind for o in result)))
         return result
 
-    async def _send_each(self, messages: list[messaging.Message]) -> messaging.BatchResponse:
+    async def _send_each(self, prepared: list[Any]) -> list[messaging.SendResponse]:
         if self._calls is None:
-            return await self._reserve_and_send(messages)
+            return await self._reserve_and_send(prepared)
         async with self._calls:
-            return await self._reserve_and_send(messages)
+            return await self._reserve_and_send(prepared)
 
-    async def _reserve_and_send(self, messages: list[messaging.Message]) -> messaging.BatchResponse:
+    async def _reserve_and_send(self, prepared: list[Any]) -> list[messaging.SendResponse]:
         if self.quota is not None:
-            await self.quota.acquire(len(messages))
+            await self.quota.acquire(len(prepared))
         if self._direct is not None:
-            return messaging.BatchResponse(await self._direct.send_each(messages))
-        return await messaging.send_each_async(messages, app=self._app)
+            return await self._direct.send_bodies(prepared)
+        batch = await messaging.send_each_async(prepared, app=self._app)
+        return list(batch.responses)
 
     async def aclose(self) -> None:
         if self._closed:

@@ -31,14 +31,18 @@ import httpx
 import msgspec
 from firebase_admin import _http_client, exceptions, messaging
 from google.auth.transport import requests as google_auth_requests
+from yarl import URL
+
+from notifications.fcm_bodies import encode_request
 
 # Connections kept open to the FCM endpoint; a batch of 500 waits its turn for one of them.
 DEFAULT_CONNECTIONS = 64
 # firebase-admin's auth flow: on a 401, refresh the token and send again, at most twice.
 _REFRESH_STATUS = 401
 _MAX_REFRESHES = 2
+# Headers aiohttp adds to each request unless told not to; FCM needs none of them.
+_NOT_SENT = ("User-Agent", "Accept", "Accept-Encoding")
 
-_encode = msgspec.json.Encoder().encode
 _decode_answer = msgspec.json.Decoder(dict[str, Any]).decode
 
 
@@ -57,6 +61,7 @@ class DirectTransport:
         self._credential = app.credential.get_credential()
         self._headers = {**headers, **_http_client.METRICS_HEADERS, "Content-Type": "application/json"}
         self.url = url
+        self._url = URL(url)  # parsed once, not once per request
         self._timeout = aiohttp.ClientTimeout(
             total=None, connect=timeout_seconds, sock_connect=timeout_seconds, sock_read=timeout_seconds
         )
@@ -67,16 +72,30 @@ class DirectTransport:
 
     async def send_each(self, messages: list[messaging.Message]) -> list[messaging.SendResponse]:
         # Encoded first, as send_each_async does: a message firebase-admin refuses raises here.
-        bodies = [_encode({"message": self._encode_message(m)}) for m in messages]
+        return await self.send_bodies([encode_request(self._encode_message(m)) for m in messages])
+
+    async def send_bodies(self, bodies: list[bytes]) -> list[messaging.SendResponse]:
+        """Send each encoded send request (notifications/fcm_bodies.py); one SendResponse per
+        body, in order."""
         session = self._open()
+        responses: list[messaging.SendResponse | None] = [None] * len(bodies)
         try:
             headers = await self._authorized()
-            return list(await asyncio.gather(*(self._send_one(session, body, headers) for body in bodies)))
+            # A few senders that take the next body when one is answered, not a task per body:
+            # the pool has `connections` connections, so more would only wait for one.
+            turns = iter(range(len(bodies)))
+
+            async def sender() -> None:
+                for n in turns:
+                    responses[n] = await self._send_one(session, bodies[n], headers)
+
+            await asyncio.gather(*(sender() for _ in range(min(self._connections, len(bodies)))))
         except Exception as error:
             # As send_each_async: anything unforeseen (a token refresh that failed, too) fails
             # the whole call, which the sender reads as every push of the batch failing.
             message = f"Unknown error while making remote service calls: {error}"
             raise exceptions.UnknownError(message, cause=error) from error
+        return [r for r in responses if r is not None]
 
     async def _send_one(
         self, session: aiohttp.ClientSession, body: bytes, headers: dict[str, str]
@@ -85,7 +104,7 @@ class DirectTransport:
         resent = False
         while True:
             try:
-                async with session.post(self.url, data=body, headers=headers) as answer:
+                async with session.post(self._url, data=body, headers=headers) as answer:
                     content = await answer.read()
                     status = answer.status
                     answer_headers = answer.headers
@@ -143,8 +162,16 @@ class DirectTransport:
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._connections, limit_per_host=self._connections)
+            # What a request needs and nothing else: no cookie jar to match against each request,
+            # no Accept-Encoding (answers are read as they come, not decompressed), no
+            # User-Agent or Accept of aiohttp's making.
             self._session = aiohttp.ClientSession(
-                connector=connector, timeout=self._timeout, auto_decompress=False, raise_for_status=False
+                connector=connector,
+                timeout=self._timeout,
+                auto_decompress=False,
+                raise_for_status=False,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                skip_auto_headers=_NOT_SENT,
             )
         return self._session
 

@@ -106,8 +106,11 @@ async def batch_outcomes(batch_id: PydanticObjectId) -> list[list[DeviceOutcome]
 async def record_outcomes(batch_id: PydanticObjectId, number: int, outcomes: list[DeviceOutcome]) -> bool:
     """Insert the batch's record `number` (what one slice's sends did). False if that record
     exists: another run of the batch got there first."""
+    # The document BatchOutcomes(...).insert() writes, without Beanie's per-field encoder: a
+    # record per slice of every broadcast (decision 16, "Fan-out per core").
+    record = {"batch_id": batch_id, "n": number, "outcomes": [outcome.model_dump() for outcome in outcomes]}
     try:
-        await BatchOutcomes(batch_id=batch_id, n=number, outcomes=outcomes).insert()
+        await BatchOutcomes.get_pymongo_collection().insert_one(record)
     except DuplicateKeyError:
         return False
     return True
