@@ -109,7 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--fcm-transports",
         default="",
-        help="fanout: FCM_TRANSPORT values measured side by side, e.g. firebase-admin,direct (ratios to the first)",
+        help=(
+            "fanout: FCM_TRANSPORT values measured side by side, e.g. firebase-admin,direct (ratios to the"
+            " first); direct@/path/to/checkout runs that checkout's worker code"
+        ),
     )
     parser.add_argument("--fanout-rounds", type=int, default=0, help="fanout: interleaved rounds (2 quick, 3 full)")
     parser.add_argument("--queue-messages", help="notifications drained by one worker (5k; quick 1k)")
@@ -202,7 +205,8 @@ def build_config(args: argparse.Namespace, layout: Layout) -> Config:
 
 def _transports(text: str) -> tuple[str, ...]:
     names = tuple(n.strip() for n in text.split(",") if n.strip())
-    unknown = [n for n in names if n not in TRANSPORTS]
+    # "direct@/path/to/checkout": that transport, with the worker code of another checkout.
+    unknown = [n for n in names if n.partition("@")[0] not in TRANSPORTS]
     if unknown:
         raise SystemExit(f"unknown FCM transport(s): {', '.join(unknown)}; choose from {', '.join(TRANSPORTS)}")
     return names

@@ -11,9 +11,11 @@ announcement queue, so its start-up is not counted.
 
 from __future__ import annotations
 
+import signal
 import statistics
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import redis
 
@@ -94,8 +96,12 @@ def _announce(ctx: Context, url: str, emulator_url: str, token: str, transport: 
     client = redis.Redis.from_url(ctx.stack.redis_url)
     try:
         client.delete(health)
-        name = f"worker-{transport}-{tag}"
-        worker = ctx.stack.start_worker(name, ctx.config.worker_settings, FCM_TRANSPORT=transport)
+        # "direct@/path": the direct transport with another checkout's worker code (before/after).
+        fcm_transport, _, checkout = transport.partition("@")
+        name = f"worker-{fcm_transport}{'-other' if checkout else ''}-{tag}"
+        worker = ctx.stack.start_worker(
+            name, ctx.config.worker_settings, checkout=Path(checkout) if checkout else None, FCM_TRANSPORT=fcm_transport
+        )
         wait_until(worker, lambda: bool(client.exists(health)), "its announcement queue polled", 60)
     finally:
         client.close()
@@ -106,12 +112,16 @@ def _announce(ctx: Context, url: str, emulator_url: str, token: str, transport: 
         meter.start()
         announcement_id = post_announcement(url, token)
         t0 = time.monotonic()
-        profiler = ctx.start_profiler(worker, 5, f"announcement-{transport}-{tag}", delay=1.0)
+        # --profile: the whole broadcast, planning included (py-spy stops at the last batch),
+        # so each part's share of the samples is its share of the CPU per message.
+        seconds_at_most = max(int(ctx.config.fanout_devices / 100), 5)
+        profiler = ctx.start_profiler(worker, seconds_at_most, f"announcement-{transport}-{tag}")
         shown = wait_for_announcement(url, announcement_id, token, worker, ctx.config.fanout_devices, ctx)
         seconds = time.monotonic() - t0
         cpu = meter.stop()
         worker_cpu = _cpu_seconds(worker) - cpu_before
         if profiler is not None:
+            profiler[0].send_signal(signal.SIGINT)  # py-spy writes what it has and exits
             summary = ctx.profile_summary(*profiler)
             ctx.progress(f"    profile of the {transport} worker: {summary.get('file', summary)}")
         received = http_json("GET", f"{emulator_url}/emulator/counts")[1]

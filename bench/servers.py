@@ -21,6 +21,7 @@ from pymongo.errors import PyMongoError
 
 from bench import system
 from devtools.devstack import (
+    REPO_ROOT,
     DevStackError,
     ManagedProcess,
     free_port,
@@ -175,10 +176,14 @@ class Stack:
         wait_until(proc, lambda: http_answers(url + ready_path), f"{ready_path} answering", 60)
         return proc
 
-    def start_worker(self, name: str = "worker", settings: str = DEFAULT_WORKER, **env: str) -> ManagedProcess:
-        """`env`: settings of this worker alone (FCM_TRANSPORT=direct, ...)."""
+    def start_worker(
+        self, name: str = "worker", settings: str = DEFAULT_WORKER, *, checkout: Path | None = None, **env: str
+    ) -> ManagedProcess:
+        """`env`: settings of this worker alone (FCM_TRANSPORT=direct, ...); `checkout`: run the
+        worker code of another checkout of this repository (a before/after in one run)."""
         argv = ["taskset", "-c", _cpus(self.layout.server), sys.executable, "-m", "workers", settings]
-        proc = start_process(name, argv, {**self.env(), **env}, self.workdir / f"{name}.log")
+        log = self.workdir / f"{name}.log"
+        proc = start_process(name, argv, {**self.env(), **env}, log, cwd=checkout or REPO_ROOT)
         self._started.append(proc)
         return proc
 
