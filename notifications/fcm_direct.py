@@ -1,12 +1,13 @@
-"""FCM v1 send requests over a lean HTTP/1.1 keep-alive pool (aiohttp), with firebase-admin's
-messages, credentials and error mapping (FCM_TRANSPORT=direct, decision 0025).
+"""FCM v1 send requests over an HTTP/1.1 keep-alive pool (notifications/fcm_h1.py), with
+firebase-admin's messages, credentials and error mapping (FCM_TRANSPORT=direct, decision 0025).
 
 firebase-admin sends each message through httpx over HTTP/2; in a broadcast that stack was
 56 % of the worker's CPU (httpx, httpcore, h2, hpack, anyio: decision 16) and capped a worker
 near 1,100 messages a second. This transport keeps everything of firebase-admin but the wire:
 
 - the message: `messaging.Message` built and validated by firebase-admin, encoded by its own
-  `_MessagingService.encode_message` (MessageEncoder), sent as the same `{"message": …}` body;
+  `_MessagingService.encode_message` (MessageEncoder), sent as the same `{"message": …}` body
+  (once per distinct message, the token put in per push: notifications/fcm_bodies.py);
 - the credential: the App's google-auth credential, refreshed (in a thread) when it is not
   valid, and once more after a 401, as firebase-admin's auth flow does;
 - the headers: the messaging service's own (`X-GOOG-API-FORMAT-VERSION`, `X-FIREBASE-CLIENT`)
@@ -25,23 +26,20 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import aiohttp
 import firebase_admin
 import httpx
 import msgspec
 from firebase_admin import _http_client, exceptions, messaging
 from google.auth.transport import requests as google_auth_requests
-from yarl import URL
 
 from notifications.fcm_bodies import encode_request
+from notifications.fcm_h1 import BadAnswer, ClosedBeforeAnswer, CouldNotConnect, Http1Pool
 
 # Connections kept open to the FCM endpoint; a batch of 500 waits its turn for one of them.
 DEFAULT_CONNECTIONS = 64
 # firebase-admin's auth flow: on a 401, refresh the token and send again, at most twice.
 _REFRESH_STATUS = 401
 _MAX_REFRESHES = 2
-# Headers aiohttp adds to each request unless told not to; FCM needs none of them.
-_NOT_SENT = ("User-Agent", "Accept", "Accept-Encoding")
 
 _decode_answer = msgspec.json.Decoder(dict[str, Any]).decode
 
@@ -61,12 +59,9 @@ class DirectTransport:
         self._credential = app.credential.get_credential()
         self._headers = {**headers, **_http_client.METRICS_HEADERS, "Content-Type": "application/json"}
         self.url = url
-        self._url = URL(url)  # parsed once, not once per request
-        self._timeout = aiohttp.ClientTimeout(
-            total=None, connect=timeout_seconds, sock_connect=timeout_seconds, sock_read=timeout_seconds
-        )
+        self._timeout_seconds = timeout_seconds
         self._connections = connections
-        self._session: aiohttp.ClientSession | None = None
+        self._pool: Http1Pool | None = None
         self._refreshing = asyncio.Lock()
         self._auth_request = google_auth_requests.Request()
 
@@ -77,7 +72,7 @@ class DirectTransport:
     async def send_bodies(self, bodies: list[bytes]) -> list[messaging.SendResponse]:
         """Send each encoded send request (notifications/fcm_bodies.py); one SendResponse per
         body, in order."""
-        session = self._open()
+        pool = self._open()
         responses: list[messaging.SendResponse | None] = [None] * len(bodies)
         try:
             headers = await self._authorized()
@@ -87,7 +82,7 @@ class DirectTransport:
 
             async def sender() -> None:
                 for n in turns:
-                    responses[n] = await self._send_one(session, bodies[n], headers)
+                    responses[n] = await self._send_one(pool, bodies[n], headers)
 
             await asyncio.gather(*(sender() for _ in range(min(self._connections, len(bodies)))))
         except Exception as error:
@@ -97,25 +92,21 @@ class DirectTransport:
             raise exceptions.UnknownError(message, cause=error) from error
         return [r for r in responses if r is not None]
 
-    async def _send_one(
-        self, session: aiohttp.ClientSession, body: bytes, headers: dict[str, str]
-    ) -> messaging.SendResponse:
+    async def _send_one(self, pool: Http1Pool, body: bytes, headers: dict[str, str]) -> messaging.SendResponse:
         refreshes = 0
         resent = False
         while True:
             try:
-                async with session.post(self._url, data=body, headers=headers) as answer:
-                    content = await answer.read()
-                    status = answer.status
-                    answer_headers = answer.headers
-            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-                if not resent and _closed_before_answering(exc):
+                answer = await pool.post(body, headers)
+            except (TimeoutError, OSError) as exc:
+                if not resent and isinstance(exc, ClosedBeforeAnswer):
                     # A kept-alive connection the far end closed as this request went out
                     # (its idle timeout): sent once more, on a new connection. Should FCM have
                     # read it after all, the phone collapses the two (same collapse key).
                     resent = True
                     continue
                 return messaging.SendResponse(None, self._service._handle_fcm_httpx_error(_as_httpx_error(exc)))
+            status, content = answer.status, answer.body
             if status == _REFRESH_STATUS and refreshes < _MAX_REFRESHES:
                 refreshes += 1
                 headers = await self._authorized(refused=headers)
@@ -126,12 +117,12 @@ class DirectTransport:
                 except msgspec.DecodeError as exc:
                     error = exceptions.UnknownError(f"FCM answered {status} with a body that is not JSON", cause=exc)
                     return messaging.SendResponse(None, error)
-            return messaging.SendResponse(None, self._status_error(status, answer_headers, content))
+            return messaging.SendResponse(None, self._status_error(status, answer.headers, content))
 
-    def _status_error(self, status: int, headers: Any, content: bytes) -> exceptions.FirebaseError:
+    def _status_error(self, status: int, headers: list[tuple[str, str]], content: bytes) -> exceptions.FirebaseError:
         """firebase-admin's FirebaseError for this answer, with it as `http_response`."""
         request = httpx.Request("POST", self.url)
-        response = httpx.Response(status, headers=list(headers.items()), content=content, request=request)
+        response = httpx.Response(status, headers=headers, content=content, request=request)
         error = httpx.HTTPStatusError(f"FCM answered {status}", request=request, response=response)
         mapped: exceptions.FirebaseError = self._service._handle_fcm_httpx_error(error)
         return mapped
@@ -159,33 +150,15 @@ class DirectTransport:
             return True
         return refused is not None and refused.get("authorization") == headers.get("authorization")
 
-    def _open(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self._connections, limit_per_host=self._connections)
-            # What a request needs and nothing else: no cookie jar to match against each request,
-            # no Accept-Encoding (answers are read as they come, not decompressed), no
-            # User-Agent or Accept of aiohttp's making.
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                timeout=self._timeout,
-                auto_decompress=False,
-                raise_for_status=False,
-                cookie_jar=aiohttp.DummyCookieJar(),
-                skip_auto_headers=_NOT_SENT,
-            )
-        return self._session
+    def _open(self) -> Http1Pool:
+        if self._pool is None:
+            self._pool = Http1Pool(self.url, limit=self._connections, timeout_seconds=self._timeout_seconds)
+        return self._pool
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-
-def _closed_before_answering(exc: BaseException) -> bool:
-    """The connection was closed or reset with no answer: not a refused or timed-out one."""
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return False
-    return isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError)
+        if self._pool is not None:
+            await self._pool.aclose()
+            self._pool = None
 
 
 def _as_httpx_error(exc: BaseException) -> httpx.HTTPError:
@@ -193,10 +166,10 @@ def _as_httpx_error(exc: BaseException) -> httpx.HTTPError:
     DEADLINE_EXCEEDED, a refused connection UNAVAILABLE, a broken one a transport error
     (retryable either way, notifications/fcm.py)."""
     message = f"{type(exc).__name__}: {exc}"
-    if isinstance(exc, TimeoutError):  # aiohttp's own timeouts are TimeoutErrors too
+    if isinstance(exc, TimeoutError):
         return httpx.ReadTimeout(message)
-    if isinstance(exc, aiohttp.ClientConnectorError):
+    if isinstance(exc, CouldNotConnect):
         return httpx.ConnectError(message)
-    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
+    if isinstance(exc, ClosedBeforeAnswer | BadAnswer):
         return httpx.RemoteProtocolError(message)
     return httpx.ReadError(message)
