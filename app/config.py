@@ -93,7 +93,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     fcm_endpoint_h2c: bool = True
     # How pushes travel (notifications/fcm.py, decision 0025): "direct" (firebase-admin's
     # messages, credential and errors over an HTTP/1.1 keep-alive pool of `fcm_connections`,
-    # about 3x the messages per worker core; FCM_ENDPOINT_H2C not used) or "firebase-admin"
+    # 3.5-6x the messages per worker core; FCM_ENDPOINT_H2C not used) or "firebase-admin"
     # (its own send_each_async, httpx over HTTP/2).
     fcm_transport: Literal["firebase-admin", "direct"] = "direct"
     fcm_connections: int = 64

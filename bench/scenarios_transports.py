@@ -98,7 +98,7 @@ def _announce(ctx: Context, url: str, emulator_url: str, token: str, transport: 
         client.delete(health)
         # "direct@/path": the direct transport with another checkout's worker code (before/after).
         fcm_transport, _, checkout = transport.partition("@")
-        name = f"worker-{fcm_transport}{'-other' if checkout else ''}-{tag}"
+        name = f"worker-{transport}-{tag}".replace("/", "-")
         worker = ctx.stack.start_worker(
             name, ctx.config.worker_settings, checkout=Path(checkout) if checkout else None, FCM_TRANSPORT=fcm_transport
         )

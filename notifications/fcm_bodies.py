@@ -7,8 +7,8 @@ MessageEncoder) once; each push's body is then that encoded request with the pus
 put in the token's place, JSON-escaped by the same encoder as the whole body, so the bytes are
 those a full encoding of the push gives (tests/unit/notifications/test_fcm_bodies.py). A
 personal push is a message of its own and is built as it always was. Building and encoding
-every message anew was a fifth of the direct sender's CPU per message (decision 16, section
-"Fan-out per core, 2026-12-02").
+every message anew was 43 µs of the broadcasting worker's 656 µs a message (decision 16,
+section "fan-out per worker core, the direct sender's cost per message cut").
 """
 
 from __future__ import annotations

@@ -3,12 +3,13 @@
 Why not aiohttp any longer: with firebase-admin's message built once per distinct message and
 aiohttp's session stripped of what FCM does not need (no cookie jar, no automatic headers, no
 decompression, one sender per connection), aiohttp's per-request Python was still 40 % of the
-broadcasting worker's CPU, about 250 µs a message on the shared machine (decision 16, section
-"Fan-out per core"): a request object, a response object, a writer task, a payload lookup,
-header merging and a read timer rescheduled on every chunk, for a request whose bytes never
-change but for the body. This sends those bytes itself and parses the answer with httptools
-(llhttp, the C parser uvicorn uses); what it does not do, FCM never asks for: no redirects,
-no cookies, no compression, no proxies, no chunked request bodies.
+broadcasting worker's CPU, 210-250 µs a message on the shared machine (decision 16, section
+"fan-out per worker core, the direct sender's cost per message cut"): a request object, a
+response object, a writer task, a payload lookup, header merging and a read timer rescheduled
+on every chunk, for a request whose bytes never change but for the body. This sends those
+bytes itself and parses the answer with httptools (llhttp, the C parser uvicorn uses); what
+it does not do, FCM never asks for: no redirects, no cookies, no compression, no proxies, no
+chunked request bodies. Decision 25's addendum says why owning it was the choice.
 
 One connection carries one request at a time (no pipelining); `limit` connections at most;
 an idle connection the far end closed is dropped when its close is seen, and a request that
@@ -165,7 +166,9 @@ class Http1Pool:
                     ssl=self._ssl,
                     server_hostname=self._host if self._ssl else None,
                 )
-        except OSError as exc:  # a timeout stays a TimeoutError (DEADLINE_EXCEEDED)
+        except TimeoutError:  # an OSError too, but it stays a timeout (DEADLINE_EXCEEDED)
+            raise
+        except OSError as exc:
             raise CouldNotConnect(f"{type(exc).__name__}: {exc}") from exc
         return connection
 
