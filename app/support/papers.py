@@ -6,6 +6,7 @@ is refused leaves none of the files it stored behind."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 from litestar.datastructures import UploadFile
@@ -49,6 +50,14 @@ def _refused(problems: list[tuple[AppError, FieldProblem]]) -> AppError:
     return invalid_input([problem for _, problem in problems])
 
 
+async def _a_copy_vanished(citizen_id: Any, uploads: list[tuple[str, str]]) -> bool:
+    """Whether an upload this try referred to is gone (deleted by the request that stored it)."""
+    for _, upload_id in uploads:
+        if await attachments.find_upload(citizen_id, upload_id) is None:
+            return True
+    return False
+
+
 async def submit_with_papers(
     principal: Principal,
     session_id: str,
@@ -90,9 +99,16 @@ async def submit_with_papers(
             break
         except Exception as exc:
             await attachments.discard(session.citizen_id, stored)
-            # A double click raced this one: its own copy of the same file went into the dossier
-            # first. Ours is gone now; the next try finds theirs by digest, the same dossier.
-            if attempt < ATTEMPTS and stored and isinstance(exc, AppError) and exc.code == IDEMPOTENCY_KEY_REUSED.code:
+            # A double click raced this one: another copy of the same file went into the dossier
+            # first. Ours (stored here) is gone now; a copy found by digest may be a third
+            # request's losing copy, deleted by it meanwhile. The next try finds the winner's by
+            # digest: the same dossier.
+            if (
+                attempt < ATTEMPTS
+                and uploads
+                and isinstance(exc, AppError)
+                and (exc.code == IDEMPOTENCY_KEY_REUSED.code or await _a_copy_vanished(session.citizen_id, uploads))
+            ):
                 continue
             raise
     if created:
