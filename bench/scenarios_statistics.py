@@ -64,6 +64,7 @@ def _dossier(n: int, service: dict[str, Any], received: datetime, now: datetime)
         "result_document_id": ObjectId() if not running and n % 2 == 0 else None,
         "late_after": None,
         "rev": 1,
+        "changed_at": now,  # as the app's insert stamps it: the next rollup finds it by this
     }
 
 

@@ -167,6 +167,7 @@ class Templates:
             due_at=submitted + timedelta(days=10),
             history=history,
             event_ids=event_ids,
+            changed_at=self.now,
         )
 
     def citizen_doc(self, index: int) -> Doc:

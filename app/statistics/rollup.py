@@ -8,8 +8,8 @@ facts rather than adding deltas, so running it twice, or after a crash, gives th
 counters. A lease in the store keeps two runs (two workers, or a test beside the cron) from
 interleaving.
 
-"Changed since" is a new `_id` or a later `changed_at`, which every dossier write sets
-(app/dossiers/store.py). Each run looks back `LOOKBACK` before its last start, so a write
+"Changed since" is a later `changed_at`, which every dossier write sets, the insert
+included (app/dossiers/store.py). Each run looks back `LOOKBACK` before its last start, so a write
 stamped just before a run but stored just after it is still seen. Dossiers stored before
 `changed_at` existed lack it: the first run after that upgrade (`CHANGES_VERSION`) reads
 every dossier once.
@@ -107,14 +107,14 @@ async def _take_lease(holder: str, now: datetime, wait: timedelta) -> dict[str, 
 
 async def _dossier_batches(since: datetime | None) -> AsyncIterator[tuple[list[dict[str, Any]], dict[str, Any]]]:
     """Changed dossiers (their fact fields) in batches, each with the filter that finds the
-    facts stored for them. The first run reads every dossier, window by window of `_id`s,
-    each cut into `_id` ranges (a `$in` of hundreds of ids costs the embedded store ten
-    times a range)."""
+    facts stored for them: their ids (`$in`, point reads of the `_id` index; a range over
+    `_id` would be a collection scan of the facts on the embedded store). The first run
+    reads every dossier, window by window (store.all_dossiers)."""
     if since is None:
         async for window in store.all_dossiers(FACT_FIELDS):
             for start in range(0, len(window), BATCH):
                 batch = window[start : start + BATCH]
-                yield batch, {"_id": {"$gte": batch[0]["_id"], "$lte": batch[-1]["_id"]}}
+                yield batch, {"_id": {"$in": [raw["_id"] for raw in batch]}}
         return
     ids = await store.changed_dossier_ids(since)
     for start in range(0, len(ids), BATCH):

@@ -16,6 +16,7 @@ from typing import Any
 
 from bson import ObjectId
 
+from models.common import utcnow
 from models.dossier import Dossier
 from models.working_days import VIETNAM, is_working_day
 
@@ -88,6 +89,8 @@ def raw_dossier(
         "result_document_id": None,
         "event_ids": [],
         "outbox": [],
+        # As the app's insert stamps it: the rollup finds new dossiers by it.
+        "changed_at": utcnow(),
         "rev": 1,
         **extra,
     }
