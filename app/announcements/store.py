@@ -91,6 +91,14 @@ def _slice_id(batch_id: PydanticObjectId, number: int) -> str:
     return f"{batch_id}:{number}"
 
 
+async def _delete_slices(batch_id: PydanticObjectId, slices: int | None) -> None:
+    """A batch's device slices, by exact `_id`s: a range over string ids is a collection scan
+    on the embedded store."""
+    ids = [_slice_id(batch_id, number) for number in range(slices or 0)]
+    if ids:
+        await BatchSlice.get_pymongo_collection().delete_many({"_id": {"$in": ids}})
+
+
 async def batch_slice(batch_id: PydanticObjectId, number: int) -> BatchSlice | None:
     """One slice of a batch's devices, as planned: a read by `_id` of a small document."""
     return await BatchSlice.get(_slice_id(batch_id, number))
@@ -139,9 +147,7 @@ async def write_batch(batch: AnnouncementBatch) -> bool:
         await batch.insert()
     except DuplicateKeyError:
         assert batch.id is not None
-        # By exact `_id`s: a range over string ids is a collection scan on the embedded store.
-        ids = [_slice_id(batch.id, number) for number in range(batch.slices or 0)]
-        await BatchSlice.get_pymongo_collection().delete_many({"_id": {"$in": ids}})
+        await _delete_slices(batch.id, batch.slices)
         return False
     return True
 
@@ -207,10 +213,7 @@ async def purge_device_lists(finished_before: datetime, limit: int = 100) -> int
             {"announcement_id": announcement["_id"]}, {"_id": 1, "slices": 1}
         )
         async for found in batches:
-            # By exact `_id`s: a range over string ids is a collection scan on the embedded store.
-            ids = [_slice_id(found["_id"], number) for number in range(found.get("slices") or 0)]
-            if ids:
-                await BatchSlice.get_pymongo_collection().delete_many({"_id": {"$in": ids}})
+            await _delete_slices(found["_id"], found.get("slices"))
             await BatchOutcomes.get_pymongo_collection().delete_many({"batch_id": found["_id"]})
             await BatchDevices.get_pymongo_collection().delete_one({"_id": found["_id"]})
         marked = await Announcement.get_pymongo_collection().update_one(

@@ -78,7 +78,7 @@ async def _sms(
     raw: dict[str, Any], plan: Escalation, now: datetime, sender: SmsSender | None, settings: Settings
 ) -> str:
     after = plan.letter_due_at  # what comes once the SMS step is over, if anything
-    phone, language = await store.citizen_phone(raw["citizen_id"])
+    phone, language = await store.sms_recipient(raw["citizen_id"])
     if not phone:
         await store.record(raw["_id"], EscalationStep(step="sms", at=now, outcome="no_phone"), after)
         return "no_phone"

@@ -65,7 +65,7 @@ async def record(
 # --- who and where ------------------------------------------------------------------------
 
 
-async def citizen_phone(citizen_id: Any) -> tuple[str, str]:
+async def sms_recipient(citizen_id: Any) -> tuple[str, str]:
     """The citizen's phone (empty if none, or no citizen) and the language of their app: that
     of the phone registered for push most recently, Vietnamese if none is."""
     citizen = await Citizen.get_pymongo_collection().find_one({"_id": citizen_id}, {"phone": 1})
