@@ -10,8 +10,12 @@ interleaving.
 
 "Changed since" is a later `changed_at`, which every dossier write sets, the insert
 included (app/dossiers/store.py). Each run looks back `LOOKBACK` before its last start, so a write
-stamped just before a run but stored just after it is still seen. Dossiers stored before
-`changed_at` existed lack it: the first run after that upgrade (`CHANGES_VERSION`) reads
+stamped just before a run but stored just after it is still seen. The look-back is short: each
+run re-reads every dossier changed within it, so five minutes made the store read each change
+six times over (decision 26, 2026-12-02 evening). A write that took longer than that to land,
+or a host whose clock ran that far behind, is caught by the nightly recheck: the first run in
+`RECHECK_HOURS` (Vietnam time) looks back to the previous recheck's start. Dossiers stored
+before `changed_at` existed lack it: the first run after that upgrade (`CHANGES_VERSION`) reads
 every dossier once.
 """
 
@@ -46,7 +50,13 @@ from models.working_days import local, working_days_between
 
 log = structlog.get_logger(__name__)
 
-LOOKBACK = timedelta(minutes=5)
+# Covers the clock difference between the hosts that stamp `changed_at` (NTP keeps it far
+# below a second) and a write's time between its stamp and the store.
+LOOKBACK = timedelta(seconds=30)
+# The nightly recheck: once a night, in these local hours, a run looks back over everything
+# changed since the previous recheck (a day), for a change that landed later than LOOKBACK.
+RECHECK_HOURS = range(2, 5)
+RECHECK_EVERY = timedelta(hours=20)
 # How the rollup finds changed dossiers: 1 = `changed_at` (before: history, rating and
 # payment moments). A state written by another version reads every dossier once.
 CHANGES_VERSION = 1
@@ -296,6 +306,9 @@ async def run_rollup(
         if state.get("changes_version") != CHANGES_VERSION:
             watermark = None  # a state from before `changed_at`: every dossier, once
         since = watermark - LOOKBACK if watermark is not None else None
+        rechecking = since is not None and recheck_due(now, state.get("rechecked_at"))
+        if since is not None and rechecking:
+            since = min(since, (state.get("rechecked_at") or since - timedelta(days=1)) - LOOKBACK)
         await _refresh_facts(since, report, seen)
         report.days = await _recompute_days(report.touched)
         report.months = await _recompute_months({(a, s, p, month_of(d)) for a, s, p, d in report.touched})
@@ -308,12 +321,24 @@ async def run_rollup(
             report.view_documents = await views.rebuild("day") + await views.rebuild("month")
         report.windows = await _recompute_windows({(a, s) for a, s, _, _ in report.touched}, local(now).date())
         report.backlog_keys = await _recompute_backlog(now)
-        await store.set_watermark(holder, started, views_version=views.VERSION, changes_version=CHANGES_VERSION)
+        await store.set_watermark(
+            holder,
+            started,
+            views_version=views.VERSION,
+            changes_version=CHANGES_VERSION,
+            # A backfill read every dossier: as good as a recheck.
+            rechecked=rechecking or since is None,
+        )
     finally:
         await store.release_lease(holder)
     if report.facts_changed:
         log.info("statistics_rollup", dossiers=report.dossiers_seen, changed=report.facts_changed, days=report.days)
     return report
+
+
+def recheck_due(now: datetime, rechecked_at: datetime | None) -> bool:
+    """Whether this run is the night's recheck: in the quiet hours, and none for most of a day."""
+    return local(now).hour in RECHECK_HOURS and (rechecked_at is None or now - rechecked_at >= RECHECK_EVERY)
 
 
 async def rollup_job(ctx: dict[str, Any]) -> int:

@@ -46,11 +46,15 @@ async def try_lease(holder: str, until: datetime) -> dict[str, Any] | None:
     )
 
 
-async def set_watermark(holder: str, started: datetime, views_version: int, changes_version: int) -> None:
-    await _state().update_one(
-        {"_id": STATE_ID, "holder": holder},
-        {"$set": {"watermark": started, "views_version": views_version, "changes_version": changes_version}},
-    )
+async def set_watermark(
+    holder: str, started: datetime, views_version: int, changes_version: int, *, rechecked: bool
+) -> None:
+    """The run that started at `started` is done; with `rechecked`, it was also the night's
+    recheck (app/statistics/rollup.py)."""
+    done: dict[str, Any] = {"watermark": started, "views_version": views_version, "changes_version": changes_version}
+    if rechecked:
+        done["rechecked_at"] = started
+    await _state().update_one({"_id": STATE_ID, "holder": holder}, {"$set": done})
 
 
 async def release_lease(holder: str) -> None:

@@ -1,12 +1,13 @@
 """The rollup finds every changed dossier by its `changed_at`: each writer (an agency event, a
 rating, a payment confirmation, an assisted filing's mark) sets it, and the first run after
-the upgrade that brought it reads every dossier once, so a change made before is not lost."""
+the upgrade that brought it reads every dossier once, so a change made before is not lost. A
+change that landed later than a run's short look-back is counted by the night's recheck."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import httpx
@@ -14,7 +15,7 @@ from beanie import PydanticObjectId
 from bson import ObjectId
 
 from app.dossiers import store as dossier_store
-from app.statistics.rollup import run_rollup
+from app.statistics.rollup import RECHECK_EVERY, run_rollup
 from app.statistics.store import STATE_ID
 from models.common import utcnow
 from models.dossier import Dossier
@@ -117,3 +118,41 @@ async def test_a_change_made_before_the_upgrade_is_counted_by_the_first_run_afte
     await run_rollup()
 
     assert (await today(api, agency))[FREE]["resolved"] == 1
+
+
+def next_night_after(moment: datetime) -> datetime:
+    """The first 03:00 in Vietnam at or after `moment`: inside the recheck's hours."""
+    night = datetime.combine(moment.astimezone(VIETNAM).date(), time(3), tzinfo=VIETNAM)
+    return night if night >= moment else night + timedelta(days=1)
+
+
+async def test_a_change_that_landed_later_than_the_look_back_is_counted_by_the_nights_recheck(
+    api: httpx.AsyncClient,
+    make_agency: Callable[..., Awaitable[AgencyHandle]],
+    make_citizen: Callable[..., Awaitable[CitizenHandle]],
+) -> None:
+    agency = await make_agency([FREE])
+    citizen = await make_citizen(eid_level=2)
+    await submitted(api, citizen, FREE)
+    state = DailyStats.get_pymongo_collection().database["dossier_stats_state"]
+    daytime = utcnow().astimezone(VIETNAM).replace(hour=10).astimezone(UTC)
+    await run_rollup(now=daytime)
+    watermark = (await state.find_one({"_id": STATE_ID}))["watermark"]
+    assert (await today(api, agency))[FREE]["received"] == 1
+
+    # Stamped two minutes before that run started, stored after it (a write stalled in flight,
+    # or a host whose clock ran behind): older than the look-back of the next run.
+    late = str((await submitted(api, citizen, FREE))["code"])
+    await Dossier.get_pymongo_collection().update_one(
+        {"code": late}, {"$set": {"changed_at": watermark - timedelta(minutes=2)}}
+    )
+    await run_rollup(now=daytime)
+    assert (await today(api, agency))[FREE]["received"] == 1
+
+    # Yesterday's recheck, then the first run of the night looks back to it.
+    yesterday = watermark - timedelta(days=1)
+    await state.update_one({"_id": STATE_ID}, {"$set": {"rechecked_at": yesterday}})
+    await run_rollup(now=next_night_after(yesterday + RECHECK_EVERY))
+    assert (await today(api, agency))[FREE]["received"] == 2
+    rechecked = (await state.find_one({"_id": STATE_ID}))["rechecked_at"]
+    assert rechecked > watermark
