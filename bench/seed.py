@@ -11,6 +11,7 @@ API checks them exactly like tokens it issued.
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -351,14 +352,27 @@ async def submitted_dossiers(
     return [d["code"] for d in docs]
 
 
+def _owner_id(index: int, count: int, now: datetime) -> ObjectId:
+    """The id of the owner of audience phone `index` of `count`: owners made evenly over the
+    year before `now`, as citizens sign up over time. Made in one loop (ObjectId()), every
+    owner's id would fall in the same second or two, which an announcement's planning reads
+    as one window of citizens (app/citizens/store.py), where a real audience spreads."""
+    moment = int((now - timedelta(days=365) * (count - index) / count).timestamp())
+    return ObjectId(moment.to_bytes(4, "big") + os.urandom(8))
+
+
 async def devices_without_citizens(database: AsyncDatabase[Doc], count: int, progress: ProgressFn) -> None:
     """`count` phones registered to owners the store does not know: an announcement's audience."""
-    templates = Templates(datetime.now(UTC), "-", [])
+    now = datetime.now(UTC)
+    templates = Templates(now, "-", [])
     marks, t0 = progress_marks(count), time.monotonic()
     progress(f"  seeding {count:,} devices for the fan-out ...")
     for first in range(0, count, 5_000):
         indexes = range(first, min(first + 5_000, count))
-        docs = [templates.device_doc(ObjectId(), f"bench-fanout-{i:09d}", "vi" if i % 4 else "en") for i in indexes]
+        docs = [
+            templates.device_doc(_owner_id(i, count, now), f"bench-fanout-{i:09d}", "vi" if i % 4 else "en")
+            for i in indexes
+        ]
         await database["devices"].insert_many(docs, ordered=False)
         done = first + len(docs)
         if any(first < m <= done for m in marks):

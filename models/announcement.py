@@ -17,6 +17,7 @@ from models.preferences import QuietHours
 AnnouncementState = Literal["planning", "sending", "done"]
 BatchDeviceState = Literal["pending", "held", "sent", "failed", "dropped"]
 BatchState = Literal["pending", "done"]
+CursorOf = Literal["device", "citizen"]
 
 
 class Segment(BaseModel):
@@ -75,16 +76,20 @@ class BatchDevice(BaseModel):
 
 
 class AnnouncementBatch(Document):
-    """The summary of one batch of an announcement (500 devices, or 500 citizens' devices). Its
-    device list, fixed when the batch is planned, is the BatchDevices document with the same
-    id, so the queries that pace and sum a broadcast (in flight, progress) read small
-    documents only."""
+    """The summary of one batch of an announcement (up to 500 devices, or 500 citizens'
+    devices). Its device list, fixed when the batch is planned, is the BatchDevices document
+    with the same id, so the queries that pace and sum a broadcast (in flight, progress) read
+    small documents only."""
 
     announcement_id: PydanticObjectId
     seq: int
-    # The last device (everyone) or citizen (a segment) the batch covers: planning resumes
-    # after it.
+    # Where planning resumes: the last citizen the batch covers (planning goes on with the
+    # citizens after it in a province, before it for everyone: app/citizens/store.py), or,
+    # for everyone's batches planned before 2026-12-02 (evening), the last device.
     cursor: PydanticObjectId
+    # What `cursor` is, for an announcement to everyone; "device" is what a batch stored
+    # before the field was (a segment's cursor has always been a citizen).
+    cursor_of: CursorOf = "device"
     # Devices left out because their citizen muted announcements.
     muted: int = 0
     # How many BatchSlice documents hold its devices; None: a batch planned before slices, its

@@ -1,11 +1,19 @@
 """Fanning an announcement out to every device it is for, each exactly once.
 
-Planning walks the devices (everyone) or the province's citizens (a segment) in `_id` order
-and writes batches (500 devices, or the devices of 500 citizens of a province), each with its
-device list fixed, in slices of 100, and the cursor it ends at; a planning run that dies
-resumes after the last batch written, so no device lands in two batches. Only
-`batches_in_flight` batches are queued at a time: each one, after its first pass, queues the
-next, which keeps the queue short for personal notifications and lets the quota pace the
+Planning walks everyone's devices citizen by citizen, newest citizen first (in windows of the
+citizens' ids' creation time, through the `citizen_id` index: app/citizens/store.py), or a
+province's citizens in `_id` order, and writes batches (up to 500 devices, never part of a
+citizen's; or the devices of 500 citizens of a province), each with its device list fixed, in
+slices of 100, and the citizen it ends at; a planning run that dies resumes after the last
+batch written, so no device lands in two batches. The list is what the walk finds when it
+reaches each citizen: a phone registered during planning is included if its citizen has not
+been reached yet, and not if the citizen's window was already read (a citizen who signs up
+during planning is newer than the first window, so left out). Before 2026-12-02 (evening) the
+walk went over the devices' own `_id`s, and so included every device registered before the
+walk ended (decision 0025, addendum of that evening).
+
+Only `batches_in_flight` batches are queued at a time: each one, after its first pass, queues
+the next, which keeps the queue short for personal notifications and lets the quota pace the
 broadcast. A batch sends slice by slice and, after each slice, records what came of its sends
 in one small document, so a batch job run twice skips the devices already sent (a send lost
 between FCM's answer and our write is repeated with the same collapse key, so the phone shows
@@ -30,7 +38,7 @@ from app.citizens import store as citizen_store
 from app.inbox import store as inbox_store
 from app.metrics.figures import Tally
 from app.queue import enqueue_announcement_batch, enqueue_announcement_plan
-from models.announcement import Announcement, AnnouncementBatch, BatchDevice, DeviceOutcome
+from models.announcement import Announcement, AnnouncementBatch, BatchDevice, CursorOf, DeviceOutcome
 from models.common import utcnow
 from notifications.fcm import FcmSender
 from notifications.push import Push
@@ -121,8 +129,19 @@ async def plan_announcement(
     deadline = time.monotonic() + round_seconds
     finished = True
     touched = 0.0
+    province = announcement.segment.province
+    # An announcement to everyone whose planning the version before began (its batches'
+    # cursors are devices) is finished with that version's walk.
+    cursor_of: CursorOf = (
+        "device" if province is None and last and last.get("cursor_of", "device") == "device" else "citizen"
+    )
     chunks = citizen_store.device_chunks(
-        announcement.segment.province, last["cursor"] if last else None, batch_devices, DEVICE_FIELDS, SLICE_DEVICES
+        province,
+        last["cursor"] if last else None,
+        batch_devices,
+        DEVICE_FIELDS,
+        SLICE_DEVICES,
+        cursor_is_device=cursor_of == "device",
     )
     async for raw_devices, cursor in chunks:
         if pacing is not None:
@@ -137,6 +156,7 @@ async def plan_announcement(
             announcement_id=announcement.id,
             seq=seq,
             cursor=cursor,
+            cursor_of=cursor_of,
             muted=muted,
             slices=len(parts),
             state="pending" if devices else "done",

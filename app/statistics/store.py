@@ -8,7 +8,7 @@ how, is decided in app/statistics/facts.py and app/statistics/rollup.py.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from beanie import Document
@@ -16,6 +16,7 @@ from bson import ObjectId
 from pymongo import DeleteOne, InsertOne, ReplaceOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
+from app import id_windows
 from models.common import utcnow
 from models.dossier import Dossier
 from models.statistics import Backlog, DailyStats, DossierFacts, StatsView
@@ -73,15 +74,14 @@ async def changed_dossier_ids(since: datetime) -> list[ObjectId]:
     return sorted([raw["_id"] async for raw in found])
 
 
-# The backfill's windows: how many dossiers one should hold, and how far the next may grow
-# or shrink from the last one's density.
+# How many dossiers a window of the backfill should hold (app/id_windows.py sizes them).
 WINDOW_TARGET = 5_000
-WINDOW_RESIZE = 4
 
 
 async def all_dossiers(fields: dict[str, int]) -> AsyncIterator[list[dict[str, Any]]]:
     """Every dossier's `fields`, in windows of their citizens' ids' creation time (newest
-    window first), through the `(citizen_id, _id)` index.
+    window first), through the `(citizen_id, _id)` index: `app/id_windows.py`, aiming at
+    `WINDOW_TARGET` dossiers a window.
 
     Why windows, not one `find({})`: MongoDB streams that cursor, but the embedded store
     materialises a whole result before its first batch (8.5 GB at a million dossiers,
@@ -89,30 +89,26 @@ async def all_dossiers(fields: dict[str, int]) -> AsyncIterator[list[dict[str, A
     range on `_id` with a collection scan (a million documents decoded per window), and a
     range on the leading field of a secondary index with that index; MongoDB runs both as
     index ranges. Every dossier has its citizen, and ObjectIds carry their creation time.
-    Each window's width follows the density of the last (at most `WINDOW_RESIZE` times wider
-    or narrower), aiming at `WINDOW_TARGET` dossiers. The first is open-ended (an id made on a
-    server whose clock runs ahead); what is filed after it was read, the next run finds by
-    its `changed_at` (the watermark is the backfill's start). The walk ends once it has read
-    as many dossiers as the collection held when it began, or at the epoch of ObjectIds
+    What is filed after the first (open-ended) window was read, the next run finds by its
+    `changed_at` (the watermark is the backfill's start). The walk ends once it has read as
+    many dossiers as the collection held when it began, or at the epoch of ObjectIds
     (dossiers deleted meanwhile only make it walk on through empty time, a cheap probe per
     window).
     """
     collection = Dossier.get_pymongo_collection()
     total = await collection.estimated_document_count()
-    high = int(utcnow().timestamp()) + 1
-    width, seen, first = 1, 0, True
-    while seen < total and high > 0:
-        low = max(high - width, 0)
-        window: dict[str, Any] = {"$gte": ObjectId.from_datetime(datetime.fromtimestamp(low, UTC))}
-        if not first:
-            window["$lt"] = ObjectId.from_datetime(datetime.fromtimestamp(high, UTC))
-        found = [raw async for raw in collection.find({"citizen_id": window}, fields)]
-        if found:
-            yield found
+    if not total:
+        return
+
+    async def read(query: dict[str, Any]) -> list[dict[str, Any]]:
+        return [raw async for raw in collection.find(query, fields)]
+
+    seen = 0
+    async for found in id_windows.newest_first(read, "citizen_id", WINDOW_TARGET):
+        yield found
         seen += len(found)
-        high, first = low, False
-        ratio = WINDOW_TARGET / len(found) if found else WINDOW_RESIZE
-        width = max(1, round(width * min(WINDOW_RESIZE, max(1 / WINDOW_RESIZE, ratio))))
+        if seen >= total:
+            return
 
 
 async def dossiers(ids: list[ObjectId], fields: dict[str, int]) -> list[dict[str, Any]]:
