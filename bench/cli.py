@@ -139,7 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--server-cpus", type=_cpus, help="CPUs of the API and worker (default: the first half)")
     parser.add_argument("--load-cpus", type=_cpus, help="CPUs of the load generator (default: the second half)")
-    parser.add_argument("--store-cpus", type=_cpus, help="CPUs of the store and FCM emulator (default: as load)")
+    parser.add_argument("--store-cpus", type=_cpus, help="CPUs of the store (default: as load)")
+    parser.add_argument(
+        "--emulator-cpus",
+        type=_cpus,
+        help="CPUs of the FCM emulator, which stands in for Google's servers (default: as the store)",
+    )
     parser.add_argument("--wrk-threads", type=int, help="wrk threads (default: one per load CPU)")
     parser.add_argument(
         "--profile",
@@ -223,7 +228,9 @@ def _variants(text: str) -> tuple[str, ...]:
 def build_layout(args: argparse.Namespace) -> Layout:
     default = Layout.default()
     load = args.load_cpus or default.load
-    return Layout(server=args.server_cpus or default.server, load=load, store=args.store_cpus or load)
+    return Layout(
+        server=args.server_cpus or default.server, load=load, store=args.store_cpus or load, emulator=args.emulator_cpus
+    )
 
 
 def select(text: str) -> list[str]:
@@ -267,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _say(
         f"Machine: {machine['nproc']} CPUs ({machine['cpu_model']}), {machine['ram_gb']} GB RAM. Pinned with taskset: "
         f"API and worker on CPU {layout.describe()['server']}, load generator on CPU {layout.describe()['load']}, "
-        f"store and FCM emulator on CPU {layout.describe()['store']}."
+        f"store on CPU {layout.describe()['store']}, FCM emulator on CPU {layout.describe()['emulator']}."
     )
     _say(f"Server: {config.server.describe()}; scenarios: {', '.join(names)}{' (quick)' if config.quick else ''}")
     workdir = LOCAL_DIR / "bench" / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")

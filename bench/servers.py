@@ -48,9 +48,16 @@ class Layout:
     server: frozenset[int]
     load: frozenset[int]
     store: frozenset[int]
+    # The FCM emulator, which stands in for Google's servers; by default beside the store.
+    emulator: frozenset[int] | None = None
+
+    @property
+    def fcm(self) -> frozenset[int]:
+        return self.emulator if self.emulator is not None else self.store
 
     def describe(self) -> dict[str, str]:
-        return {name: ",".join(map(str, sorted(getattr(self, name)))) for name in ("server", "load", "store")}
+        cpus = {name: getattr(self, name) for name in ("server", "load", "store")} | {"emulator": self.fcm}
+        return {name: ",".join(map(str, sorted(chosen))) for name, chosen in cpus.items()}
 
     @staticmethod
     def default() -> Layout:
@@ -141,7 +148,7 @@ class Stack:
         if self.emulator is None:
             self.emulator = start_fcm_emulator(project_id=FCM_PROJECT_ID, log_path=self.workdir / "fcm.log")
             self._started.append(self.emulator)
-            system.pin(self.emulator.pid, set(self.layout.store))
+            system.pin(self.emulator.pid, set(self.layout.fcm))
         assert self.emulator.url is not None
         return self.emulator.url
 

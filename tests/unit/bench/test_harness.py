@@ -40,7 +40,9 @@ def test_cpus_given_on_the_command_line_make_the_layout() -> None:
     layout = cli.build_layout(args)
     assert layout.server == {0} and layout.load == {1}
     assert layout.store == {1}  # the store sits with the load generator unless told otherwise
-    assert layout.describe() == {"server": "0", "load": "1", "store": "1"}
+    assert layout.describe() == {"server": "0", "load": "1", "store": "1", "emulator": "1"}
+    apart = cli.build_layout(cli.build_parser().parse_args(["--store-cpus", "1", "--emulator-cpus", "0"]))
+    assert apart.store == {1} and apart.fcm == {0}  # the emulator stands in for another machine
 
 
 def test_the_default_layout_keeps_server_and_load_apart_when_it_can() -> None:
