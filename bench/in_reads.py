@@ -3,7 +3,8 @@
 `uv run python -m bench.in_reads --dossiers 5000 --sizes 500,250,100,50 --rounds 2` starts
 its own store, seeds submitted dossiers, and times `find({_id: {$in: ids}}, FACT_FIELDS)`,
 the statistics rollup's read of changed dossiers, for each size (eight reads of distinct ids
-each, sizes alternating round by round). The embedded store checks each document against
+each, sizes alternating round by round); then, once per size, a province's planning read of
+phones by `citizen_id $in`. The embedded store checks each document against
 the whole list, so the cost per dossier grows with the list (decision 26, 2026-12-02
 evening); this is what sets `app/statistics/rollup.py: BATCH`.
 """
@@ -54,6 +55,15 @@ async def _measure(url: str, dossiers: int, sizes: list[int], rounds: int) -> No
                 f"{median / size:.3f} ms a dossier",
                 flush=True,
             )
+    # A province's planning reads the phones of a chunk of its citizens by `citizen_id $in`
+    # (app/citizens/store.py): the same kind of list, through a secondary index.
+    await seed.devices_without_citizens(database, dossiers, lambda line: None)
+    owners = [raw["citizen_id"] async for raw in database["devices"].find({}, {"citizen_id": 1})]
+    for size in sizes:
+        start = time.perf_counter()
+        phones = [raw async for raw in database["devices"].find({"citizen_id": {"$in": owners[:size]}}, {"token": 1})]
+        held_ms = (time.perf_counter() - start) * 1000
+        print(f"devices by citizen_id $in of {size:>4} ids: {held_ms:7.1f} ms, {len(phones)} phones", flush=True)
     await client.close()
 
 

@@ -25,6 +25,7 @@ from arq.utils import timestamp_ms
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from app.in_lists import pieces
 from app.queue import yielding_key
 from notifications.quota import FcmQuota
 
@@ -61,8 +62,7 @@ def keeps_waiting(personal_due: int, waited_seconds: float, pacing: Pacing) -> b
 
 def slices(items: Sequence[T], size: int) -> list[Sequence[T]]:
     """`items` in consecutive slices of at most `size` (at least one item each)."""
-    step = max(1, size)
-    return [items[start : start + step] for start in range(0, len(items), step)]
+    return pieces(items, size)
 
 
 async def personal_due(redis: Redis, queue_name: str) -> int:

@@ -13,6 +13,7 @@ from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 
 from app import id_windows
+from app.in_lists import pieces
 from models.citizen import Citizen, Device
 
 # --- accounts -----------------------------------------------------------------------------
@@ -225,5 +226,7 @@ async def _legacy_devices_after_device(
 
 
 async def _devices_of(citizen_ids: list[Any], fields: dict[str, int]) -> list[dict[str, Any]]:
-    found = Device.get_pymongo_collection().find({"citizen_id": {"$in": citizen_ids}}, fields)
-    return await found.to_list()
+    found: list[dict[str, Any]] = []
+    for piece in pieces(citizen_ids):  # app/in_lists.py
+        found += await Device.get_pymongo_collection().find({"citizen_id": {"$in": list(piece)}}, fields).to_list()
+    return found

@@ -10,6 +10,7 @@ from typing import Any
 from beanie import Document, PydanticObjectId
 from bson import ObjectId
 
+from app.in_lists import pieces
 from models.citizen import Citizen, Device
 from models.common import utcnow
 from models.consent import Consent, consent_given
@@ -60,7 +61,10 @@ async def recipient(citizen_id: PydanticObjectId) -> tuple[NotificationPreferenc
 
 
 async def preferences_of_many(citizen_ids: list[Any]) -> list[NotificationPreferences]:
-    return await NotificationPreferences.find({"citizen_id": {"$in": citizen_ids}}).to_list()
+    found: list[NotificationPreferences] = []
+    for piece in pieces(citizen_ids):  # app/in_lists.py
+        found += await NotificationPreferences.find({"citizen_id": {"$in": list(piece)}}).to_list()
+    return found
 
 
 async def hold(notification_id: PydanticObjectId | None, until: datetime, now: datetime) -> None:

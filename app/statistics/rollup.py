@@ -33,6 +33,7 @@ import structlog
 from beanie import Document
 from pymongo import DeleteOne, InsertOne, ReplaceOne
 
+from app.in_lists import IN_LIST_MAX
 from app.statistics import store, views
 from app.statistics.facts import (
     add_counters,
@@ -61,11 +62,8 @@ RECHECK_EVERY = timedelta(hours=20)
 # payment moments). A state written by another version reads every dossier once.
 CHANGES_VERSION = 1
 LEASE = timedelta(minutes=10)
-# Dossiers (and their facts) read by one `$in`. The embedded store checks each document
-# against the whole list, so a read of 500 ids held it 270 ms (0.54 ms a dossier) and one of
-# 100 ids 20–30 ms (0.2–0.3 ms a dossier): shorter holds for the pushes waiting behind, and
-# less in all (decision 26, 2026-12-02 evening). MongoDB reads either by index.
-BATCH = 100
+# Dossiers (and their facts) read by one `$in` (app/in_lists.py says why 100).
+BATCH = IN_LIST_MAX
 # Up to this many touched days of a procedure are read by name, more as one range.
 FEW_DAYS = 32
 # The recent window a citizen's expected date is drawn from, in calendar days of resolution.

@@ -242,3 +242,25 @@ async def test_every_window_planning_reads_is_an_index_range_not_a_scan(monkeypa
         stages = _stages(plan["queryPlanner"]["winningPlan"])
         assert ("IXSCAN", "citizen_id_1") in stages, (query, stages)
         assert "COLLSCAN" not in [stage for stage, _ in stages]
+
+
+async def test_a_province_with_more_citizens_than_one_list_read_has_every_phone_planned_once() -> None:
+    """A province's chunk of 500 citizens reads their phones 100 citizens at a time
+    (app/in_lists.py): every phone of the chunk is still in it, once."""
+    from app.citizens import store as citizen_store
+    from models.citizen import Citizen, Device
+    from workers.announcements import DEVICE_FIELDS
+
+    province = f"9{secrets.randbelow(100):02d}"
+    citizens = [ObjectId() for _ in range(230)]
+    raw_citizens = [{"_id": c, "national_id": f"{province}{n:09d}"} for n, c in enumerate(citizens)]
+    await Citizen.get_pymongo_collection().insert_many(raw_citizens)
+    devices = await _insert_devices(f"province{province}", [(c, 1 + n % 2) for n, c in enumerate(citizens)])
+    try:
+        chunks = [chunk async for chunk, _ in citizen_store.device_chunks(province, None, 500, DEVICE_FIELDS, 100)]
+        planned = Counter(raw["_id"] for chunk in chunks for raw in chunk)
+        assert len(chunks) == 1
+        assert planned == Counter(d["_id"] for d in devices)  # 345 phones, each once
+    finally:
+        await Device.get_pymongo_collection().delete_many({"_id": {"$in": [d["_id"] for d in devices]}})
+        await Citizen.get_pymongo_collection().delete_many({"_id": {"$in": citizens}})
