@@ -33,7 +33,7 @@ import structlog
 from beanie import Document
 from pymongo import DeleteOne, InsertOne, ReplaceOne
 
-from app.in_lists import IN_LIST_MAX
+from app.in_lists import IN_LIST_MAX, pieces
 from app.statistics import store, views
 from app.statistics.facts import (
     add_counters,
@@ -124,14 +124,11 @@ async def _dossier_batches(since: datetime | None) -> AsyncIterator[tuple[list[d
     reads every dossier, window by window (store.all_dossiers)."""
     if since is None:
         async for window in store.all_dossiers(FACT_FIELDS):
-            for start in range(0, len(window), BATCH):
-                batch = window[start : start + BATCH]
-                yield batch, {"_id": {"$in": [raw["_id"] for raw in batch]}}
+            for batch in pieces(window, BATCH):
+                yield list(batch), {"_id": {"$in": [raw["_id"] for raw in batch]}}
         return
-    ids = await store.changed_dossier_ids(since)
-    for start in range(0, len(ids), BATCH):
-        chunk = ids[start : start + BATCH]
-        yield await store.dossiers(chunk, FACT_FIELDS), {"_id": {"$in": chunk}}
+    for chunk in pieces(await store.changed_dossier_ids(since), BATCH):
+        yield await store.dossiers(list(chunk), FACT_FIELDS), {"_id": {"$in": list(chunk)}}
 
 
 async def _refresh_facts(
@@ -308,7 +305,8 @@ async def run_rollup(
         if state.get("changes_version") != CHANGES_VERSION:
             watermark = None  # a state from before `changed_at`: every dossier, once
         since = watermark - LOOKBACK if watermark is not None else None
-        rechecking = since is not None and recheck_due(now, state.get("rechecked_at"))
+        # A backfill (no `since`) reads every dossier: as good as a recheck.
+        rechecking = since is None or recheck_due(now, state.get("rechecked_at"))
         if since is not None and rechecking:
             since = min(since, (state.get("rechecked_at") or since - timedelta(days=1)) - LOOKBACK)
         await _refresh_facts(since, report, seen)
@@ -328,8 +326,7 @@ async def run_rollup(
             started,
             views_version=views.VERSION,
             changes_version=CHANGES_VERSION,
-            # A backfill read every dossier: as good as a recheck.
-            rechecked=rechecking or since is None,
+            rechecked=rechecking,
         )
     finally:
         await store.release_lease(holder)

@@ -19,6 +19,7 @@ from pymongo import monitoring
 from app.catalogue.service import load_catalogue
 from models.catalogue import CATALOGUE_FILE
 from models.dossier import Dossier
+from tests.integration.query_plans import stage_names
 from tests.support import FORMS
 
 SERVICE = "RESIDENCE_REGISTRATION"
@@ -75,19 +76,11 @@ async def _post(api: httpx.AsyncClient, citizen: Any, body: dict[str, Any], key:
     return await api.post("/api/v1/me/dossiers", json=body, headers={**citizen.headers, "Idempotency-Key": key})
 
 
-def _stages(plan: dict[str, Any]) -> list[str]:
-    found = [str(plan.get("stage"))]
-    for child in [plan.get("inputStage"), *plan.get("inputStages", [])]:
-        if isinstance(child, dict):
-            found += _stages(child)
-    return found
-
-
 async def _scans(collection: str, query: dict[str, Any]) -> list[str]:
     """The stages of the store's plan for `query` on `collection`."""
     database = Dossier.get_pymongo_collection().database
     explained = await database.command("explain", {"find": collection, "filter": query}, verbosity="queryPlanner")
-    return _stages(explained["queryPlanner"]["winningPlan"])
+    return [stage for stage, _ in stage_names(explained)]
 
 
 async def test_a_submission_inserts_its_dossier_once_and_every_lookup_uses_an_index(

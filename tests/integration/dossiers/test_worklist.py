@@ -15,6 +15,7 @@ from models.audit import AccessRecord
 from models.common import utcnow
 from models.dossier import Dossier
 from tests.integration.dossiers.flows import move, submitted
+from tests.integration.query_plans import plan_stages
 
 SERVICE = "TEMPORARY_ABSENCE"  # free, one working day
 
@@ -103,17 +104,6 @@ async def test_each_read_is_on_the_citizens_record(api: httpx.AsyncClient, desk:
     one = await api.get(f"/api/v1/agency/dossiers/{codes['tie_a']}", headers=agency.headers)
     assert one.status_code == 200 and one.json()["applicant"]["full_name"] == "Trần Thị Bình"
     assert await AccessRecord.find({"target": codes["tie_a"], "actor_id": agency.code}).count() == before + 2
-
-
-def plan_stages(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    stages: list[dict[str, Any]] = []
-    todo = [plan["queryPlanner"]["winningPlan"]]
-    while todo:
-        stage = todo.pop()
-        stages.append(stage)
-        todo += [stage["inputStage"]] if "inputStage" in stage else []
-        todo += stage.get("inputStages", [])
-    return stages
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,8 @@ from models.audit import AccessRecord
 from models.dossier import Dossier
 from tests.integration.dossiers.conftest import new_citizen
 from tests.integration.dossiers.flows import move, submitted
-from tests.integration.dossiers.test_worklist import plan_stages, read_all, set_due
+from tests.integration.dossiers.test_worklist import read_all, set_due
+from tests.integration.query_plans import plan_stages
 from tests.support import new_national_id
 
 SERVICE = "TEMPORARY_ABSENCE"

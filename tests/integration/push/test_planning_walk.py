@@ -19,6 +19,8 @@ import pytest
 from arq import ArqRedis, create_pool
 from bson import ObjectId
 
+from tests.integration.query_plans import stage_names
+
 pytestmark = pytest.mark.usefixtures("api")  # the app's lifespan opens the store for the models
 
 SIZE = 4  # devices a batch: a citizen here has up to 3, so two citizens rarely share one
@@ -83,6 +85,15 @@ async def _plan_round(pool: ArqRedis, announcement_id: ObjectId) -> str:
     return await plan_announcement(pool, str(announcement_id), in_flight=1, round_seconds=0, batch_devices=SIZE)
 
 
+async def _plan_to_the_end(pool: ArqRedis, announcement_id: ObjectId) -> int:
+    """Planning rounds until one finishes the plan; how many ran that went on planning."""
+    rounds = 0
+    while await _plan_round(pool, announcement_id) == "planning":
+        rounds += 1
+        assert rounds < ROUNDS
+    return rounds
+
+
 async def _batches(announcement_id: ObjectId) -> list[tuple[Any, list[Any]]]:
     """The announcement's batches in order, each with its planned devices."""
     from app.announcements import store
@@ -139,10 +150,7 @@ async def test_every_device_in_exactly_one_batch_across_rounds_and_no_citizen_sp
         not_reached = [c for c, _ in citizens if c < first.cursor]
         assert passed and not_reached
         late = await _insert_devices(f"{tag}-late", [(not_reached[0], 1), (passed[0], 1), (ObjectId(), 1)])
-        rounds = 1
-        while await _plan_round(pool, announcement_id) == "planning":
-            rounds += 1
-            assert rounds < ROUNDS
+        rounds = 1 + await _plan_to_the_end(pool, announcement_id)
         batches = await _batches(announcement_id)
     finally:
         await _forget(tag, announcement_id)
@@ -186,10 +194,7 @@ async def test_planning_begun_by_the_version_before_finishes_with_its_device_wal
     )
     after = {raw["_id"] async for raw in Device.get_pymongo_collection().find({"_id": {"$gt": cursor}}, {"_id": 1})}
     try:
-        rounds = 0
-        while await _plan_round(pool, announcement_id) == "planning":
-            rounds += 1
-            assert rounds < ROUNDS
+        await _plan_to_the_end(pool, announcement_id)
         batches = await _batches(announcement_id)
     finally:
         await _forget(tag, announcement_id)
@@ -202,14 +207,6 @@ async def test_planning_begun_by_the_version_before_finishes_with_its_device_wal
     for batch, devices in resumed:
         assert batch.cursor_of == "device" and len(devices) <= SIZE
         assert all(batch.cursor >= d.device_id for d in devices)
-
-
-def _stages(plan: dict[str, Any]) -> list[tuple[str, str | None]]:
-    found = [(str(plan.get("stage")), plan.get("indexName"))]
-    for child in [plan.get("inputStage"), *plan.get("inputStages", [])]:
-        if isinstance(child, dict):
-            found += _stages(child)
-    return found
 
 
 async def test_every_window_planning_reads_is_an_index_range_not_a_scan(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -239,7 +236,7 @@ async def test_every_window_planning_reads_is_an_index_range_not_a_scan(monkeypa
     for query in queries:
         command = {"find": "devices", "filter": query, "projection": DEVICE_FIELDS}
         plan = await database.command("explain", command, verbosity="queryPlanner")
-        stages = _stages(plan["queryPlanner"]["winningPlan"])
+        stages = stage_names(plan)
         assert ("IXSCAN", "citizen_id_1") in stages, (query, stages)
         assert "COLLSCAN" not in [stage for stage, _ in stages]
 
