@@ -179,6 +179,38 @@ async def test_every_device_in_exactly_one_batch_across_rounds_and_no_citizen_sp
     assert cursors == sorted(cursors, reverse=True) and len(set(cursors)) == len(cursors)
 
 
+async def test_planning_runs_racing_on_one_announcement_plan_every_device_once(pool: ArqRedis) -> None:
+    """The sweeper restarts a planning it takes for stalled while the first run still goes:
+    four runs at once, round after round, and still each device in one batch only."""
+    import asyncio
+
+    from models.announcement import Announcement
+    from models.common import utcnow
+
+    tag = secrets.token_hex(4)
+    now = utcnow()
+    citizens = [(object_id_at(now - timedelta(minutes=7 * n)), 1 + n % 3) for n in range(24)]
+    mine = await _insert_devices(tag, citizens)
+    announcement_id = await _new_announcement()
+    seen: Counter[str] = Counter()
+    try:
+        for _ in range(ROUNDS):
+            seen.update(await asyncio.gather(*(_plan_round(pool, announcement_id) for _ in range(4))))
+            announcement = await Announcement.get(announcement_id)
+            assert announcement is not None
+            if announcement.planned_at is not None:
+                break
+        batches = await _batches(announcement_id)
+    finally:
+        await _forget(tag, announcement_id)
+
+    planned = Counter(device.device_id for _, devices in batches for device in devices)
+    assert {d["_id"] for d in mine} <= set(planned)
+    assert max(planned.values()) == 1
+    assert [batch.seq for batch, _ in batches] == list(range(len(batches)))
+    assert seen["superseded"] > 0  # the runs did race: the losers stood down
+
+
 async def test_planning_begun_by_the_version_before_finishes_with_its_device_walk(pool: ArqRedis) -> None:
     from models.announcement import AnnouncementBatch
     from models.citizen import Device

@@ -5,6 +5,7 @@ change that landed later than a run's short look-back is counted by the night's 
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, time, timedelta
@@ -156,3 +157,29 @@ async def test_a_change_that_landed_later_than_the_look_back_is_counted_by_the_n
     assert (await today(api, agency))[FREE]["received"] == 2
     rechecked = (await state.find_one({"_id": STATE_ID}))["rechecked_at"]
     assert rechecked > watermark
+
+
+async def test_rollups_racing_through_the_nights_recheck_count_each_dossier_once(
+    api: httpx.AsyncClient,
+    make_agency: Callable[..., Awaitable[AgencyHandle]],
+    make_citizen: Callable[..., Awaitable[CitizenHandle]],
+) -> None:
+    """Two workers' crons and a test beside them fire at once during the recheck: the lease
+    lets one run at a time and every run recomputes from facts, so nothing counts twice."""
+    agency = await make_agency([FREE])
+    citizen = await make_citizen(eid_level=2)
+    state = DailyStats.get_pymongo_collection().database["dossier_stats_state"]
+    await run_rollup(now=utcnow().astimezone(VIETNAM).replace(hour=10).astimezone(UTC))
+    watermark = (await state.find_one({"_id": STATE_ID}))["watermark"]
+    codes = [str((await submitted(api, citizen, FREE))["code"]) for _ in range(3)]
+    await Dossier.get_pymongo_collection().update_many(
+        {"code": {"$in": codes}}, {"$set": {"changed_at": watermark - timedelta(minutes=2)}}
+    )
+    yesterday = watermark - timedelta(days=1)
+    await state.update_one({"_id": STATE_ID}, {"$set": {"rechecked_at": yesterday}})
+    night = next_night_after(yesterday + RECHECK_EVERY)
+
+    reports = await asyncio.gather(*(run_rollup(now=night) for _ in range(4)))
+
+    assert sum(report.facts_changed for report in reports) == 3  # each late dossier's facts once
+    assert (await today(api, agency))[FREE]["received"] == 3
