@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -16,7 +17,8 @@ from beanie import PydanticObjectId
 from bson import ObjectId
 
 from app.dossiers import store as dossier_store
-from app.statistics.rollup import RECHECK_EVERY, run_rollup
+from app.statistics import store as statistics_store
+from app.statistics.rollup import LEASE, RECHECK_EVERY, run_rollup
 from app.statistics.store import STATE_ID
 from models.common import utcnow
 from models.dossier import Dossier
@@ -121,6 +123,24 @@ async def test_a_change_made_before_the_upgrade_is_counted_by_the_first_run_afte
     assert (await today(api, agency))[FREE]["resolved"] == 1
 
 
+@asynccontextmanager
+async def rollups_held() -> AsyncIterator[None]:
+    """The rollup's lease, held by the test while it files and back-dates dossiers: the session's
+    worker runs the rollup cron every minute, and a run between a filing and its back-dating
+    would count the dossier before the test made it late."""
+    holder = "test-" + secrets.token_hex(4)
+    deadline = utcnow() + timedelta(minutes=1)
+    while True:
+        if await statistics_store.try_lease(holder, utcnow() + LEASE) is not None:
+            break
+        assert utcnow() < deadline, "the worker's rollup kept the lease for a minute"
+        await asyncio.sleep(0.05)  # the worker's run is under way: poll its lease, as a run does
+    try:
+        yield
+    finally:
+        await statistics_store.release_lease(holder)
+
+
 def next_night_after(moment: datetime) -> datetime:
     """The first 03:00 in Vietnam at or after `moment`: inside the recheck's hours."""
     night = datetime.combine(moment.astimezone(VIETNAM).date(), time(3), tzinfo=VIETNAM)
@@ -143,10 +163,11 @@ async def test_a_change_that_landed_later_than_the_look_back_is_counted_by_the_n
 
     # Stamped two minutes before that run started, stored after it (a write stalled in flight,
     # or a host whose clock ran behind): older than the look-back of the next run.
-    late = str((await submitted(api, citizen, FREE))["code"])
-    await Dossier.get_pymongo_collection().update_one(
-        {"code": late}, {"$set": {"changed_at": watermark - timedelta(minutes=2)}}
-    )
+    async with rollups_held():
+        late = str((await submitted(api, citizen, FREE))["code"])
+        await Dossier.get_pymongo_collection().update_one(
+            {"code": late}, {"$set": {"changed_at": watermark - timedelta(minutes=2)}}
+        )
     await run_rollup(now=daytime)
     assert (await today(api, agency))[FREE]["received"] == 1
 
@@ -171,13 +192,16 @@ async def test_rollups_racing_through_the_nights_recheck_count_each_dossier_once
     state = DailyStats.get_pymongo_collection().database["dossier_stats_state"]
     await run_rollup(now=utcnow().astimezone(VIETNAM).replace(hour=10).astimezone(UTC))
     watermark = (await state.find_one({"_id": STATE_ID}))["watermark"]
-    codes = [str((await submitted(api, citizen, FREE))["code"]) for _ in range(3)]
-    await Dossier.get_pymongo_collection().update_many(
-        {"code": {"$in": codes}}, {"$set": {"changed_at": watermark - timedelta(minutes=2)}}
-    )
-    yesterday = watermark - timedelta(days=1)
-    await state.update_one({"_id": STATE_ID}, {"$set": {"rechecked_at": yesterday}})
-    night = next_night_after(yesterday + RECHECK_EVERY)
+    # The last recheck an hour ago: the worker's cron, on the real clock, is not due for one
+    # even in the night's hours, so only the runs below can find the late dossiers.
+    an_hour_ago = watermark - timedelta(hours=1)
+    async with rollups_held():
+        codes = [str((await submitted(api, citizen, FREE))["code"]) for _ in range(3)]
+        await Dossier.get_pymongo_collection().update_many(
+            {"code": {"$in": codes}}, {"$set": {"changed_at": watermark - timedelta(minutes=2)}}
+        )
+        await state.update_one({"_id": STATE_ID}, {"$set": {"rechecked_at": an_hour_ago}})
+    night = next_night_after(an_hour_ago + RECHECK_EVERY)
 
     reports = await asyncio.gather(*(run_rollup(now=night) for _ in range(4)))
 
