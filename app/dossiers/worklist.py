@@ -18,6 +18,9 @@ SORT stage); the embedded store, which cannot stop early, walks only that one ra
   finds by its own index (`code`, `citizen_id`) and sorts in memory, so neither has a
   worklist index of its own; the embedded dev store, which only uses an index whose leading
   fields are exactly the filter's, scans for these two (as it does for `agency_dossier`).
+- A page reads its `due_at` range a window at a time (`read_page`): the embedded store reads
+  a query's whole range before it applies the limit, so an unbounded range costs every
+  dossier due later. Each window is the same query with a tighter `due_at` range.
 """
 
 from __future__ import annotations
@@ -44,6 +47,17 @@ from models.dossier import Dossier
 from models.working_days import VIETNAM
 
 DEADLINE_STATES = ("on_track", "at_risk", "overdue", "paused")
+# The windows a page reads its deadlines in (`read_page`, decision 0025, "windows"). The
+# first, without a hint in the cursor, is a day wide (an agency receives its dossiers over
+# weeks); a short window is followed by one sized for what is still missing at the density
+# just seen, at most WIDEST_GROWTH times as wide. Past FAR_AHEAD of the clock, or after
+# MOST_WINDOWS, the rest of the range is read in one.
+FIRST_WINDOW = timedelta(days=1)
+NARROWEST_WINDOW = timedelta(minutes=1)
+WIDEST_WINDOW = timedelta(days=366)
+WIDEST_GROWTH = 8
+FAR_AHEAD = timedelta(days=366)
+MOST_WINDOWS = 6
 ORDER = [("due_at", 1), ("_id", 1)]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # The index each kind of worklist walks (models/dossier.py), by its equality fields.
@@ -58,23 +72,39 @@ def _bad(field: str, vi: str, en: str, **params: object) -> AppError:
     return invalid_input([FieldProblem(field, Text(vi, en), dict(params))])
 
 
-def encode_cursor(due_at: datetime, dossier_id: Any) -> str:
+def encode_cursor(due_at: datetime, dossier_id: Any, window: timedelta | None = None) -> str:
+    """The last row's (due_at, _id), and the width of the window the page ended in: the next
+    page's first window (a hint; a cursor without it is read with FIRST_WINDOW)."""
     # Whole milliseconds, as BSON keeps them, computed without floating point.
     millis = (due_at.astimezone(UTC) - EPOCH) // timedelta(milliseconds=1)
-    raw = f"{millis}:{dossier_id}".encode()
+    hint = f":{window // timedelta(seconds=1)}" if window is not None else ""
+    raw = f"{millis}:{dossier_id}{hint}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, ObjectId]:
+def _cursor_parts(cursor: str) -> tuple[datetime, ObjectId, timedelta | None]:
     try:
-        millis, _, oid = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition(":")
-        return EPOCH + timedelta(milliseconds=int(millis)), ObjectId(oid)
-    except (ValueError, InvalidId, UnicodeDecodeError):
+        millis, oid, *hint = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split(":")
+        window = timedelta(seconds=int(hint[0])) if hint else None
+        if len(hint) > 1 or (window is not None and not NARROWEST_WINDOW <= window <= WIDEST_WINDOW):
+            raise ValueError(cursor)
+        return EPOCH + timedelta(milliseconds=int(millis)), ObjectId(oid), window
+    except (ValueError, InvalidId, UnicodeDecodeError, OverflowError):
         raise _bad(
             "cursor",
             "Con trỏ trang không hợp lệ; hãy bỏ nó để đọc từ đầu.",
             "Invalid cursor; omit it to start from the first page.",
         ) from None
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, ObjectId]:
+    due, last, _ = _cursor_parts(cursor)
+    return due, last
+
+
+def window_hint(cursor: str | None) -> timedelta | None:
+    """The width of the window the cursor's page ended in (None: a first page, or an old cursor)."""
+    return _cursor_parts(cursor)[2] if cursor is not None else None
 
 
 def _base_filter(principal: Principal, status: str | None, deadline: str | None) -> tuple[dict[str, Any], str]:
@@ -220,12 +250,70 @@ async def worklist(
     narrow: Narrowing | None = None,
 ) -> Page[AgencyDossierOut]:
     queries, _ = worklist_queries(principal, status, service_code, deadline, cursor, narrow)
-    pages = await store.worklist_pages(queries, ORDER, limit)
-    # Each page is in (due_at, _id) order already: merge them and keep the first `limit`.
-    merged = list(heapq.merge(*pages, key=lambda raw: (raw["due_at"], raw["_id"])))[:limit]
-    found = [Dossier.model_validate(raw) for raw in merged]
-    last = merged[-1] if len(merged) == limit else None
+    rows, window = await read_page(queries, limit, window_hint(cursor))
+    found = [Dossier.model_validate(raw) for raw in rows]
+    last = rows[-1] if len(rows) == limit else None
     return Page(
         items=await with_applicants(principal, found),
-        next_cursor=encode_cursor(last["due_at"], last["_id"]) if last is not None else None,
+        next_cursor=encode_cursor(last["due_at"], last["_id"], window) if last is not None else None,
     )
+
+
+def _merged(pages: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Pages each in (due_at, _id) order, merged in that order."""
+    return list(heapq.merge(*pages, key=lambda raw: (raw["due_at"], raw["_id"])))
+
+
+async def read_page(
+    queries: list[dict[str, Any]], limit: int, hint: timedelta | None = None, *, now: datetime | None = None
+) -> tuple[list[dict[str, Any]], timedelta]:
+    """The first `limit` rows of a page's queries in (due_at, _id) order, and the width of the
+    window the next page should start with. The cursor's ties (`due_at` equal) are read as
+    they are; the ranges, which share their `due_at` bounds, a window at a time. Every row of
+    a window comes before every row of the next, so the page is complete once it is full."""
+    ties = [q for q in queries if isinstance(q.get("due_at"), datetime)]
+    ranges = [q for q in queries if not isinstance(q.get("due_at"), datetime)]
+    rows = _merged(await store.worklist_pages(ties, ORDER, limit)) if ties else []
+    width = hint or FIRST_WINDOW
+    if not ranges:
+        return rows[:limit], width
+    bounds: dict[str, Any] = dict(ranges[0].get("due_at", {}))
+    upper: dict[str, Any] = {op: bounds.pop(op) for op in ("$lt", "$lte") if op in bounds}
+    lower = bounds  # $gt / $gte, or nothing on a first page
+    now = now or utcnow()
+    start: datetime | None = next(iter(lower.values()), None)
+    # A first page begins with everything already due (one window, however far back).
+    end = now if start is None else start + width
+    for number in range(1, MOST_WINDOWS + 1):
+        last_window = number == MOST_WINDOWS or end - now > FAR_AHEAD
+        if any(not _within(end, {op: bound}) for op, bound in upper.items()):
+            last_window = True  # the range ends inside this window
+        window = {**lower, **upper} if last_window else {**lower, "$lt": end}
+        windowed = [{**q, "due_at": window} if window else _without_due(q) for q in ranges]
+        found = await store.worklist_pages(windowed, ORDER, limit)
+        rows += _merged(found)
+        if start is not None:  # (everything already due has no width to learn a density from)
+            seen, missing = sum(len(page) for page in found), limit - len(rows)
+            cut = any(len(page) == limit for page in found)
+            width = _next_width(end - start, seen, missing if missing > 0 else limit, cut=cut)
+        if len(rows) >= limit or last_window:
+            break
+        start, lower, end = end, {"$gte": end}, end + width
+    return rows[:limit], width
+
+
+def _without_due(query: dict[str, Any]) -> dict[str, Any]:
+    return {field: value for field, value in query.items() if field != "due_at"}
+
+
+def _next_width(span: timedelta, seen: int, wanted: int, *, cut: bool) -> timedelta:
+    """The width of the next window: wide enough for `wanted` rows at the density of the
+    window just read, which held `seen` rows over `span` (more, when a query of it was `cut`
+    at the limit: then narrower)."""
+    if cut:
+        width = span / 2
+    elif seen == 0:
+        width = span * WIDEST_GROWTH
+    else:
+        width = min(span * wanted * 1.25 / seen, span * WIDEST_GROWTH)
+    return min(max(width, NARROWEST_WINDOW), WIDEST_WINDOW)

@@ -1,0 +1,124 @@
+"""A worklist page reads its deadlines a window at a time (app/dossiers/worklist.py,
+decision 0025): the embedded store reads a query's whole index range before it applies the
+limit, so a page must not ask for "everything due after the cursor". The store's own
+profiler says what each page asked, and each query's range is counted."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import httpx
+from bson import ObjectId
+
+from app.dossiers.worklist import WIDEST_WINDOW, encode_cursor, worklist_queries
+from app.security import Principal
+from models.common import utcnow
+from models.dossier import Dossier
+from tests.integration.conftest import AgencyHandle, CitizenHandle
+from tests.integration.dossiers.flows import move, submitted
+
+FREE, PAID = "TEMPORARY_ABSENCE", "CRIMINAL_RECORD"
+PAGE = 20
+# The most one window query may hold: two pages. Far below the agency's 221 dossiers.
+WINDOW_MOST = 2 * PAGE
+
+
+async def desk_of_many(api: httpx.AsyncClient, agency: AgencyHandle, citizen: CitizenHandle) -> list[str]:
+    """221 dossiers of the agency, in two procedures: a few long overdue, most due over the
+    next three weeks, 24 due at one moment, a few years ahead. Copies of one received
+    dossier, stored straight away (filing 221 through the API adds nothing to this test)."""
+    code = str((await submitted(api, citizen, FREE))["code"])
+    await move(api, agency, code, FREE, "received")
+    collection = Dossier.get_pymongo_collection()
+    template = await collection.find_one({"code": code})
+    assert template is not None
+    for field in ("_id", "outbox", "idempotency_key"):
+        template.pop(field, None)
+    now, rng = utcnow(), random.Random(25)
+    dues = (
+        [now - timedelta(days=rng.uniform(1, 1000)) for _ in range(8)]
+        + [now + timedelta(days=rng.uniform(0, 21)) for _ in range(180)]
+        + [(now + timedelta(days=10)).replace(microsecond=0)] * 24
+        + [now + timedelta(days=rng.uniform(30, 1500)) for _ in range(8)]
+    )
+    copies = [
+        {
+            **template,
+            "_id": ObjectId(),
+            "code": f"{code}-W{n:03d}",
+            "service_code": (FREE, PAID)[n % 2],
+            "due_at": due,
+            "late_after": due,
+        }
+        for n, due in enumerate(dues)
+    ]
+    await collection.insert_many(copies)
+    return [code] + [str(copy["code"]) for copy in copies]
+
+
+async def every_page(api: httpx.AsyncClient, agency: AgencyHandle) -> list[str]:
+    seen: list[str] = []
+    cursor = None
+    for _ in range(30):
+        params = {"limit": PAGE, **({"cursor": cursor} if cursor else {})}
+        page = await api.get("/api/v1/agency/dossiers", params=params, headers=agency.headers)
+        assert page.status_code == 200, page.text
+        seen += [d["code"] for d in page.json()["items"]]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            return seen
+    raise AssertionError("the cursor never ended")
+
+
+async def test_every_page_reads_small_windows_and_the_pages_miss_nothing(
+    api: httpx.AsyncClient,
+    make_agency: Callable[..., Awaitable[AgencyHandle]],
+    make_citizen: Callable[..., Awaitable[CitizenHandle]],
+) -> None:
+    agency = await make_agency([FREE, PAID])
+    citizen = await make_citizen(eid_level=2)
+    codes = await desk_of_many(api, agency, citizen)
+    collection = Dossier.get_pymongo_collection()
+    database = collection.database
+    await database.command("profile", 2)
+    try:
+        read = await every_page(api, agency)
+    finally:
+        await database.command("profile", 0)
+
+    # Every dossier once, nearest deadline first, ties by filing order, across 12 pages.
+    stored = await collection.find({"code": {"$in": codes}}, {"code": 1, "due_at": 1}).to_list()
+    assert read == [raw["code"] for raw in sorted(stored, key=lambda raw: (raw["due_at"], raw["_id"]))]
+
+    asked = [
+        entry["command"]["filter"]
+        async for entry in database["system.profile"].find(
+            {"ns": f"{database.name}.dossiers", "command.find": "dossiers", "command.filter.agency_code": agency.code}
+        )
+    ]
+    held = [await collection.count_documents(query) for query in asked]
+    assert len(asked) >= len(read) // PAGE  # the profiler saw the pages' queries
+    assert max(held) <= WINDOW_MOST, sorted(held)[-5:]
+    # What a page asked before windows: the first page's ranges hold the whole desk.
+    principal = Principal(kind="agency", id=agency.code, agency_code=agency.code, service_codes=(FREE, PAID))
+    whole, _ = worklist_queries(principal, None, None, None, None)
+    assert sum([await collection.count_documents(query) for query in whole]) == len(codes)
+    await database["system.profile"].drop()
+
+
+async def test_a_cursor_with_a_window_out_of_bounds_is_refused(
+    api: httpx.AsyncClient, make_agency: Callable[..., Awaitable[AgencyHandle]]
+) -> None:
+    agency = await make_agency([FREE])
+    due, dossier_id = utcnow(), ObjectId()
+    for width in (timedelta(0), -timedelta(days=1), WIDEST_WINDOW * 2):
+        cursor = encode_cursor(due, dossier_id, width)
+        answer = await api.get("/api/v1/agency/dossiers", params={"cursor": cursor}, headers=agency.headers)
+        assert answer.status_code == 422, (width, answer.text)
+        assert answer.json()["errors"][0]["field"] == "cursor"
+    fine = await api.get(
+        "/api/v1/agency/dossiers", params={"cursor": encode_cursor(due, dossier_id)}, headers=agency.headers
+    )
+    assert fine.status_code == 200  # a cursor from before windows (no width) still reads
