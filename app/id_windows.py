@@ -1,6 +1,7 @@
 """Walking a large collection in windows of ObjectId time, newest first: the one rule for how
-wide each window is, shared by the store modules that walk every dossier (statistics'
-backfill) and every device (an announcement to everyone).
+wide each window is (`next_width`), shared by the store modules that walk every dossier
+(statistics' backfill) and every device (an announcement to everyone), and by the agency
+worklist's windows of deadlines (app/dossiers/worklist.py).
 
 Why windows: MongoDB streams one cursor over a whole collection, but the embedded store
 materialises a whole result (and sorts it) before answering its first batch. Why over a
@@ -37,7 +38,7 @@ def _id_at(second: int) -> ObjectId:
     return ObjectId.from_datetime(datetime.fromtimestamp(second, UTC))
 
 
-def _next_width(width: int, found: int, target: int) -> int:
+def next_width(width: int, found: int, target: int) -> int:
     """The next window's width in seconds, after one `width` wide held `found` of the `target`:
     at most `WINDOW_RESIZE` times wider (an empty window too) or narrower, never under one."""
     ratio = target / found if found else WINDOW_RESIZE
@@ -56,7 +57,7 @@ async def newest_first(
     The first window ends just below `below`, or is open-ended above now when there is none
     (an id made on a host whose clock runs ahead); the last starts at the epoch of ObjectIds.
     Each window's width follows the density of the one before, aiming at `target` found
-    (`_next_width`); one second holding more is still read whole (ObjectIds count seconds)."""
+    (`next_width`); one second holding more is still read whole (ObjectIds count seconds)."""
     high = int(below.generation_time.timestamp()) if below is not None else int(utcnow().timestamp()) + 1
     upper = below
     width = 1
@@ -71,4 +72,4 @@ async def newest_first(
         if low == 0:
             return
         high, upper = low, _id_at(low)
-        width = _next_width(width, len(found), target)
+        width = next_width(width, len(found), target)

@@ -34,6 +34,7 @@ from typing import Any
 from bson import ObjectId
 from bson.errors import InvalidId
 
+from app import id_windows
 from app.citizens.identity import national_id_problem
 from app.dossiers import deadlines, store
 from app.dossiers.events import parse_status, with_applicants
@@ -49,13 +50,12 @@ from models.working_days import VIETNAM
 DEADLINE_STATES = ("on_track", "at_risk", "overdue", "paused")
 # The windows a page reads its deadlines in (`read_page`, decision 0025, "windows"). The
 # first, without a hint in the cursor, is a day wide (an agency receives its dossiers over
-# weeks); a short window is followed by one sized for what is still missing at the density
-# just seen, at most WIDEST_GROWTH times as wide. Past FAR_AHEAD of the clock, or after
-# MOST_WINDOWS, the rest of the range is read in one.
+# weeks); each next one is sized by the density of the one before (app/id_windows.py's
+# rule). Past FAR_AHEAD of the clock, or at the MOST_WINDOWS-th, the rest of the range is
+# read in one.
 FIRST_WINDOW = timedelta(days=1)
 NARROWEST_WINDOW = timedelta(minutes=1)
 WIDEST_WINDOW = timedelta(days=366)
-WIDEST_GROWTH = 8
 FAR_AHEAD = timedelta(days=366)
 MOST_WINDOWS = 6
 ORDER = [("due_at", 1), ("_id", 1)]
@@ -293,9 +293,10 @@ async def read_page(
         found = await store.worklist_pages(windowed, ORDER, limit)
         rows += _merged(found)
         if start is not None:  # (everything already due has no width to learn a density from)
-            seen, missing = sum(len(page) for page in found), limit - len(rows)
-            cut = any(len(page) == limit for page in found)
-            width = _next_width(end - start, seen, missing if missing > 0 else limit, cut=cut)
+            # Aim half as high again as the rows wanted: a window that falls short costs a
+            # round trip, one that holds a little more costs the embedded store little.
+            wanted = (limit - len(rows) if len(rows) < limit else limit) * 3 // 2
+            width = _next_width(end - start, sum(len(page) for page in found), wanted)
         if len(rows) >= limit or last_window:
             break
         start, lower, end = end, {"$gte": end}, end + width
@@ -306,14 +307,8 @@ def _without_due(query: dict[str, Any]) -> dict[str, Any]:
     return {field: value for field, value in query.items() if field != "due_at"}
 
 
-def _next_width(span: timedelta, seen: int, wanted: int, *, cut: bool) -> timedelta:
-    """The width of the next window: wide enough for `wanted` rows at the density of the
-    window just read, which held `seen` rows over `span` (more, when a query of it was `cut`
-    at the limit: then narrower)."""
-    if cut:
-        width = span / 2
-    elif seen == 0:
-        width = span * WIDEST_GROWTH
-    else:
-        width = min(span * wanted * 1.25 / seen, span * WIDEST_GROWTH)
-    return min(max(width, NARROWEST_WINDOW), WIDEST_WINDOW)
+def _next_width(span: timedelta, seen: int, wanted: int) -> timedelta:
+    """The next window's width: `wanted` rows at the density of the last window, which held
+    `seen` rows over `span` (at least that many: its queries stop at the limit)."""
+    seconds = id_windows.next_width(int(span.total_seconds()), seen, wanted)
+    return min(max(timedelta(seconds=seconds), NARROWEST_WINDOW), WIDEST_WINDOW)
