@@ -90,6 +90,10 @@ class AnnouncementBatch(Document):
     # What `cursor` is, for an announcement to everyone; "device" is what a batch stored
     # before the field was (a segment's cursor has always been a citizen).
     cursor_of: CursorOf = "device"
+    # A province's batch: the [start, end) of the last nine digits of ID numbers that the
+    # cursor's citizen was found in (app/citizens/store.py walks a province window by window);
+    # None for everyone's batches and for a province's planned before windows.
+    window: list[int] | None = None
     # Devices left out because their citizen muted announcements.
     muted: int = 0
     # How many BatchSlice documents hold its devices; None: a batch planned before slices, its

@@ -142,8 +142,9 @@ async def plan_announcement(
         DEVICE_FIELDS,
         SLICE_DEVICES,
         cursor_is_device=cursor_of == "device",
+        window=(last["window"][0], last["window"][1]) if last and last.get("window") else None,
     )
-    async for raw_devices, cursor in chunks:
+    async for raw_devices, cursor, window in chunks:
         if pacing is not None:
             await yield_to_personal(pool, pool.default_queue_name, announcement_id, pacing)
         devices, muted = await _batch_devices(raw_devices)
@@ -157,6 +158,7 @@ async def plan_announcement(
             seq=seq,
             cursor=cursor,
             cursor_of=cursor_of,
+            window=list(window) if window is not None else None,
             muted=muted,
             slices=len(parts),
             state="pending" if devices else "done",

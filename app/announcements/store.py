@@ -125,10 +125,12 @@ async def record_outcomes(batch_id: PydanticObjectId, number: int, outcomes: lis
 
 
 async def last_batch(announcement_id: PydanticObjectId) -> dict[str, Any] | None:
-    """The seq and cursor (and what the cursor is, if stored) of the last batch planned,
-    where planning resumes."""
+    """The seq and cursor (what the cursor is, and its window in a province, if stored) of
+    the last batch planned, where planning resumes."""
     return await AnnouncementBatch.get_pymongo_collection().find_one(
-        {"announcement_id": announcement_id}, {"seq": 1, "cursor": 1, "cursor_of": 1}, sort=[("seq", -1)]
+        {"announcement_id": announcement_id},
+        {"seq": 1, "cursor": 1, "cursor_of": 1, "window": 1},
+        sort=[("seq", -1)],
     )
 
 

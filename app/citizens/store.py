@@ -113,6 +113,18 @@ async def drop_device(device_id: PydanticObjectId, token: str) -> None:
     await Device.get_pymongo_collection().delete_one({"_id": device_id, "token": token})
 
 
+# A province's citizens are walked in windows of the last nine digits of their ID numbers
+# (after the province's three: a century-and-sex digit, the birth year's two, a six-digit
+# serial), each an index range of `national_id` on both stores, sized by the density of the
+# one before (app/id_windows.next_width). The first is one birth year of one century and sex.
+ID_NUMBERS = 10**9
+FIRST_ID_WINDOW = 10**6
+
+# Where a walk stands after a chunk: the last citizen (or, legacy, device) it holds and, in a
+# province's windowed walk, the [start, end) of the ID-number window that citizen is in.
+Chunk = tuple[list[dict[str, Any]], PydanticObjectId, tuple[int, int] | None]
+
+
 async def device_chunks(
     segment_province: str | None,
     cursor: PydanticObjectId | None,
@@ -121,28 +133,35 @@ async def device_chunks(
     read_size: int | None = None,
     *,
     cursor_is_device: bool = False,
-) -> AsyncIterator[tuple[list[dict[str, Any]], PydanticObjectId]]:
+    window: tuple[int, int] | None = None,
+) -> AsyncIterator[Chunk]:
     """The devices an announcement's planning walks (workers/announcements.py), chunk by chunk,
-    each with the cursor planning resumes from (`cursor`; None: from the start). `read_size`
-    (default `size`): the devices a read aims at (everyone), the citizens a round trip
-    fetches (a province).
+    each with where planning resumes after it: `cursor` (None with no `window`: from the
+    start) and, in a province, the `window` the cursor is in. `read_size` (default `size`):
+    the devices a read aims at (everyone), the citizens a window aims at (a province).
 
     Everyone (no province): the devices of every citizen, citizen by citizen in windows of
     their citizens' ids, newest first (`_everyones_devices`), the cursor the last citizen of
     the chunk; a chunk holds at most `size` devices and never part of a citizen's. A
-    province: the devices of `size` of its citizens at a time, in their `_id` order, the
-    cursor the last of them. `cursor_is_device`: everyone's devices in the order of their
-    own `_id` after a device's cursor, for planning begun by the version before
+    province: the devices of `size` of its citizens at a time, window by window of their ID
+    numbers, each window's citizens in `_id` order (`_province_devices`); a province's
+    planning begun before windows (a cursor, no window) finishes with its `_id` walk
+    (`_legacy_province_devices`). `cursor_is_device`: everyone's devices in the order of
+    their own `_id` after a device's cursor, for planning begun by the version before
     (`_legacy_devices_after_device`)."""
+    walk: AsyncIterator[tuple[list[dict[str, Any]], PydanticObjectId]]
+    if segment_province is not None and (cursor is None or window is not None):
+        async for chunk in _province_devices(segment_province, cursor, window, size, fields, read_size or size):
+            yield chunk
+        return
     if segment_province is not None:
-        async for chunk in _province_devices(segment_province, cursor, size, fields, read_size or size):
-            yield chunk
+        walk = _legacy_province_devices(segment_province, cursor, size, fields, read_size or size)
     elif cursor_is_device:
-        async for chunk in _legacy_devices_after_device(cursor, size, fields, read_size or size):
-            yield chunk
+        walk = _legacy_devices_after_device(cursor, size, fields, read_size or size)
     else:
-        async for chunk in _everyones_devices(cursor, size, fields, read_size or size):
-            yield chunk
+        walk = _everyones_devices(cursor, size, fields, read_size or size)
+    async for devices, last in walk:
+        yield devices, last, None
 
 
 async def _everyones_devices(
@@ -186,11 +205,56 @@ async def _everyones_devices(
         yield chunk, chunk[-1]["citizen_id"]
 
 
+def _id_numbers(province: str, start: int, end: int) -> dict[str, Any]:
+    """The province's citizens whose ID numbers' last nine digits are in [start, end)."""
+    below = province + ":" if end >= ID_NUMBERS else f"{province}{end:09d}"  # ":" follows "9"
+    return {"national_id": {"$gte": f"{province}{start:09d}", "$lt": below}}
+
+
 async def _province_devices(
+    province: str,
+    after: PydanticObjectId | None,
+    window: tuple[int, int] | None,
+    size: int,
+    fields: dict[str, int],
+    window_target: int,
+) -> AsyncIterator[Chunk]:
+    """The devices of the province's citizens, `size` citizens at a time: window by window of
+    their ID numbers (from `window`, after its citizen `after`; from the first), each window's
+    citizens in `_id` order. A chunk's position is its last citizen and that citizen's window,
+    so a round that stops after any chunk resumes with nothing read twice or left out, and
+    no citizen's ID number is stored in the batch.
+
+    Not the province's citizens by `_id` after a cursor: an ID-number range and an `_id`
+    range together are a collection scan on the embedded store, and on MongoDB either a walk
+    of every citizen's `_id` or a sort of the whole province in memory."""
+    collection = Citizen.get_pymongo_collection()
+    start, end = window or (0, FIRST_ID_WINDOW)
+    citizens: list[Any] = []
+    last_window = (start, end)
+    while start < ID_NUMBERS:
+        found = sorted([raw["_id"] async for raw in collection.find(_id_numbers(province, start, end), {"_id": 1})])
+        width = id_windows.next_width(end - start, len(found), window_target)
+        if after is not None:
+            found, after = [citizen for citizen in found if citizen > after], None
+        for citizen in found:
+            citizens.append(citizen)
+            last_window = (start, end)
+            if len(citizens) == size:
+                yield await _devices_of(citizens, fields), citizen, last_window
+                citizens = []
+        start, end = end, min(end + width, ID_NUMBERS)
+    if citizens:
+        yield await _devices_of(citizens, fields), citizens[-1], last_window
+
+
+async def _legacy_province_devices(
     province: str, after: PydanticObjectId | None, size: int, fields: dict[str, int], read_size: int
 ) -> AsyncIterator[tuple[list[dict[str, Any]], PydanticObjectId]]:
-    """The province's citizens (their national IDs start with its code) after `after`, in
-    `_id` order, then the devices of each chunk of `size` of them."""
+    """Legacy: the province's citizens after `after`, in `_id` order, then the devices of each
+    chunk of `size` of them: how the version before walked a province, kept only to finish
+    the planning of one it began (its batches have no window). Remove once no planning begun
+    before 2026-12-02 (night) can still be in flight."""
     query: dict[str, Any] = {"national_id": {"$gte": province, "$lt": province + ":"}}
     if after is not None:
         query["_id"] = {"$gt": after}

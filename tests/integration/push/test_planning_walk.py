@@ -69,10 +69,17 @@ async def _insert_devices(tag: str, citizens: list[tuple[ObjectId, int]]) -> lis
     return devices
 
 
-async def _new_announcement() -> ObjectId:
-    from models.announcement import Announcement
+async def _new_announcement(province: str | None = None) -> ObjectId:
+    from models.announcement import Announcement, Segment
 
-    announcement = Announcement(title_vi="Thử", title_en="Walk", body_vi="Thử", body_en="Walk", created_by="test")
+    announcement = Announcement(
+        title_vi="Thử",
+        title_en="Walk",
+        body_vi="Thử",
+        body_en="Walk",
+        created_by="test",
+        segment=Segment(province=province),
+    )
     await announcement.insert()
     assert announcement.id is not None
     return announcement.id
@@ -260,7 +267,7 @@ async def test_every_window_planning_reads_is_an_index_range_not_a_scan(monkeypa
 
     monkeypatch.setattr(id_windows, "newest_first", recording)
     try:
-        chunks = [chunk async for chunk, _ in store.device_chunks(None, None, SIZE, DEVICE_FIELDS, SLICE_DEVICES)]
+        chunks = [chunk async for chunk, *_ in store.device_chunks(None, None, SIZE, DEVICE_FIELDS, SLICE_DEVICES)]
     finally:
         await _forget(tag)
     assert chunks and len(queries) > 10  # from now back to the epoch
@@ -286,10 +293,107 @@ async def test_a_province_with_more_citizens_than_one_list_read_has_every_phone_
     await Citizen.get_pymongo_collection().insert_many(raw_citizens)
     devices = await _insert_devices(f"province{province}", [(c, 1 + n % 2) for n, c in enumerate(citizens)])
     try:
-        chunks = [chunk async for chunk, _ in citizen_store.device_chunks(province, None, 500, DEVICE_FIELDS, 100)]
+        chunks = [chunk async for chunk, *_ in citizen_store.device_chunks(province, None, 500, DEVICE_FIELDS, 100)]
         planned = Counter(raw["_id"] for chunk in chunks for raw in chunk)
         assert len(chunks) == 1
         assert planned == Counter(d["_id"] for d in devices)  # 345 phones, each once
     finally:
         await Device.get_pymongo_collection().delete_many({"_id": {"$in": [d["_id"] for d in devices]}})
         await Citizen.get_pymongo_collection().delete_many({"_id": {"$in": citizens}})
+
+
+async def _province_citizens(numbers: list[int], province: str | None = None) -> tuple[str, list[ObjectId]]:
+    """Citizens of a province (by default a code no real province has), one per ID number's
+    last nine digits, stored in the order given (so `_id` order is not ID-number order)."""
+    from models.citizen import Citizen
+
+    province = province or f"9{secrets.randbelow(100):02d}"
+    citizens = [ObjectId() for _ in numbers]
+    raw = [{"_id": c, "national_id": f"{province}{n:09d}"} for c, n in zip(citizens, numbers, strict=True)]
+    await Citizen.get_pymongo_collection().insert_many(raw)
+    return province, citizens
+
+
+async def _forget_citizens(citizens: list[ObjectId]) -> None:
+    from models.citizen import Citizen
+
+    await Citizen.get_pymongo_collection().delete_many({"_id": {"$in": citizens}})
+
+
+async def test_a_province_is_planned_window_by_window_each_phone_once_across_rounds(pool: ArqRedis) -> None:
+    """A province's citizens spread over its ID numbers (a dense birth year, one born a century
+    apart, the first and the last numbers there are), planned a round per batch: each phone
+    of theirs once, no phone of another province, each window query an index range."""
+    from app.citizens.store import ID_NUMBERS
+    from models.citizen import Citizen
+
+    rng = secrets.SystemRandom()
+    numbers = sorted(
+        {0, ID_NUMBERS - 1, 2 * 10**8 + 5}
+        | {85 * 10**6 + rng.randrange(10**6) for _ in range(40)}  # born 1985, one sex
+        | {3 * 10**8 + rng.randrange(10**8) for _ in range(12)}
+    )
+    rng.shuffle(numbers)
+    province, citizens = await _province_citizens(numbers)
+    neighbour = f"9{(int(province[1:]) + 1) % 100:02d}"
+    _, strangers = await _province_citizens([85 * 10**6 + 1], neighbour)
+    tag = secrets.token_hex(4)
+    mine = await _insert_devices(tag, [(c, 1 + n % 3) for n, c in enumerate(citizens)])
+    theirs = await _insert_devices(f"{tag}-other", [(strangers[0], 1)])
+    announcement_id = await _new_announcement(province)
+    database = Citizen.get_pymongo_collection().database
+    await database.command("profile", 2)
+    try:
+        rounds = await _plan_to_the_end(pool, announcement_id)
+        batches = await _batches(announcement_id)
+    finally:
+        await database.command("profile", 0)
+        await _forget(tag, announcement_id)
+        await _forget(f"{tag}-other")
+        await _forget_citizens(citizens + strangers)
+
+    planned = Counter(device.device_id for _, devices in batches for device in devices)
+    assert set(planned) == {d["_id"] for d in mine} and max(planned.values()) == 1
+    assert theirs[0]["_id"] not in planned
+    assert rounds > 3 and all(batch.window is not None for batch, _ in batches)
+    windows = [
+        entry["command"]["filter"]
+        async for entry in database["system.profile"].find(
+            {"ns": f"{database.name}.citizens", "command.filter.national_id.$gte": {"$regex": f"^{province}"}}
+        )
+    ]
+    await database["system.profile"].drop()
+    assert len(windows) > rounds  # (each round re-reads the window its cursor is in)
+    for query in windows:
+        plan = await database.command("explain", {"find": "citizens", "filter": query}, verbosity="queryPlanner")
+        stages = stage_names(plan)
+        assert "COLLSCAN" not in [stage for stage, _ in stages], (query, stages)
+        assert any(stage == "IXSCAN" for stage, _ in stages), (query, stages)
+
+
+async def test_a_province_planning_begun_by_the_version_before_finishes_with_its_id_walk(pool: ArqRedis) -> None:
+    from models.announcement import AnnouncementBatch
+
+    province, citizens = await _province_citizens(list(range(0, 10**8, 10**7)))
+    tag = secrets.token_hex(4)
+    mine = await _insert_devices(tag, [(c, 1) for c in citizens])
+    announcement_id = await _new_announcement(province)
+    # The version before planned the province's citizens up to one of them, in `_id` order:
+    # its batch has a citizen's cursor and no window.
+    cursor = sorted(citizens)[3]
+    await AnnouncementBatch.get_pymongo_collection().insert_one(
+        {"announcement_id": announcement_id, "seq": 0, "cursor": cursor, "cursor_of": "citizen", "slices": 0,
+         "state": "done", "counts": {}}
+    )  # fmt: skip
+    try:
+        await _plan_to_the_end(pool, announcement_id)
+        batches = await _batches(announcement_id)
+    finally:
+        await _forget(tag, announcement_id)
+        await _forget_citizens(citizens)
+
+    [_, *resumed] = batches
+    planned = Counter(device.device_id for _, devices in resumed for device in devices)
+    after = {d["_id"] for d in mine if d["citizen_id"] > cursor}
+    assert set(planned) == after and max(planned.values()) == 1
+    assert all(batch.window is None for batch, _ in resumed)
