@@ -25,6 +25,7 @@ from gridfs import AsyncGridFSBucket, AsyncGridOut
 from gridfs.errors import NoFile
 
 from app.errors import AppError, Text
+from app.in_lists import pieces
 from app.inbox import flushing
 from models.agency import Agency
 from models.catalogue import Service
@@ -322,12 +323,12 @@ async def note_expected_late(dossier_code: str, at: datetime) -> None:
 
 
 async def told_expected_late(codes: list[str]) -> set[str]:
-    """Which of these dossiers were warned already."""
+    """Which of these dossiers were warned already (app/in_lists.py: 100 codes a read)."""
+    collection = ExpectedLateNotice.get_pymongo_collection()
     return {
         found["dossier_code"]
-        async for found in ExpectedLateNotice.get_pymongo_collection().find(
-            {"dossier_code": {"$in": codes}}, {"dossier_code": 1}
-        )
+        for piece in pieces(codes)
+        async for found in collection.find({"dossier_code": {"$in": list(piece)}}, {"dossier_code": 1})
     }
 
 
