@@ -269,6 +269,10 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_parser(
         "verify", help="seal pending records, then prove the hash chain intact or name the first broken record"
     )
+    indexes = sub.add_parser("indexes", help="the store's indexes").add_subparsers(dest="action", required=True)
+    indexes.add_parser(
+        "retire", help="drop the indexes no model declares any more (once every process runs this version)"
+    )
     add_key_commands(sub)
     return parser
 
@@ -301,6 +305,19 @@ def main(argv: list[str] | None = None) -> None:
         action = lambda: create_postal_operator(args.code, args.name)  # noqa: E731
     elif args.command == "keys":
         action = KEY_ACTIONS[args.action]
+    elif args.command == "indexes":
+
+        async def action() -> dict[str, Any]:
+            settings = get_settings()
+            client = await db.connect(settings)
+            try:
+                return {"dropped": await db.retire_indexes(lambda name: _progress(f"  {name}"))}
+            finally:
+                await client.close()
+
+        _progress("dropping the indexes no model declares…")
+        _emit(asyncio.run(action()))
+        return
     elif args.command == "audit":
         result = asyncio.run(_with_store(verify_audit_trail))
         _emit(msgspec.to_builtins(result))

@@ -255,7 +255,7 @@ class Dossier(Document):
             # store cannot tell that `{idempotency_key: "k"}` implies `$type`, and answered the
             # lookup with a collection scan; both stores prove `$gt` (decision 0016, 2026-12-02).
             # Named: a store that still holds the `$type` one (citizen_id_1_idempotency_key_1)
-            # keeps it beside this one until an operator drops it. Query the key only with
+            # keeps it beside this one until an operator drops it (`cwallet indexes retire`). Query the key only with
             # its citizen: the embedded store (0.7.0b3) answers `{idempotency_key: k}` alone
             # from this index with nothing.
             IndexModel(

@@ -108,6 +108,7 @@ def test_the_readme_walkthrough_works_verbatim_in_a_second_terminal(dev_stack: D
     assert code is not None and code.group(1) != "null", done.stdout[-4000:]
     # The operator's commands answered: the new agency's credentials, the staff's TOTP URI.
     assert '"code": "CSGT2"' in done.stdout and "otpauth://" in done.stdout
+    assert '"dropped": {}' in done.stdout  # a fresh store holds no retired index
 
     # What the citizen sees: every status pushed to the phone (the worker sends them, so wait
     # for them), and the licence in the wallet.
