@@ -255,9 +255,9 @@ class Dossier(Document):
             # store cannot tell that `{idempotency_key: "k"}` implies `$type`, and answered the
             # lookup with a collection scan; both stores prove `$gt` (decision 0016, 2026-12-02).
             # Named: a store that still holds the `$type` one (citizen_id_1_idempotency_key_1)
-            # keeps it beside this one until an operator drops it (`cwallet indexes retire`). Query the key only with
-            # its citizen: the embedded store (0.7.0b3) answers `{idempotency_key: k}` alone
-            # from this index with nothing.
+            # keeps it beside this one until an operator drops it (`cwallet indexes retire`).
+            # Query the key only with its citizen: the embedded store (0.7.0b3) answers
+            # `{idempotency_key: k}` alone from this index with nothing.
             IndexModel(
                 [("citizen_id", pymongo.ASCENDING), ("idempotency_key", pymongo.ASCENDING)],
                 name="idempotency",
@@ -274,7 +274,7 @@ class Dossier(Document):
             # every index entry of a document at each update). `$gt: ""`, which both stores
             # prove from the list's `{shipment.status: s}` (see `idempotency`). Named anew: a
             # store that still holds the full `shipments` index keeps it until an operator
-            # drops it (decision 0016, 2026-12-02: "what a dossier write costs").
+            # drops it (`cwallet indexes retire`; decision 0016, "what a dossier write costs").
             IndexModel(
                 [("shipment.status", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)],
                 name="parcels",
