@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # token to its principal (an agency, a postal operator, a staff member, a live session) with
 # its own reads: through app/auth/store.py it would import an area from under all of them.
 STORE_MODULES = {
+    # The store's connection, and its indexes (what no model declares any more is retired).
+    "app/db.py",
     "app/announcements/store.py",
     "app/audit/store.py",
     "app/auth/store.py",
@@ -58,6 +60,8 @@ COLLECTION_METHODS = {
     "distinct",
     "bulk_write",
     "create_index",
+    "drop_index",
+    "index_information",
 }
 # Beanie: class methods called on a document class; methods of a document without arguments.
 DOCUMENT_CLASS_METHODS = COLLECTION_METHODS | {"get", "find_all", "find_many", "insert", "delete_all", "count"}
