@@ -133,6 +133,13 @@ async def service_of(code: str) -> Service:
     return service
 
 
+async def procedures(codes: set[str]) -> dict[str, Service]:
+    """The procedures of a page of dossiers, closed or not, by code (remembered by the API
+    process, app/catalogue/cache.py: a page's procedures are a handful, read by every page)."""
+    found = {code: await cache.CACHE.get(code, store.service) for code in sorted(codes)}
+    return {code: service for code, service in found.items() if service is not None}
+
+
 # What the catalogue owns in a stored procedure. `agency_code` is not in it when the
 # procedure already exists: routing a procedure to another agency is an operator's
 # decision (`cwallet agency create`), which a catalogue update must not undo.

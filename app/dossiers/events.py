@@ -10,7 +10,7 @@ from beanie import PydanticObjectId
 
 from app.audit import service as audit
 from app.audit import store as audit_store
-from app.catalogue.service import service_of
+from app.catalogue.service import procedures, service_of
 from app.dossiers import deadlines, store, transitions
 from app.dossiers.schemas import AgencyDossierOut, EventIn
 from app.dossiers.service import DOSSIER
@@ -56,7 +56,7 @@ def _client_of(principal: Principal) -> str | None:
 async def with_applicants(principal: Principal, dossiers: list[Dossier]) -> list[AgencyDossierOut]:
     await record_agency_reads(principal, dossiers)
     citizens = await store.citizens({d.citizen_id for d in dossiers})
-    services = await store.services({d.service_code for d in dossiers})
+    services = await procedures({d.service_code for d in dossiers})
     return [agency_dossier_out(d, services.get(d.service_code), citizens.get(d.citizen_id)) for d in dossiers]
 
 

@@ -12,7 +12,7 @@ from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
 from app.catalogue.routing import agency_for
-from app.catalogue.service import get_service, service_of
+from app.catalogue.service import get_service, procedures, service_of
 from app.dossiers import attachments, deadlines, store, tracking_secrets, transitions, views
 from app.dossiers.expected import expected_for
 from app.dossiers.forms import form_problems
@@ -218,7 +218,7 @@ async def list_for_citizen(
 ) -> Page[DossierOut]:
     query = {"citizen_id": citizen_id, **cursor_filter(cursor, descending=True)}
     found = await store.newest(query, limit)
-    services = await store.services({d.service_code for d in found})
+    services = await procedures({d.service_code for d in found})
     return Page(
         items=[views.dossier_out(d, services.get(d.service_code), language) for d in found],
         next_cursor=next_cursor([d.id for d in found], limit),

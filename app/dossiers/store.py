@@ -245,10 +245,6 @@ async def service(code: str) -> Service | None:
     return await Service.find_one(Service.code == code)
 
 
-async def services(codes: set[str]) -> dict[str, Service]:
-    return {s.code: s for s in await Service.find({"code": {"$in": list(codes)}}).to_list()}
-
-
 async def submitter(citizen_id: PydanticObjectId) -> dict[str, Any] | None:
     """What a submission needs of its citizen: the e-ID level, and the guardians a child's
     notices are copied to (passed on to the outbox flush, which then need not read them)."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
+from app.catalogue.service import procedures
 from app.dossiers import store
 from app.dossiers.schemas import TimelineItemOut
 from app.errors import FieldProblem, Text, invalid_input
@@ -276,7 +277,7 @@ async def timeline(
     citizen_id: PydanticObjectId, language: Language, cursor: str | None, limit: int
 ) -> Page[TimelineItemOut]:
     dossiers, payments, documents = await store.timeline_sources(citizen_id, SOURCE_CAP)
-    services = await store.services({d.service_code for d in dossiers})
+    services = await procedures({d.service_code for d in dossiers})
     items: list[_Item] = []
     for dossier in dossiers:
         items += _dossier_items(dossier, services.get(dossier.service_code), language)
