@@ -29,6 +29,7 @@ from typing import Any
 
 from bson import ObjectId
 
+from app.catalogue import cache as procedure_cache
 from app.dossiers.worklist import ORDER, read_page, window_hint, worklist, worklist_queries
 from app.security import Principal
 from bench import seed
@@ -96,6 +97,9 @@ async def run(count: int, pages: int, repeat: int, status: str, agency_dossiers:
             t0 = time.monotonic()
             await _seed(database, count, services, agency["code"], agency_dossiers, due_times)
             print(f"seeded {count:,} dossiers in {time.monotonic() - t0:.0f} s")
+            # An API process follows the catalogue's channel and so trusts its procedure cache
+            # (app/catalogue/cache.py); nothing here writes the catalogue, so this one may too.
+            procedure_cache.CACHE.subscribed = True
             principal = Principal(
                 kind="agency",
                 id=agency["code"],

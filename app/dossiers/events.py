@@ -55,7 +55,7 @@ def _client_of(principal: Principal) -> str | None:
 
 async def with_applicants(principal: Principal, dossiers: list[Dossier]) -> list[AgencyDossierOut]:
     await record_agency_reads(principal, dossiers)
-    citizens = await store.citizens({d.citizen_id for d in dossiers})
+    citizens = await store.applicants({d.citizen_id for d in dossiers})
     services = await procedures({d.service_code for d in dossiers})
     return [agency_dossier_out(d, services.get(d.service_code), citizens.get(d.citizen_id)) for d in dossiers]
 

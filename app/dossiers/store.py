@@ -254,8 +254,13 @@ async def submitter(citizen_id: PydanticObjectId) -> dict[str, Any] | None:
     return found
 
 
-async def citizens(citizen_ids: set[PydanticObjectId]) -> dict[Any, Citizen]:
-    return {c.id: c for c in await Citizen.find({"_id": {"$in": list(citizen_ids)}}).to_list()}
+async def applicants(citizen_ids: set[PydanticObjectId]) -> dict[Any, dict[str, Any]]:
+    """Who filed a page of dossiers (at most a page: 100): each citizen's name and ID number,
+    all a page shows of them, as the driver decodes them (not whole accounts through Beanie)."""
+    found = Citizen.get_pymongo_collection().find(
+        {"_id": {"$in": list(citizen_ids)}}, {"national_id": 1, "full_name": 1}
+    )
+    return {raw["_id"]: raw async for raw in found}
 
 
 async def citizen_id_by_national_id(national_id: str) -> ObjectId | None:

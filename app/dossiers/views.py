@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from app.config import get_settings
 from app.dossiers import deadlines
@@ -27,7 +28,6 @@ from app.errors import Text
 from app.i18n import Language
 from app.payments.signing import pay_url
 from models.catalogue import Service
-from models.citizen import Citizen
 from models.common import utcnow
 from models.dossier import Dossier, PaymentSummary
 from models.dossier_status import DEFAULT_TABLE, DossierStatus, allowed_next
@@ -198,12 +198,14 @@ def dossier_out(
     )
 
 
-def agency_dossier_out(dossier: Dossier, service: Service | None, citizen: Citizen | None) -> AgencyDossierOut:
+def agency_dossier_out(dossier: Dossier, service: Service | None, applicant: dict[str, Any] | None) -> AgencyDossierOut:
+    """`applicant`: the citizen's `national_id` and `full_name` (store.applicants)."""
     base = dossier_out(dossier, service, "vi")
     fields = {name: getattr(base, name) for name in base.__struct_fields__ if name != "actions"}
     return AgencyDossierOut(
         **fields,
         applicant=ApplicantOut(
-            national_id=citizen.national_id if citizen else "", full_name=citizen.full_name if citizen else ""
+            national_id=applicant["national_id"] if applicant else "",
+            full_name=applicant["full_name"] if applicant else "",
         ),
     )

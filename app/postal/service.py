@@ -25,7 +25,6 @@ from app.postal.schemas import PostalTokenOut, ShipmentOut, TrackingOut, Trackin
 from app.security import AUDIENCES, ISSUER, Principal, hash_password, verify_password
 from models.audit import AccessRecord
 from models.catalogue import Service
-from models.citizen import Citizen
 from models.common import utcnow
 from models.dossier import Dossier, OutboxEntry, TrackingUpdate
 from models.dossier_status import DossierStatus
@@ -87,12 +86,12 @@ async def _record_reads(principal: Principal, dossiers: list[Dossier], action: s
         )
 
 
-def _shipment_out(dossier: Dossier, citizen: Citizen | None) -> ShipmentOut:
+def _shipment_out(dossier: Dossier, citizen: dict[str, Any] | None) -> ShipmentOut:
     assert dossier.shipment is not None
     return ShipmentOut(
         dossier_code=dossier.code,
         status=dossier.shipment.status,
-        recipient_name=citizen.full_name if citizen else "",
+        recipient_name=citizen["full_name"] if citizen else "",
         address=dossier.delivery.address or "",
         created_at=dossier.shipment.created_at,
         tracking_number=dossier.shipment.tracking_number,
@@ -106,7 +105,7 @@ def _shipment_out(dossier: Dossier, citizen: Citizen | None) -> ShipmentOut:
 async def _views(principal: Principal, dossiers: list[Dossier]) -> list[ShipmentOut]:
     # The post sees a name and an address: that is a read of the citizen's data, on record.
     await _record_reads(principal, dossiers, "shipment.read")
-    citizens = await store.citizens({d.citizen_id for d in dossiers})
+    citizens = await store.applicants({d.citizen_id for d in dossiers})
     return [_shipment_out(d, citizens.get(d.citizen_id)) for d in dossiers]
 
 
