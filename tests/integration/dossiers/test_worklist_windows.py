@@ -18,6 +18,7 @@ from models.common import utcnow
 from models.dossier import Dossier
 from tests.integration.conftest import AgencyHandle, CitizenHandle
 from tests.integration.dossiers.flows import move, submitted
+from tests.integration.dossiers.test_worklist import read_all
 
 FREE, PAID = "TEMPORARY_ABSENCE", "CRIMINAL_RECORD"
 PAGE = 20
@@ -59,20 +60,6 @@ async def desk_of_many(api: httpx.AsyncClient, agency: AgencyHandle, citizen: Ci
     return [code] + [str(copy["code"]) for copy in copies]
 
 
-async def every_page(api: httpx.AsyncClient, agency: AgencyHandle) -> list[str]:
-    seen: list[str] = []
-    cursor = None
-    for _ in range(30):
-        params = {"limit": PAGE, **({"cursor": cursor} if cursor else {})}
-        page = await api.get("/api/v1/agency/dossiers", params=params, headers=agency.headers)
-        assert page.status_code == 200, page.text
-        seen += [d["code"] for d in page.json()["items"]]
-        cursor = page.json()["next_cursor"]
-        if cursor is None:
-            return seen
-    raise AssertionError("the cursor never ended")
-
-
 async def test_every_page_reads_small_windows_and_the_pages_miss_nothing(
     api: httpx.AsyncClient,
     make_agency: Callable[..., Awaitable[AgencyHandle]],
@@ -85,7 +72,7 @@ async def test_every_page_reads_small_windows_and_the_pages_miss_nothing(
     database = collection.database
     await database.command("profile", 2)
     try:
-        read = await every_page(api, agency)
+        read = await read_all(api, agency, limit=PAGE)
     finally:
         await database.command("profile", 0)
 
