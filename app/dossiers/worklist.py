@@ -275,7 +275,7 @@ async def read_page(
     ranges = [q for q in queries if not isinstance(q.get("due_at"), datetime)]
     rows = _merged(await store.worklist_pages(ties, ORDER, limit)) if ties else []
     width = hint or FIRST_WINDOW
-    if not ranges:
+    if not ranges or len(rows) >= limit:  # (the cursor's ties alone may fill the page)
         return rows[:limit], width
     bounds: dict[str, Any] = dict(ranges[0].get("due_at", {}))
     upper: dict[str, Any] = {op: bounds.pop(op) for op in ("$lt", "$lte") if op in bounds}
