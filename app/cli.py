@@ -306,18 +306,11 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "keys":
         action = KEY_ACTIONS[args.action]
     elif args.command == "indexes":
+        _progress("dropping the indexes no model declares…")
 
         async def action() -> dict[str, Any]:
-            settings = get_settings()
-            client = await db.connect(settings)
-            try:
-                return {"dropped": await db.retire_indexes(lambda name: _progress(f"  {name}"))}
-            finally:
-                await client.close()
+            return {"dropped": await db.retire_indexes(lambda name: _progress(f"  {name}"))}
 
-        _progress("dropping the indexes no model declares…")
-        _emit(asyncio.run(action()))
-        return
     elif args.command == "audit":
         result = asyncio.run(_with_store(verify_audit_trail))
         _emit(msgspec.to_builtins(result))

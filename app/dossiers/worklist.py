@@ -285,9 +285,8 @@ async def read_page(
     # A first page begins with everything already due (one window, however far back).
     end = now if start is None else start + width
     for number in range(1, MOST_WINDOWS + 1):
-        last_window = number == MOST_WINDOWS or end - now > FAR_AHEAD
-        if any(not _within(end, {op: bound}) for op, bound in upper.items()):
-            last_window = True  # the range ends inside this window
+        # The last: the sixth, one past a year ahead, or one the range ends inside.
+        last_window = number == MOST_WINDOWS or end - now > FAR_AHEAD or not _within(end, upper)
         window = {**lower, **upper} if last_window else {**lower, "$lt": end}
         windowed = [{**q, "due_at": window} if window else _without_due(q) for q in ranges]
         found = await store.worklist_pages(windowed, ORDER, limit)

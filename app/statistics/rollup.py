@@ -127,8 +127,9 @@ async def _dossier_batches(since: datetime | None) -> AsyncIterator[tuple[list[d
             for batch in pieces(window, BATCH):
                 yield list(batch), {"_id": {"$in": [raw["_id"] for raw in batch]}}
         return
-    for chunk in pieces(await store.changed_dossier_ids(since), BATCH):
-        yield await store.dossiers(list(chunk), FACT_FIELDS), {"_id": {"$in": list(chunk)}}
+    for piece in pieces(await store.changed_dossier_ids(since), BATCH):
+        ids = list(piece)
+        yield await store.dossiers(ids, FACT_FIELDS), {"_id": {"$in": ids}}
 
 
 async def _refresh_facts(

@@ -6,12 +6,13 @@ from __future__ import annotations
 import random
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
 import httpx
 import pytest
 
+from tests.integration.push.stack import PrivateStack
 from tests.support import new_phone, register
 
 
@@ -89,3 +90,14 @@ def make_resident(api: httpx.AsyncClient) -> Callable[..., Awaitable[Resident]]:
         return await new_resident(api, province, devices, locale)
 
     return make
+
+
+@pytest.fixture
+def stacks() -> Iterator[list[PrivateStack]]:
+    """The private systems a test starts (tests/integration/push/stack.py), each stopped after it."""
+    started: list[PrivateStack] = []
+    try:
+        yield started
+    finally:
+        for stack in started:
+            stack.stop()

@@ -9,6 +9,9 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
+from bson import ObjectId
+
+from models.common import utcnow
 
 if TYPE_CHECKING:
     from tests.integration.push.conftest import Resident
@@ -79,3 +82,24 @@ async def check_once_per_device(emulator: httpx.AsyncClient, db: Any, residents:
                 assert message["android_collapse_key"] == message["apns_collapse_id"] == notification_id
             repeats += sum(count - 1 for count in per_notification.values())
     return repeats
+
+
+async def seed_devices(db: Any, count: int, tag: str) -> None:
+    """Phones straight into a store (registering thousands through the API would be the
+    test), each of its own citizen, Vietnamese and English in turn, tokens `{tag}-0000000`…"""
+    now = utcnow()
+    for start in range(0, count, 10_000):
+        await db.devices.insert_many(
+            [
+                {
+                    "citizen_id": ObjectId(),
+                    "token": f"{tag}-{i:07d}",
+                    "platform": "android",
+                    "locale": "en" if i % 2 else "vi",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in range(start, min(start + 10_000, count))
+            ],
+            ordered=False,
+        )

@@ -7,18 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from bson import ObjectId
 from pymongo import AsyncMongoClient
 
-from models.common import utcnow
-from tests.integration.push.helpers import wait_for
+from tests.integration.push.helpers import seed_devices, wait_for
 from tests.integration.push.stack import PrivateStack, admin_headers, start_stack
 
 pytestmark = pytest.mark.slow
@@ -27,36 +24,13 @@ DEVICES = 600
 BATCH = 50  # twelve batches: the outage lands between them
 
 
-@pytest.fixture
-def stacks() -> Iterator[list[PrivateStack]]:
-    started: list[PrivateStack] = []
-    try:
-        yield started
-    finally:
-        for stack in started:
-            stack.stop()
-
-
 async def test_a_redis_restart_mid_broadcast_reaches_every_phone_once_without_anyone_acting(
     tmp_path: Path, mongo_url: str, stacks: list[PrivateStack]
 ) -> None:
     database = f"cwallet_announce_outage_{secrets.token_hex(4)}"
     seeder: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
-    now = utcnow()
     try:
-        await seeder[database].devices.insert_many(
-            [
-                {
-                    "citizen_id": ObjectId(),
-                    "token": f"outage-{i:05d}",
-                    "platform": "android",
-                    "locale": "vi",
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for i in range(DEVICES)
-            ]
-        )
+        await seed_devices(seeder[database], DEVICES, "outage")
     finally:
         await seeder.close()
     stack = await asyncio.to_thread(

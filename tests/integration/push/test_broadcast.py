@@ -15,17 +15,14 @@ import asyncio
 import os
 import secrets
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from bson import ObjectId
 from pymongo import AsyncMongoClient
 
-from models.common import utcnow
-from tests.integration.push.helpers import wait_for
+from tests.integration.push.helpers import seed_devices, wait_for
 from tests.integration.push.stack import PrivateStack, admin_headers, start_stack
 
 pytestmark = pytest.mark.slow
@@ -33,36 +30,6 @@ pytestmark = pytest.mark.slow
 DEVICES = int(os.environ.get("BROADCAST_DEVICES", "4000"))
 BATCH = int(os.environ.get("BROADCAST_BATCH", "200"))
 WORKERS = int(os.environ.get("BROADCAST_WORKERS", "2"))
-
-
-@pytest.fixture
-def stacks() -> Iterator[list[PrivateStack]]:
-    started: list[PrivateStack] = []
-    try:
-        yield started
-    finally:
-        for stack in started:
-            stack.stop()
-
-
-async def _seed_devices(db: Any, count: int) -> None:
-    """Phones straight into the store (registering 100,000 through the API would be the test)."""
-    now = utcnow()
-    for start in range(0, count, 10_000):
-        await db.devices.insert_many(
-            [
-                {
-                    "citizen_id": ObjectId(),
-                    "token": f"broadcast-{i:07d}",
-                    "platform": "android",
-                    "locale": "en" if i % 2 else "vi",
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for i in range(start, min(start + 10_000, count))
-            ],
-            ordered=False,
-        )
 
 
 async def test_a_broadcast_reaches_every_device_exactly_once(
@@ -74,7 +41,7 @@ async def test_a_broadcast_reaches_every_device_exactly_once(
     seeder: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
     began = time.monotonic()
     try:
-        await _seed_devices(seeder[database], DEVICES)
+        await seed_devices(seeder[database], DEVICES, "broadcast")
     finally:
         await seeder.close()
     stack = await asyncio.to_thread(

@@ -6,7 +6,6 @@ its own. Redis and store outages: test_outages.py."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -18,16 +17,6 @@ from tests.integration.push.stack import PrivateStack, start_stack
 from tests.support import submit_residence
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def stacks() -> Iterator[list[PrivateStack]]:
-    started: list[PrivateStack] = []
-    try:
-        yield started
-    finally:
-        for stack in started:
-            stack.stop()
 
 
 async def test_a_worker_killed_mid_send_loses_nothing(
