@@ -5,6 +5,8 @@ profiler says what each page asked, and each query's range is counted."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import random
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -14,6 +16,7 @@ from bson import ObjectId
 
 from app.dossiers.worklist import WIDEST_WINDOW, encode_cursor, worklist_queries
 from app.security import Principal
+from models.audit import AccessRecord
 from models.common import utcnow
 from models.dossier import Dossier
 from tests.integration.conftest import AgencyHandle, CitizenHandle
@@ -110,3 +113,59 @@ async def test_a_cursor_with_a_window_out_of_bounds_is_refused(
         "/api/v1/agency/dossiers", params={"cursor": encode_cursor(due, dossier_id)}, headers=agency.headers
     )
     assert fine.status_code == 200  # a cursor from before windows (no width) still reads
+
+
+async def test_readers_of_one_cursor_at_once_get_the_same_page_each_read_on_record(
+    api: httpx.AsyncClient,
+    make_agency: Callable[..., Awaitable[AgencyHandle]],
+    make_citizen: Callable[..., Awaitable[CitizenHandle]],
+) -> None:
+    """Ten clerks open the same next page at once: the windows hold no state between reads,
+    so each gets the same dossiers and the same cursor, and each read is on the citizens'
+    record once (ten records a dossier, never more)."""
+    agency = await make_agency([FREE, PAID])
+    await desk_of_many(api, agency, await make_citizen(eid_level=2))
+    first = await api.get("/api/v1/agency/dossiers", params={"limit": PAGE}, headers=agency.headers)
+    cursor = first.json()["next_cursor"]
+    params = {"limit": PAGE, "cursor": cursor}
+
+    pages = await asyncio.gather(
+        *(api.get("/api/v1/agency/dossiers", params=params, headers=agency.headers) for _ in range(10))
+    )
+
+    assert all(page.status_code == 200 for page in pages)
+    bodies = [page.json() for page in pages]
+    assert all(body == bodies[0] for body in bodies) and len(bodies[0]["items"]) == PAGE
+    shown = [item["code"] for item in bodies[0]["items"]]
+    assert not set(shown) & {item["code"] for item in first.json()["items"]}
+    for code in shown:
+        assert await AccessRecord.find({"target": code, "actor_id": agency.code}).count() == 10
+
+
+async def test_crafted_cursors_are_refused_with_a_hint_never_a_5xx(
+    api: httpx.AsyncClient, make_agency: Callable[..., Awaitable[AgencyHandle]]
+) -> None:
+    agency = await make_agency([FREE])
+    oid = str(ObjectId())
+
+    def raw(text: str) -> str:
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    crafted = [
+        raw(f"1700000000000:{oid}:abc"),  # a width that is not a number
+        raw(f"1700000000000:{oid}:3600:7"),  # a part too many
+        raw(f"1700000000000:{oid}:{10**30}"),  # a width past any date
+        raw(f"{10**30}:{oid}:3600"),  # a deadline past any date
+        raw(f"1700000000000:{oid}:"),  # an empty width
+        raw("1700000000000"),  # no dossier
+        "%%%",
+        "A" * 5000,
+    ]
+    for cursor in crafted:
+        answer = await api.get(
+            "/api/v1/agency/dossiers", params={"cursor": cursor}, headers={**agency.headers, "Accept-Language": "en"}
+        )
+        assert answer.status_code == 422, (cursor[:40], answer.status_code, answer.text[:200])
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        problem = answer.json()["errors"][0]
+        assert problem["field"] == "cursor" and "omit it" in problem["message"]

@@ -24,13 +24,21 @@ DEVICES = 600
 BATCH = 50  # twelve batches: the outage lands between them
 
 
+@pytest.mark.parametrize("province", [None, "096"], ids=["everyone", "a-province"])
 async def test_a_redis_restart_mid_broadcast_reaches_every_phone_once_without_anyone_acting(
-    tmp_path: Path, mongo_url: str, stacks: list[PrivateStack]
+    tmp_path: Path, mongo_url: str, stacks: list[PrivateStack], province: str | None
 ) -> None:
+    """To everyone, and to a province (whose planning resumes from the ID-number window its
+    last batch recorded: its citizens spread over the whole number space)."""
     database = f"cwallet_announce_outage_{secrets.token_hex(4)}"
     seeder: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
     try:
         await seed_devices(seeder[database], DEVICES, "outage")
+        if province is not None:
+            owners = [raw["citizen_id"] async for raw in seeder[database].devices.find({}, {"citizen_id": 1})]
+            await seeder[database].citizens.insert_many(
+                [{"_id": c, "national_id": f"{province}{n * 1_000_003 % 10**9:09d}"} for n, c in enumerate(owners)]
+            )
     finally:
         await seeder.close()
     stack = await asyncio.to_thread(
@@ -53,7 +61,11 @@ async def test_a_redis_restart_mid_broadcast_reaches_every_phone_once_without_an
         httpx.AsyncClient(base_url=stack.emulator_url, timeout=30) as emulator,
     ):
         admin = await admin_headers(api, stack)
-        body = {"title": {"vi": "Mất điện", "en": "Power cut"}, "body": {"vi": "Sáng mai.", "en": "Tomorrow."}}
+        body = {
+            "title": {"vi": "Mất điện", "en": "Power cut"},
+            "body": {"vi": "Sáng mai.", "en": "Tomorrow."},
+            "segment": {"province": province},
+        }
         posted = await api.post("/api/v1/admin/announcements", json=body, headers=admin)
         assert posted.status_code == 201, posted.text
         shown_at = f"/api/v1/admin/announcements/{posted.json()['id']}"

@@ -397,3 +397,36 @@ async def test_a_province_planning_begun_by_the_version_before_finishes_with_its
     after = {d["_id"] for d in mine if d["citizen_id"] > cursor}
     assert set(planned) == after and max(planned.values()) == 1
     assert all(batch.window is None for batch, _ in resumed)
+
+
+async def test_planning_runs_racing_on_a_province_plan_every_phone_once(pool: ArqRedis) -> None:
+    """The sweeper's restart racing the first run, on a province: four runs at once, round
+    after round, each resuming from the window its last batch recorded, and still each phone
+    in one batch only and every phone of the province in one."""
+    import asyncio
+
+    from models.announcement import Announcement
+
+    numbers = [85 * 10**6 + 37 * n for n in range(30)] + [3 * 10**8 + 10**5 * n for n in range(10)]
+    province, citizens = await _province_citizens(numbers)
+    tag = secrets.token_hex(4)
+    mine = await _insert_devices(tag, [(c, 1 + n % 3) for n, c in enumerate(citizens)])
+    announcement_id = await _new_announcement(province)
+    seen: Counter[str] = Counter()
+    try:
+        for _ in range(ROUNDS):
+            seen.update(await asyncio.gather(*(_plan_round(pool, announcement_id) for _ in range(4))))
+            announcement = await Announcement.get(announcement_id)
+            assert announcement is not None
+            if announcement.planned_at is not None:
+                break
+        batches = await _batches(announcement_id)
+    finally:
+        await _forget(tag, announcement_id)
+        await _forget_citizens(citizens)
+
+    planned = Counter(device.device_id for _, devices in batches for device in devices)
+    assert set(planned) == {d["_id"] for d in mine} and max(planned.values()) == 1
+    assert [batch.seq for batch, _ in batches] == list(range(len(batches)))
+    assert all(batch.window is not None for batch, _ in batches)
+    assert seen["superseded"] > 0  # the runs did race: the losers stood down
