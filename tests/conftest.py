@@ -246,5 +246,19 @@ async def _seed_catalogue() -> None:
 
 @pytest.fixture
 async def emulator(fcm_emulator: ManagedProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=fcm_emulator.url or "", timeout=10) as client:
+    """The session's FCM emulator; a fault a test sets on a token is lifted when the test ends.
+    A fault that outlived its test made another test's broadcast to the same province (ID
+    numbers take random real province codes) retry that phone past its deadline."""
+    faulted: list[str] = []
+
+    async def remember_fault(request: httpx.Request) -> None:
+        if request.method == "PUT" and request.url.path.startswith("/emulator/tokens/"):
+            faulted.append(request.url.path)
+
+    async with httpx.AsyncClient(
+        base_url=fcm_emulator.url or "", timeout=10, event_hooks={"request": [remember_fault]}
+    ) as client:
         yield client
+        for path in faulted:
+            lifted = await client.delete(path)
+            assert lifted.status_code == 204, lifted.text

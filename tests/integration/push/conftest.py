@@ -1,5 +1,5 @@
-"""Fixtures of the push suite: admins, citizens of a chosen province, and the session's emulator
-reset of faults it set."""
+"""Fixtures of the push suite: admins, citizens of a chosen province, private stacks (the
+session's emulator, which lifts the faults a test set, is in tests/conftest.py)."""
 
 from __future__ import annotations
 
