@@ -260,5 +260,4 @@ async def emulator(fcm_emulator: ManagedProcess) -> AsyncIterator[httpx.AsyncCli
     ) as client:
         yield client
         for path in faulted:
-            lifted = await client.delete(path)
-            assert lifted.status_code == 204, lifted.text
+            await client.delete(path)
