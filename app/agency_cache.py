@@ -11,17 +11,22 @@ store until it is back), and for no longer than `TTL_SECONDS` in any case: a wri
 bypassed app/auth/store.py (a hand edit in the store) is seen within that time.
 
 An agency that does not exist is not remembered: registering it is seen at once anyway.
+
+The same announcement makes the process forget what else it derived from agencies as a
+whole: the `dependents` its follower was started with (app/main.py names the procedures'
+routings, app/catalogue/routing.py). Any agency's write may change who serves a procedure
+where, and routings are few and cheap to read again.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import msgspec
 from redis.asyncio import Redis
 
-from app.redis_channel import announce, follow_changes
+from app.redis_channel import KeyedMemory, Together, announce, follow_changes
 
 CHANNEL_SUFFIX = "agencies:changed"
 TTL_SECONDS = 60.0
@@ -45,40 +50,9 @@ class Changed(msgspec.Struct, frozen=True):
 _decode = msgspec.json.Decoder(Changed).decode
 
 
-class AgencyCache:
+class AgencyCache(KeyedMemory[AgencyPrincipal]):
     def __init__(self, ttl_seconds: float = TTL_SECONDS) -> None:
-        self.ttl_seconds = ttl_seconds
-        self.subscribed = False
-        # Bumped by every forget: a store read that began before a write must not put the
-        # agency it read back in.
-        self.generation = 0
-        self._entries: dict[str, tuple[AgencyPrincipal, float]] = {}
-
-    async def get(self, code: str, read: Callable[[str], Awaitable[AgencyPrincipal | None]]) -> AgencyPrincipal | None:
-        if self.subscribed:
-            found = self._entries.get(code)
-            if found is not None and found[1] > time.monotonic():
-                return found[0]
-        generation = self.generation
-        agency = await read(code)
-        if agency is not None and self.subscribed and generation == self.generation:
-            self._entries[code] = (agency, time.monotonic() + self.ttl_seconds)
-        return agency
-
-    def clear(self) -> None:
-        self.forget()
-
-    def forget(self, codes: Iterable[str] = ()) -> None:
-        """These agencies; with none named, every agency."""
-        self.generation += 1
-        named = list(codes)
-        if not named:
-            self._entries.clear()
-        for code in named:
-            self._entries.pop(code, None)
-
-    def __len__(self) -> int:
-        return len(self._entries)
+        super().__init__(ttl_seconds)
 
 
 # One per process.
@@ -86,6 +60,8 @@ CACHE = AgencyCache()
 # This process's connection to Redis while it follows the channel (an API process); other
 # processes (the CLI) open one for the announcement.
 _publisher: Redis | None = None
+# Forgotten whole on any agency's write, while this process follows the channel.
+_dependents: tuple[KeyedMemory[Any], ...] = ()
 
 
 def channel_name(queue_name: str) -> str:
@@ -98,24 +74,39 @@ async def announce_changed(codes: Iterable[str] = ()) -> None:
     process. No code: every agency."""
     message = Changed(codes=[str(c) for c in codes])
     CACHE.forget(message.codes)
+    for dependent in _dependents:
+        dependent.forget()
     await announce(_publisher, CHANNEL_SUFFIX, msgspec.json.encode(message), event="agency_changes")
 
 
-async def listen(redis: Redis, queue_name: str, cache: AgencyCache = CACHE, retry_seconds: float = 1.0) -> None:
-    """Follow the agencies' channel for as long as the app runs; the cache is trusted only
-    while subscribed. Runs as a task of the app's lifespan."""
-    global _publisher
+async def listen(
+    redis: Redis,
+    queue_name: str,
+    cache: AgencyCache = CACHE,
+    retry_seconds: float = 1.0,
+    dependents: tuple[KeyedMemory[Any], ...] = (),
+) -> None:
+    """Follow the agencies' channel for as long as the app runs; the cache, and the
+    `dependents` derived from agencies as a whole, are trusted only while subscribed. Runs as a
+    task of the app's lifespan."""
+    global _publisher, _dependents
+
+    def forget(data: bytes) -> None:
+        cache.forget(_decode(data).codes)
+        for dependent in dependents:
+            dependent.forget()
+
     if cache is CACHE:
-        _publisher = redis
+        _publisher, _dependents = redis, dependents
     try:
         await follow_changes(
             redis,
             channel_name(queue_name),
-            cache,
-            lambda data: cache.forget(_decode(data).codes),
+            Together(cache, *dependents),
+            forget,
             event="agency_changes",
             retry_seconds=retry_seconds,
         )
     finally:
         if cache is CACHE:
-            _publisher = None
+            _publisher, _dependents = None, ()

@@ -31,6 +31,7 @@ from app.auth.throttle import sign_in_throttle
 from app.body_policy import RequestBodyPolicy
 from app.catalogue import cache as procedure_cache
 from app.catalogue.controller import CatalogueController
+from app.catalogue.routing import ROUTINGS
 from app.citizens.controller import AgencyIdentityController, CitizenController
 from app.client_address import client_address_middleware
 from app.config import Settings, get_settings, require_production_secrets
@@ -65,6 +66,7 @@ from app.statistics.controller import statistics_router
 from app.support.controller import ConsentCodeController, SupportController
 from app.wallet import page_cache as wallet_pages
 from app.wallet.controller import AgencyDocumentController, DocumentTypesController, WalletController
+from app.webhooks import subscriptions_cache as webhook_subscriptions
 from app.webhooks.controller import WebhookController
 
 
@@ -98,11 +100,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         wallet_changes = asyncio.create_task(
             wallet_pages.listen(pool, settings.queue_name, settings.wallet_cache_seconds, settings.wallet_cache_entries)
         )
-        agency_changes = asyncio.create_task(agency_cache.listen(pool, settings.queue_name))
+        # Who receives a procedure's new dossiers is derived from agencies: forgotten with them.
+        agency_changes = asyncio.create_task(agency_cache.listen(pool, settings.queue_name, dependents=(ROUTINGS,)))
+        webhook_changes = asyncio.create_task(webhook_subscriptions.listen(pool, settings.queue_name))
         try:
             yield
         finally:
-            for task in (revocations, catalogue_changes, wallet_changes, agency_changes):
+            for task in (revocations, catalogue_changes, wallet_changes, agency_changes, webhook_changes):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

@@ -9,8 +9,9 @@ everything and stops trusting until it is subscribed again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Protocol
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Generic, Protocol, TypeVar
 
 import msgspec
 import structlog
@@ -60,6 +61,70 @@ class Memory(Protocol):
     subscribed: bool
 
     def clear(self) -> None: ...
+
+
+V = TypeVar("V")
+
+
+class KeyedMemory(Generic[V]):
+    """Values read from the store, by key, remembered while the process follows the channel
+    that announces their changes, and for no longer than `ttl_seconds` in any case (a write
+    that bypassed the announcing module is seen within that time). Nothing is remembered for
+    a key the store does not have: making it is seen at once anyway."""
+
+    def __init__(self, ttl_seconds: float) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.subscribed = False
+        # Bumped by every forget: a store read that began before a write must not put the
+        # value it read back in.
+        self.generation = 0
+        self._entries: dict[str, tuple[V, float]] = {}
+
+    async def get(self, key: str, read: Callable[[str], Awaitable[V | None]]) -> V | None:
+        if self.subscribed:
+            found = self._entries.get(key)
+            if found is not None and found[1] > time.monotonic():
+                return found[0]
+        generation = self.generation
+        value = await read(key)
+        if value is not None and self.subscribed and generation == self.generation:
+            self._entries[key] = (value, time.monotonic() + self.ttl_seconds)
+        return value
+
+    def forget(self, keys: Iterable[str] = ()) -> None:
+        """These keys; with none named, every key."""
+        self.generation += 1
+        named = list(keys)
+        if not named:
+            self._entries.clear()
+        for key in named:
+            self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self.forget()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class Together:
+    """Several memories one channel speaks for: trusted, distrusted and emptied as one."""
+
+    def __init__(self, *memories: Memory) -> None:
+        self.memories = memories
+
+    @property
+    def subscribed(self) -> bool:
+        return all(memory.subscribed for memory in self.memories)
+
+    @subscribed.setter
+    def subscribed(self, value: bool) -> None:
+        for memory in self.memories:
+            memory.subscribed = value
+
+    def clear(self) -> None:
+        for memory in self.memories:
+            memory.clear()
 
 
 async def follow_changes(

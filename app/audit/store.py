@@ -11,9 +11,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from beanie import PydanticObjectId
-from pymongo import UpdateOne
+from pymongo import InsertOne, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
+from app import grouped_writes
 from models.audit import GENESIS_HASH, AccessRecord, AuditChainHead
 
 HEAD_ID = "audit-chain"
@@ -24,7 +25,8 @@ async def insert(record: AccessRecord) -> None:
     `insert()`, without its encoding work (decision 0016, 2026-12-02)."""
     if record.id is None:
         record.id = PydanticObjectId()
-    await AccessRecord.get_pymongo_collection().insert_one(record.model_dump(by_alias=True))
+    # Concurrent requests' records go to the store together (app/grouped_writes.py).
+    await grouped_writes.of(AccessRecord).write(InsertOne(record.model_dump(by_alias=True)))
 
 
 async def insert_records(records: list[AccessRecord]) -> None:

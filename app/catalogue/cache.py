@@ -12,43 +12,18 @@ seen within that time.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
-
 from redis.asyncio import Redis
 
-from app.redis_channel import announce, follow_changes
+from app.redis_channel import KeyedMemory, announce, follow_changes
 from models.catalogue import Service
 
 CHANNEL_SUFFIX = "catalogue:changed"
 TTL_SECONDS = 60.0
 
 
-class ProcedureCache:
+class ProcedureCache(KeyedMemory[Service]):
     def __init__(self, ttl_seconds: float = TTL_SECONDS) -> None:
-        self.ttl_seconds = ttl_seconds
-        self.subscribed = False
-        # Bumped by every forget: a store read that began before a load must not put the
-        # procedure it read back in.
-        self.generation = 0
-        self._entries: dict[str, tuple[Service, float]] = {}
-
-    async def get(self, code: str, read: Callable[[str], Awaitable[Service | None]]) -> Service | None:
-        if self.subscribed:
-            found = self._entries.get(code)
-            if found is not None and found[1] > time.monotonic():
-                return found[0]
-        generation = self.generation
-        service = await read(code)
-        if service is not None and self.subscribed and generation == self.generation:
-            self._entries[code] = (service, time.monotonic() + self.ttl_seconds)
-        return service
-
-    def forget(self) -> None:
-        self.generation += 1
-        self._entries.clear()
-
-    clear = forget
+        super().__init__(ttl_seconds)
 
 
 # One per process.

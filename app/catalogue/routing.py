@@ -20,6 +20,7 @@ from typing import Any
 
 from app.catalogue import store
 from app.errors import AppError, FieldProblem, Text
+from app.redis_channel import KeyedMemory
 from models.catalogue import Service
 from models.provinces import PROVINCES, label, province_of_address
 
@@ -76,8 +77,20 @@ def routing_from(service_code: str, agencies: Iterable[dict[str, Any]]) -> Routi
     return routing
 
 
-async def routing_of(service_code: str) -> Routing:
+# Remembered by the API process while it follows the agencies' channel, and forgotten on
+# any agency's write (app/agency_cache.py): a submission does not read the agencies.
+ROUTINGS: KeyedMemory[Routing] = KeyedMemory(ttl_seconds=60.0)
+
+
+async def _read_routing(service_code: str) -> Routing:
     return routing_from(service_code, await store.agencies({"service_codes": service_code}, _FIELDS))
+
+
+async def routing_of(service_code: str) -> Routing:
+    """Shared with other requests: read it, never change it."""
+    routing = await ROUTINGS.get(service_code, _read_routing)
+    assert routing is not None  # _read_routing always answers (a procedure nobody serves: empty)
+    return routing
 
 
 async def all_agencies() -> list[dict[str, Any]]:

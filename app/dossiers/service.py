@@ -135,9 +135,9 @@ async def submit(citizen_id: PydanticObjectId, idempotency_key: str | None, data
             return replayed, False
         raise
     flushing.owed(Dossier, dossier.id, service, document=stored, guardians=guardians)
-    # The payment ledger entry is derived from the dossier, so a crash here loses nothing:
-    # the next read of the payment (or a retried submission) creates it.
-    await payments.ensure_request(dossier)
+    # No payment ledger entry yet: it is derived from the dossier's payment summary, and the
+    # provider's callback (or a withdrawal) creates it when it is first needed (decision 0016,
+    # 2026-12-03), one store write fewer per submission.
     return dossier, True
 
 
@@ -145,7 +145,6 @@ async def _replay(citizen_id: PydanticObjectId, key: str, request_fingerprint: s
     """The first submission under this key, with what its first call may not have finished."""
     existing = await _existing_submission(citizen_id, key, request_fingerprint)
     if existing is not None:
-        await payments.ensure_request(existing)
         # If the first call died before queueing the push, this request finishes it.
         flushing.owed(Dossier, existing.id)
     return existing

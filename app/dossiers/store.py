@@ -23,7 +23,9 @@ from beanie import PydanticObjectId
 from bson import ObjectId
 from gridfs import AsyncGridFSBucket, AsyncGridOut
 from gridfs.errors import NoFile
+from pymongo import InsertOne
 
+from app import grouped_writes
 from app.errors import AppError, Text
 from app.in_lists import pieces
 from app.inbox import flushing
@@ -168,7 +170,7 @@ async def insert(dossier: Dossier) -> dict[str, Any]:
         dossier.id = PydanticObjectId()
     dossier.changed_at = utcnow()
     raw = dossier.model_dump(by_alias=True)
-    await Dossier.get_pymongo_collection().insert_one(raw)
+    await grouped_writes.of(Dossier).write(InsertOne(raw))
     stored: dict[str, Any] = _as_stored(raw)
     return stored
 

@@ -1,9 +1,11 @@
 """The payment ledger (models/payment.py): the one module of payments that touches the store.
 
 A ledger entry is derived from the dossier's payment summary by reference, so it can always
-be recreated. This module imports no dossier code: dossiers call it when a dossier with a fee
-is submitted or withdrawn, and the callback (app/payments/service.py) records what the
-provider said through it (decision 0024: dossiers → payments.ledger, payments.service → dossiers).
+be recreated, and it is made only when first needed: when the provider's callback arrives
+(app/payments/service.py records what the provider said through this module) or when the
+dossier is withdrawn; the citizen's pay link and every page read the dossier's summary. This
+module imports no dossier code: dossiers call it for the payment reference and on a
+withdrawal (decision 0024: dossiers → payments.ledger, payments.service → dossiers).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from app.errors import Text
-from models.dossier import Dossier
+from models.dossier import Dossier, PaymentSummary
 from models.payment import CallbackNonce, Payment, PaymentAttempt, PaymentLine
 
 PAYMENT = Text("khoản thanh toán", "payment")
@@ -28,31 +30,34 @@ def amount_params(amount_vnd: int) -> dict[str, str]:
     return {"amount_vi": f"{amount_vnd:,}".replace(",", "."), "amount_en": f"{amount_vnd:,}"}
 
 
+def _request(citizen_id: Any, dossier_code: str, service_code: str, summary: PaymentSummary) -> dict[str, Any]:
+    """The ledger entry a dossier's payment summary stands for, before the provider said anything."""
+    lines = [PaymentLine(kind="fee", amount_vnd=summary.fee_vnd)] if summary.fee_vnd else []
+    if summary.postage_vnd:
+        lines.append(PaymentLine(kind="postage", amount_vnd=summary.postage_vnd))
+    return {
+        "reference": summary.reference,
+        "citizen_id": citizen_id,
+        "dossier_code": dossier_code,
+        "service_code": service_code,
+        "lines": [line.model_dump() for line in lines],
+        "amount_vnd": summary.amount_vnd,
+        "status": "pending",
+        "created_at": summary.requested_at,
+        "paid_at": None,
+        "provider_transaction_id": None,
+        "attempts": [],
+    }
+
+
 async def ensure_request(dossier: Dossier) -> None:
     """The ledger entry of the dossier's payment; creating it again changes nothing."""
     summary = dossier.payment
     if summary is None:
         return
-    lines = [PaymentLine(kind="fee", amount_vnd=summary.fee_vnd)] if summary.fee_vnd else []
-    if summary.postage_vnd:
-        lines.append(PaymentLine(kind="postage", amount_vnd=summary.postage_vnd))
     await Payment.get_pymongo_collection().update_one(
         {"reference": summary.reference},
-        {
-            "$setOnInsert": {
-                "reference": summary.reference,
-                "citizen_id": dossier.citizen_id,
-                "dossier_code": dossier.code,
-                "service_code": dossier.service_code,
-                "lines": [line.model_dump() for line in lines],
-                "amount_vnd": summary.amount_vnd,
-                "status": "pending",
-                "created_at": summary.requested_at,
-                "paid_at": None,
-                "provider_transaction_id": None,
-                "attempts": [],
-            }
-        },
+        {"$setOnInsert": _request(dossier.citizen_id, dossier.code, dossier.service_code, summary)},
         upsert=True,
     )
 
@@ -104,4 +109,15 @@ async def mark_paid(reference: str, attempt: PaymentAttempt) -> bool:
 
 
 async def payments_for_citizen(citizen_id: Any) -> list[Payment]:
-    return await Payment.find({"citizen_id": citizen_id}).sort("-_id").to_list()
+    """The ledger's entries and the requests not in it yet (a pending summary on a dossier,
+    written to the ledger at the provider's first callback), newest request first."""
+    payments = await Payment.find({"citizen_id": citizen_id}).to_list()
+    known = {p.reference for p in payments}
+    dossiers = Dossier.get_pymongo_collection().find(
+        {"citizen_id": citizen_id}, {"code": 1, "service_code": 1, "payment": 1}
+    )
+    async for raw in dossiers:
+        summary = PaymentSummary.model_validate(raw["payment"]) if raw.get("payment") else None
+        if summary is not None and summary.state == "pending" and summary.reference not in known:
+            payments.append(Payment.model_validate(_request(citizen_id, raw["code"], raw["service_code"], summary)))
+    return sorted(payments, key=lambda p: (p.created_at, p.reference), reverse=True)

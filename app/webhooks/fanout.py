@@ -51,7 +51,7 @@ async def publish(
     now = utcnow()
     window = timedelta(hours=get_settings().webhook_retry_hours)
     made: list[ObjectId] = []
-    async for subscription in store.active_subscriptions(agency_code):
+    for subscription in await store.active_subscriptions(agency_code):
         if not _takes(subscription, event_type, subscription_id):
             continue
         await store.upsert_delivery(

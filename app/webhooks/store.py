@@ -14,9 +14,12 @@ from typing import Any
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
+from app.webhooks import subscriptions_cache
 from models.webhook import ATTEMPTS_KEPT, WebhookDelivery, WebhookSubscription
 
 # --- subscriptions ------------------------------------------------------------------------
+# Every write below that changes which subscriptions are active, or what they take, is
+# announced (app/webhooks/subscriptions_cache.py): API processes remember them.
 
 
 async def agencys_subscription(subscription_id: ObjectId, agency_code: str) -> dict[str, Any] | None:
@@ -39,6 +42,7 @@ async def taken_slots(agency_code: str) -> set[int]:
 async def insert_subscription(document: dict[str, Any]) -> None:
     """Raises DuplicateKeyError when another creation took the same slot first."""
     await WebhookSubscription.get_pymongo_collection().insert_one(document)
+    await subscriptions_cache.announce_changed()
 
 
 async def subscriptions_of(agency_code: str) -> AsyncIterator[dict[str, Any]]:
@@ -47,23 +51,30 @@ async def subscriptions_of(agency_code: str) -> AsyncIterator[dict[str, Any]]:
         yield raw
 
 
-async def active_subscriptions(agency_code: str) -> AsyncIterator[dict[str, Any]]:
-    """The agency's active subscriptions, their `_id` and `event_types` (a handful, capped per
-    agency): on the (agency_code, state) index, which the embedded store walks only when the
-    query names exactly its fields, so the caller picks the event types (decision 0016)."""
+async def active_subscriptions(agency_code: str) -> list[dict[str, Any]]:
+    """The agency's active subscriptions, their `_id` and `event_types`, from the process's
+    memory when it has them (shared: read them, never change them)."""
+    found = await subscriptions_cache.CACHE.get(agency_code, _read_active_subscriptions)
+    return found or []
+
+
+async def _read_active_subscriptions(agency_code: str) -> list[dict[str, Any]]:
+    """On the (agency_code, state) index, which the embedded store walks only when the query
+    names exactly its fields, so the caller picks the event types (decision 0016)."""
     found = WebhookSubscription.get_pymongo_collection().find(
         {"agency_code": agency_code, "state": "active"}, {"_id": 1, "event_types": 1}
     )
-    async for raw in found:
-        yield raw
+    return [raw async for raw in found]
 
 
 async def set_subscription(subscription_id: Any, changes: dict[str, Any]) -> None:
     await WebhookSubscription.get_pymongo_collection().update_one({"_id": subscription_id}, {"$set": changes})
+    await subscriptions_cache.announce_changed()
 
 
 async def delete_subscription(subscription_id: Any) -> None:
     await WebhookSubscription.get_pymongo_collection().delete_one({"_id": subscription_id})
+    await subscriptions_cache.announce_changed()
 
 
 async def replace_secret(subscription_id: Any, current_sealed: Any, changes: dict[str, Any]) -> bool:
@@ -80,6 +91,7 @@ async def disable_gone(subscription_id: Any, now: datetime) -> None:
         {"_id": subscription_id, "state": "active"},
         {"$set": {"state": "disabled", "disabled_reason": "gone", "updated_at": now}},
     )
+    await subscriptions_cache.announce_changed()
 
 
 # --- deliveries ---------------------------------------------------------------------------

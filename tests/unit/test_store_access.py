@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 STORE_MODULES = {
     # The store's connection, and its indexes (what no model declares any more is retired).
     "app/db.py",
+    # How store modules send writes of concurrent requests together (it decides no write itself).
+    "app/grouped_writes.py",
     "app/announcements/store.py",
     "app/audit/store.py",
     "app/auth/store.py",

@@ -106,6 +106,25 @@ async def test_a_submission_inserts_its_dossier_once_and_every_lookup_uses_an_in
         assert "COLLSCAN" not in stages, (collection, query, stages)
 
 
+async def test_a_submission_reads_routing_and_subscriptions_from_memory_and_writes_no_ledger_entry(
+    api: httpx.AsyncClient, shared_citizen: Any, recorded: list[tuple[str, str, list[dict[str, Any]]]]
+) -> None:
+    """Who serves the procedure and which webhooks the agency has are remembered by the API
+    process (forgotten on any write to them); the fee's ledger entry waits for the provider's
+    callback, while the citizen's list of payments shows the request at once."""
+    warm = await _post(api, shared_citizen, _body(), uuid.uuid4().hex)
+    assert warm.status_code == 201, warm.text
+    recorded.clear()
+    answer = await _post(api, shared_citizen, _body(), uuid.uuid4().hex)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["payment"]["state"] == "pending"
+    touched = {collection for _, collection, _ in recorded}
+    assert touched.isdisjoint({"agencies", "webhook_subscriptions", "payments"}), recorded
+    listed = (await api.get("/api/v1/me/payments", headers=shared_citizen.headers)).json()["items"]
+    mine = [p for p in listed if p["dossier_code"] == answer.json()["code"]]
+    assert [(p["status"], p["amount_vnd"]) for p in mine] == [("pending", answer.json()["payment"]["amount_vnd"])]
+
+
 async def test_a_retry_answers_the_first_dossier_after_its_procedure_closed(
     api: httpx.AsyncClient, shared_citizen: Any, tmp_path: Path
 ) -> None:

@@ -21,7 +21,6 @@ THE_WRITER = "app/dossiers/transitions.py"
 OTHER_COLLECTIONS = {
     ("app/wallet/lifecycle.py", "apply_status_event"): "a wallet document's status",
     ("app/wallet/supersede.py", "finish_renewal"): "the renewed wallet document becomes superseded",
-    ("app/payments/ledger.py", "ensure_request"): "the payment ledger's status",
     ("app/payments/ledger.py", "sync_from_dossier"): "the payment ledger's status",
     ("app/payments/ledger.py", "mark_paid"): "the payment ledger's status",
     ("app/dossiers/worklist.py", "_base_filter"): "a filter of the worklist, not an update",

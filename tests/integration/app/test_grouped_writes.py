@@ -1,0 +1,106 @@
+"""Writes from concurrent requests go to the store in one command (app/grouped_writes.py),
+and each caller still meets exactly what its own write met: a duplicate key refuses only
+that write, a malformed update only that one, and the rest are stored."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from bson import ObjectId
+from pymongo import InsertOne, UpdateOne, monitoring
+from pymongo.errors import DuplicateKeyError, OperationFailure
+
+from app import grouped_writes
+from models.notification import Notification
+
+
+class Commands(monitoring.CommandListener):
+    """Write commands sent to the notifications collection while armed."""
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.sent: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if (
+            self.armed
+            and event.command_name in ("insert", "update")
+            and event.command.get(event.command_name) == (Notification.get_collection_name())
+        ):
+            self.sent.append(event.command_name)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+COMMANDS = Commands()
+monitoring.register(COMMANDS)
+
+
+@pytest.fixture
+def sent() -> Iterator[list[str]]:
+    COMMANDS.sent.clear()
+    COMMANDS.armed = True
+    try:
+        yield COMMANDS.sent
+    finally:
+        COMMANDS.armed = False
+
+
+def _notice(key: str) -> dict[str, Any]:
+    return {"_id": ObjectId(), "key": key, "citizen_id": ObjectId(), "kind": "test", "state": "read"}
+
+
+async def test_thirty_writes_at_once_take_one_command_each_and_fail_alone(
+    api: httpx.AsyncClient, sent: list[str]
+) -> None:
+    del api  # started for the store's connection
+    prefix = f"grouped:{uuid.uuid4().hex}"
+    existing = _notice(f"{prefix}:taken")
+    collection = Notification.get_pymongo_collection()
+    await collection.insert_one(existing)
+    COMMANDS.sent.clear()
+    keys = [f"{prefix}:{n}" for n in range(20)]
+    # 0-19 twenty new keys, 20-24 five of them again, 25 a key already taken, 26 an update,
+    # 27 a malformed update (`$inc` of a string).
+    operations: list[Any] = [InsertOne(_notice(k)) for k in keys]
+    operations += [InsertOne(_notice(k)) for k in keys[:5]]
+    operations.append(InsertOne(_notice(f"{prefix}:taken")))
+    operations.append(UpdateOne({"_id": existing["_id"]}, {"$set": {"state": "pending"}}))
+    operations.append(UpdateOne({"_id": existing["_id"]}, {"$inc": {"state": 1}}))
+
+    outcomes = await asyncio.gather(
+        *(grouped_writes.of(Notification).write(op) for op in operations), return_exceptions=True
+    )
+    try:
+        refused = {i: type(o) for i, o in enumerate(outcomes) if o is not None}
+        # Of each duplicated key one write is stored and the other refused: which one is up to the store.
+        duplicates = [i for i, kind in refused.items() if kind is DuplicateKeyError]
+        assert len(duplicates) == 6 and 25 in duplicates, refused
+        assert refused.pop(27) is OperationFailure, refused
+        assert set(refused) == set(duplicates)
+        stored = {raw["key"] async for raw in collection.find({"key": {"$regex": f"^{prefix}"}}, {"key": 1})}
+        assert stored == {*keys, f"{prefix}:taken"}
+        assert (await collection.find_one({"_id": existing["_id"]}))["state"] == "pending"
+        # Queued before the first went out: one insert command and one update command in all.
+        assert sorted(sent) == ["insert", "update"], sent
+    finally:
+        await collection.delete_many({"key": {"$regex": f"^{prefix}"}})
+
+
+async def test_a_write_alone_goes_at_once_and_raises_its_own_error(api: httpx.AsyncClient) -> None:
+    del api
+    notice = _notice(f"grouped:{uuid.uuid4().hex}")
+    group = grouped_writes.of(Notification)
+    await group.write(InsertOne(notice))
+    with pytest.raises(DuplicateKeyError):
+        await group.write(InsertOne({**notice, "_id": ObjectId()}))
+    await Notification.get_pymongo_collection().delete_one({"_id": notice["_id"]})
