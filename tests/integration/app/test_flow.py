@@ -167,6 +167,41 @@ async def test_same_idempotency_key_gives_one_dossier_and_one_push(
     assert reused.json()["code"] == "idempotency-key-reused"
 
 
+async def test_twelve_copies_among_twelve_other_submissions_at_once_make_one_dossier_each(
+    api: httpx.AsyncClient, emulator: httpx.AsyncClient, make_citizen: Any, make_agency: Any
+) -> None:
+    """Concurrent submissions' writes reach the store together (decision 31): copies of one
+    submission in the same command still make one dossier, one notice and one push."""
+    citizen = await make_citizen(devices=1)
+    await make_agency(["RESIDENCE_REGISTRATION"])
+
+    def submit(key: str, address: str) -> Any:
+        body = {
+            "service_code": "RESIDENCE_REGISTRATION",
+            "form": {"new_address": address},
+            "delivery": {"method": "online"},
+        }
+        return api.post("/api/v1/me/dossiers", json=body, headers={**citizen.headers, "Idempotency-Key": key})
+
+    repeated = uuid.uuid4().hex
+    answers = await asyncio.gather(
+        *(submit(repeated, "5 Trần Phú, Nha Trang") for _ in range(12)),
+        *(submit(uuid.uuid4().hex, f"{n} Lê Lợi, Huế") for n in range(12)),
+    )
+    assert [a.status_code for a in answers] == [201] * 24, [a.text for a in answers if a.status_code != 201]
+    copies = {a.json()["code"] for a in answers[:12]}
+    others = {a.json()["code"] for a in answers[12:]}
+    assert len(copies) == 1 and len(others) == 12 and not copies & others
+    assert all(a.json() == answers[0].json() for a in answers[:12])
+
+    listed = (await api.get("/api/v1/me/dossiers", headers=citizen.headers, params={"limit": 50})).json()["items"]
+    assert sorted(d["code"] for d in listed) == sorted(copies | others)
+    settled = await settled_notifications(citizen.id, 13)
+    assert len(settled) == 13 and sent_once_each(settled)
+    messages = (await emulator.get("/emulator/messages", params={"token": citizen.device_tokens[0]})).json()["messages"]
+    assert sorted(m["data"]["dossier_code"] for m in messages) == sorted(copies | others)
+
+
 async def test_repeated_agency_event_has_no_second_effect(
     api: httpx.AsyncClient, emulator: httpx.AsyncClient, make_citizen: Any, make_agency: Any
 ) -> None:
