@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from devtools.devstack import ManagedProcess
 from tests.integration.conftest import AgencyHandle
 from tests.support import FORMS
 
@@ -99,6 +101,29 @@ async def test_an_agency_created_for_a_procedure_receives_its_new_dossiers(
     ]
     listed = next(s for s in (await api.get("/api/v1/services")).json()["items"] if s["code"] == "DL_RENEWAL")
     assert listed["served_by"] == shown["served_by"]
+
+
+async def test_an_agency_registered_through_one_process_takes_the_next_dossier_submitted_through_another(
+    api: httpx.AsyncClient, register: Register, shared_citizen: Any, callback_api: ManagedProcess
+) -> None:
+    """Each API process remembers who serves a procedure (decision 31) and forgets it when any
+    agency is written, in any process: over Redis within milliseconds, not when it expires (60 s)."""
+    async with httpx.AsyncClient(base_url=callback_api.url or "", timeout=10) as other:
+        first, _ = await register(["DL_RENEWAL"])
+        routed = await _submit(other, shared_citizen, "DL_RENEWAL")
+        assert routed.status_code == 201 and routed.json()["agency_code"] == first.code, routed.text
+        second, _ = await register(["DL_RENEWAL"])
+        tries: list[str] = []
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline:
+            answer = await _submit(other, shared_citizen, "DL_RENEWAL")
+            assert answer.status_code == 201, answer.text
+            tries.append(answer.json()["agency_code"])
+            if tries[-1] == second.code:
+                break
+            await asyncio.sleep(0.05)
+        # The first submission after the registration, unless it overtook the announcement.
+        assert tries[-1] == second.code and len(tries) <= 2, tries
 
 
 async def test_each_province_gets_its_agency_and_an_unserved_place_is_told_what_to_choose(
