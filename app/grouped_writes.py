@@ -51,29 +51,48 @@ class GroupedWrites:
         group.waiting.append((operation, future))
         if group.sender is None or group.sender.done():
             group.sender = asyncio.create_task(self._send_all(group))
-        # A caller that goes away does not take its neighbours' command with it.
-        await asyncio.shield(future)
+        try:
+            # A caller that goes away does not take its neighbours' command with it, nor its
+            # own write: that was handed over, as an insert_one's would have been.
+            await asyncio.shield(future)
+        except asyncio.CancelledError:
+            future.add_done_callback(_forget_outcome)
+            raise
 
     async def _send_all(self, group: _Group) -> None:
         while group.waiting:
             batch, group.waiting = group.waiting[: self._max_group], group.waiting[self._max_group :]
-            await self._send(batch)
+            try:
+                failures = await self._failures_of(batch)
+            except asyncio.CancelledError:  # the loop is closing: nobody is left to wait
+                for _, future in batch + group.waiting:
+                    future.cancel()
+                raise
+            except Exception as exc:  # a reply this module could not read: no caller waits for ever
+                failures = dict.fromkeys(range(len(batch)), exc)
+            for index, (_, future) in enumerate(batch):
+                if future.done():
+                    continue
+                if index in failures:
+                    future.set_exception(failures[index])
+                else:
+                    future.set_result(None)
 
-    async def _send(self, batch: list[tuple[Write, asyncio.Future[None]]]) -> None:
-        failures: dict[int, BaseException] = {}
+    async def _failures_of(self, batch: list[tuple[Write, asyncio.Future[None]]]) -> dict[int, BaseException]:
+        """What each write of the batch met, by its index (none: stored)."""
         try:
             await self._model.get_pymongo_collection().bulk_write([op for op, _ in batch], ordered=False)
         except BulkWriteError as exc:
-            failures = _per_write(exc, len(batch))
+            return _per_write(exc, len(batch))
         except Exception as exc:  # the command as a whole: each caller meets it, as with its own write
-            failures = dict.fromkeys(range(len(batch)), exc)
-        for index, (_, future) in enumerate(batch):
-            if future.done():
-                continue
-            if index in failures:
-                future.set_exception(failures[index])
-            else:
-                future.set_result(None)
+            return dict.fromkeys(range(len(batch)), exc)
+        return {}
+
+
+def _forget_outcome(future: asyncio.Future[None]) -> None:
+    """Nobody awaits it any more: take its exception, so asyncio does not log it as lost."""
+    if not future.cancelled():
+        future.exception()
 
 
 class _Group:

@@ -104,3 +104,18 @@ async def test_a_write_alone_goes_at_once_and_raises_its_own_error(api: httpx.As
     with pytest.raises(DuplicateKeyError):
         await group.write(InsertOne({**notice, "_id": ObjectId()}))
     await Notification.get_pymongo_collection().delete_one({"_id": notice["_id"]})
+
+
+async def test_a_caller_that_goes_away_leaves_its_neighbours_and_its_own_write_stored(api: httpx.AsyncClient) -> None:
+    del api
+    prefix = f"grouped:{uuid.uuid4().hex}"
+    group = grouped_writes.of(Notification)
+    writers = [asyncio.create_task(group.write(InsertOne(_notice(f"{prefix}:{n}")))) for n in range(10)]
+    await asyncio.sleep(0)  # each has handed its write over
+    writers[3].cancel()
+    outcomes = await asyncio.gather(*writers, return_exceptions=True)
+    assert [type(o).__name__ for o in outcomes] == ["NoneType"] * 3 + ["CancelledError"] + ["NoneType"] * 6
+    collection = Notification.get_pymongo_collection()
+    # The cancelled caller's write was in the command already, as an insert_one's would be on the wire.
+    assert await collection.count_documents({"key": {"$regex": f"^{prefix}"}}) == 10
+    await collection.delete_many({"key": {"$regex": f"^{prefix}"}})
