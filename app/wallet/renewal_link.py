@@ -36,7 +36,15 @@ async def renewed_by_dossier(
         "status": "valid",
         "renewal_pending": {"$ne": True},
     }
-    current = await store.newest_matching(query)
-    if current is None and await store.renewal_in_flight(citizen_id, document_type, number):
-        raise RenewalInProgress
-    return current
+    # Two reads never see one instant: another result's renewal may finish between them (its
+    # new version becomes the valid one just after the first read found none, and is no longer
+    # in flight at the second), and a first issue decided then leaves two valid documents. So
+    # "none" is believed only once a look at the in-flight renewals is bracketed by two looks
+    # that found no valid version.
+    for _ in range(2):
+        current = await store.newest_matching(query)
+        if current is not None:
+            return current
+        if await store.renewal_in_flight(citizen_id, document_type, number):
+            raise RenewalInProgress
+    return await store.newest_matching(query)
