@@ -29,22 +29,18 @@ async def renewed_by_dossier(
     number = str((dossier.get("form") or {}).get(service.renews_field) or "").strip()
     if not number:
         return None
-    query = {
-        "citizen_id": citizen_id,
-        "type": document_type,
-        "number": number,
-        "status": "valid",
-        "renewal_pending": {"$ne": True},
-    }
-    # Two reads never see one instant: another result's renewal may finish between them (its
-    # new version becomes the valid one just after the first read found none, and is no longer
-    # in flight at the second), and a first issue decided then leaves two valid documents. So
-    # "none" is believed only once a look at the in-flight renewals is bracketed by two looks
-    # that found no valid version.
-    for _ in range(2):
-        current = await store.newest_matching(query)
-        if current is not None:
-            return current
-        if await store.renewal_in_flight(citizen_id, document_type, number):
+    # The head of the document's chain, in one read: the newest version with this number that
+    # nothing has replaced. Two reads (the valid version, then the renewals in flight) never
+    # see one instant: another result's renewal could finish between them, and the first issue
+    # decided then left two valid documents.
+    head = await store.newest_matching(
+        {"citizen_id": citizen_id, "type": document_type, "number": number, "status": {"$ne": "superseded"}}
+    )
+    if head is not None:
+        if head.renewal_pending:
             raise RenewalInProgress
-    return await store.newest_matching(query)
+        return head if head.status == "valid" else None
+    # Replaced by a version under another number (an agency's renewal) and still hidden.
+    if await store.renewal_in_flight(citizen_id, document_type, number):
+        raise RenewalInProgress
+    return None

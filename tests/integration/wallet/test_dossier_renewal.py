@@ -128,7 +128,8 @@ async def test_a_result_naming_no_licence_in_the_wallet_is_a_new_document(
     assert other["id"] in {d["id"] for d in await _wallet(api, citizen)}
 
 
-# Eight at once left two valid licences in 8 runs of 10 before the fix (app/wallet/renewal_link.py).
+# Eight at once left two valid licences in 8 runs of 10 when the chain was read in two steps
+# (app/wallet/renewal_link.py).
 RENEWALS_AT_ONCE = 8
 
 
