@@ -25,7 +25,7 @@ from app.wallet.page_cache import channel_name as wallet_channel
 from tests.integration.push.conftest import Resident, new_resident
 from tests.integration.push.helpers import all_sent, check_once_per_device, messages, wait_for
 from tests.integration.push.stack import PrivateStack, agency_headers, start_stack
-from tests.support import submit_residence
+from tests.support import FORMS, submit_residence
 
 pytestmark = pytest.mark.slow
 
@@ -273,6 +273,50 @@ async def test_a_store_restart_answers_503_then_applies_each_retry_once(stack: P
             assert [h["status"] for h in dossier["history"]].count("processing") == 1, dossier["history"]
         await check_once_per_device(emulator, db, residents)
         assert await _statuses(emulator, residents) == [["processing", "received", "submitted"]] * len(residents)
+    await client.close()
+
+
+async def test_submissions_refused_while_the_store_is_away_are_made_once_by_their_retries(
+    stack: PrivateStack,
+) -> None:
+    """Submissions write together (decision 31): a store that goes away fails each waiting
+    one with a 503, none half-stored, and the citizens' retries, twice at once each, make one
+    dossier and one push apiece once it is back."""
+    assert stack.store is not None
+    client, db = stack.database()
+    async with (
+        httpx.AsyncClient(base_url=stack.api_url, timeout=30) as api,
+        httpx.AsyncClient(base_url=stack.emulator_url, timeout=30) as emulator,
+    ):
+        residents = list(await asyncio.gather(*(new_resident(api, "079") for _ in range(4))))
+        keys = {resident.national_id: uuid.uuid4().hex for resident in residents}
+        body = {"service_code": "RESIDENCE_REGISTRATION", "form": FORMS["RESIDENCE_REGISTRATION"],
+                "delivery": {"method": "online"}}  # fmt: skip
+
+        async def submit(resident: Resident) -> httpx.Response:
+            headers = {**resident.headers, "Idempotency-Key": keys[resident.national_id]}
+            return await api.post("/api/v1/me/dossiers", json=body, headers=headers)
+
+        national_ids = [resident.national_id for resident in residents]
+        citizen_ids = [c["_id"] async for c in db.citizens.find({"national_id": {"$in": national_ids}}, {"_id": 1})]
+        store_port = _port(stack.store.url)
+        stack.store.stop()
+        for answer in await asyncio.gather(*(submit(resident) for resident in residents)):
+            assert_unavailable(answer)
+        stack.start_store(store_port)
+        assert await db.dossiers.count_documents({"citizen_id": {"$in": citizen_ids}}) == 0
+
+        retried = await asyncio.gather(*(submit(resident) for resident in residents for _ in "ab"))
+        assert [a.status_code for a in retried] == [201] * (2 * len(residents)), [a.text for a in retried]
+        assert all(retried[i].json() == retried[i + 1].json() for i in range(0, len(retried), 2))
+        assert await db.dossiers.count_documents({"citizen_id": {"$in": citizen_ids}}) == len(residents)
+
+        async def each_heard_once() -> bool:
+            heard = [await messages(emulator, r.device_tokens[0]) for r in residents]
+            return all(len(found) == 1 for found in heard)
+
+        await wait_for(each_heard_once, "one push per retried submission", 45)
+        await check_once_per_device(emulator, db, residents)
     await client.close()
 
 
