@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
 import structlog
@@ -181,3 +181,38 @@ async def announce(publisher: Redis | None, channel_suffix: str, message: bytes,
     finally:
         if redis is not publisher:
             await redis.aclose()
+
+
+class WholeMemoryChannel:
+    """The channel `<QUEUE_NAME>:<suffix>` announcing writes to one memory, which any message
+    empties whole (its writes are rare: naming what changed would not pay). Writers call
+    `announce_changed` after each write; the API's lifespan runs `listen`."""
+
+    def __init__(self, memory: KeyedMemory[Any], suffix: str, *, event: str) -> None:
+        self.memory = memory
+        self.suffix = suffix
+        self.event = event
+        # This process's connection while it follows the channel; others open a short one.
+        self._publisher: Redis | None = None
+
+    async def announce_changed(self) -> None:
+        """Forget the memory here at once, and tell every API process."""
+        self.memory.forget()
+        await announce(self._publisher, self.suffix, b"changed", event=self.event)
+
+    async def listen(self, redis: Redis, queue_name: str, retry_seconds: float = 1.0) -> None:
+        """Follow the channel for as long as the app runs; the memory is trusted only while
+        subscribed."""
+        self._publisher = redis
+        try:
+            await follow_changes(
+                redis,
+                # Under the queue's name, which already keeps parallel test runs and stacks apart.
+                f"{queue_name}:{self.suffix}",
+                self.memory,
+                lambda _: self.memory.forget(),
+                event=self.event,
+                retry_seconds=retry_seconds,
+            )
+        finally:
+            self._publisher = None

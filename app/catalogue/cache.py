@@ -12,43 +12,15 @@ seen within that time.
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
-
-from app.redis_channel import KeyedMemory, announce, follow_changes
+from app.redis_channel import KeyedMemory, WholeMemoryChannel
 from models.catalogue import Service
 
-CHANNEL_SUFFIX = "catalogue:changed"
 TTL_SECONDS = 60.0
 
 
-class ProcedureCache(KeyedMemory[Service]):
-    def __init__(self, ttl_seconds: float = TTL_SECONDS) -> None:
-        super().__init__(ttl_seconds)
-
-
-# One per process.
-CACHE = ProcedureCache()
-
-
-def channel_name(queue_name: str) -> str:
-    # Under the queue's name, which already keeps parallel test runs and stacks apart.
-    return f"{queue_name}:{CHANNEL_SUFFIX}"
-
-
-async def announce_changed() -> None:
-    """Call after the catalogue was written: forget it here, tell every API process."""
-    CACHE.forget()
-    await announce(None, CHANNEL_SUFFIX, b"loaded", event="catalogue_changes")
-
-
-async def listen(redis: Redis, queue_name: str, retry_seconds: float = 1.0) -> None:
-    """Follow the catalogue channel for as long as the app runs; the cache is trusted only
-    while subscribed. Runs as a task of the app's lifespan."""
-    await follow_changes(
-        redis,
-        channel_name(queue_name),
-        CACHE,
-        lambda _: CACHE.forget(),
-        event="catalogue_changes",
-        retry_seconds=retry_seconds,
-    )
+# One per process, announced on `<QUEUE_NAME>:catalogue:changed` by every load.
+CACHE: KeyedMemory[Service] = KeyedMemory(TTL_SECONDS)
+CHANGES = WholeMemoryChannel(CACHE, "catalogue:changed", event="catalogue_changes")
+# Call after the catalogue was written; the app's lifespan runs `listen`.
+announce_changed = CHANGES.announce_changed
+listen = CHANGES.listen

@@ -136,8 +136,8 @@ async def submit(citizen_id: PydanticObjectId, idempotency_key: str | None, data
         raise
     flushing.owed(Dossier, dossier.id, service, document=stored, guardians=guardians)
     # No payment ledger entry yet: it is derived from the dossier's payment summary, and the
-    # provider's callback (or a withdrawal) creates it when it is first needed (decision 0016,
-    # 2026-12-03), one store write fewer per submission.
+    # provider's callback (or a withdrawal) creates it when it is first needed (decision 0031),
+    # one store write fewer per submission.
     return dossier, True
 
 

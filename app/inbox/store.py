@@ -157,7 +157,7 @@ async def pull_outbox_entries(model: type[Document], document_id: Any, keys: lis
 async def upsert_notification(key: str, fields: dict[str, Any]) -> tuple[ObjectId, bool]:
     """The notification of this key (made now, or by an earlier run), and whether it is new.
     An insert that the unique key index refuses on a replay: cheaper for the store than an
-    upsert, which looks the key up before every insert (decision 0016, 2026-12-03)."""
+    upsert, which looks the key up before every insert (decision 0031)."""
     notification_id = ObjectId()
     try:
         await grouped_writes.of(Notification).write(InsertOne({"_id": notification_id, **fields, "key": key}))

@@ -16,6 +16,7 @@ import pytest
 
 from devtools.devstack import ManagedProcess, http_answers, start_process, wait_until
 from tests.conftest import CALLBACK_API_PORT
+from tests.integration.command_log import store_commands  # noqa: F401  (a fixture; its listener before any client)
 from tests.support import new_national_id, new_phone, register, remember_secrets
 
 # Keys of stored documents that must never reach a caller, whatever the route.

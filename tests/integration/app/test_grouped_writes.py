@@ -6,53 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from bson import ObjectId
-from pymongo import InsertOne, UpdateOne, monitoring
+from pymongo import InsertOne, UpdateOne
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from app import grouped_writes
 from models.notification import Notification
-
-
-class Commands(monitoring.CommandListener):
-    """Write commands sent to the notifications collection while armed."""
-
-    def __init__(self) -> None:
-        self.armed = False
-        self.sent: list[str] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if (
-            self.armed
-            and event.command_name in ("insert", "update")
-            and event.command.get(event.command_name) == (Notification.get_collection_name())
-        ):
-            self.sent.append(event.command_name)
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
-COMMANDS = Commands()
-monitoring.register(COMMANDS)
-
-
-@pytest.fixture
-def sent() -> Iterator[list[str]]:
-    COMMANDS.sent.clear()
-    COMMANDS.armed = True
-    try:
-        yield COMMANDS.sent
-    finally:
-        COMMANDS.armed = False
+from tests.integration.command_log import Command
 
 
 def _notice(key: str) -> dict[str, Any]:
@@ -60,14 +24,14 @@ def _notice(key: str) -> dict[str, Any]:
 
 
 async def test_thirty_writes_at_once_take_one_command_each_and_fail_alone(
-    api: httpx.AsyncClient, sent: list[str]
+    api: httpx.AsyncClient, store_commands: list[Command]
 ) -> None:
     del api  # started for the store's connection
     prefix = f"grouped:{uuid.uuid4().hex}"
     existing = _notice(f"{prefix}:taken")
     collection = Notification.get_pymongo_collection()
     await collection.insert_one(existing)
-    COMMANDS.sent.clear()
+    store_commands.clear()
     keys = [f"{prefix}:{n}" for n in range(20)]
     # 0-19 twenty new keys, 20-24 five of them again, 25 a key already taken, 26 an update,
     # 27 a malformed update (`$inc` of a string).
@@ -91,7 +55,8 @@ async def test_thirty_writes_at_once_take_one_command_each_and_fail_alone(
         assert stored == {*keys, f"{prefix}:taken"}
         assert (await collection.find_one({"_id": existing["_id"]}))["state"] == "pending"
         # Queued before the first went out: one insert command and one update command in all.
-        assert sorted(sent) == ["insert", "update"], sent
+        writes = [c.name for c in store_commands if c.collection == collection.name and c.name in ("insert", "update")]
+        assert sorted(writes) == ["insert", "update"], writes
     finally:
         await collection.delete_many({"key": {"$regex": f"^{prefix}"}})
 

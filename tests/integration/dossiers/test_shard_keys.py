@@ -4,50 +4,15 @@ a single shard (docs/scale.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
-from pymongo import monitoring
 
 from app.sharding import shard_key
+from tests.integration.command_log import Command
 from tests.integration.dossiers.flows import submitted
 
 SERVICE = "TEMPORARY_ABSENCE"
-
-
-class CommandRecorder(monitoring.CommandListener):
-    """Keeps the find commands sent while armed; registered when this module is imported, so
-    the app's client (made later by the `api` fixture) reports to it."""
-
-    def __init__(self) -> None:
-        self.armed = False
-        self.finds: list[dict[str, Any]] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if self.armed and event.command_name == "find":
-            self.finds.append({"collection": event.command["find"], "filter": dict(event.command.get("filter", {}))})
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
-RECORDER = CommandRecorder()
-monitoring.register(RECORDER)
-
-
-@pytest.fixture
-def recorded() -> Iterator[list[dict[str, Any]]]:
-    RECORDER.finds.clear()
-    RECORDER.armed = True
-    try:
-        yield RECORDER.finds
-    finally:
-        RECORDER.armed = False
 
 
 def _carries_its_key(find: dict[str, Any]) -> bool:
@@ -58,7 +23,7 @@ def _carries_its_key(find: dict[str, Any]) -> bool:
 
 
 async def test_wallet_worklist_and_dossier_reads_name_their_shard_key(
-    api: httpx.AsyncClient, shared_citizen: Any, module_agency: Any, recorded: list[dict[str, Any]]
+    api: httpx.AsyncClient, shared_citizen: Any, module_agency: Any, store_commands: list[Command]
 ) -> None:
     agency = await module_agency([SERVICE])
     code = (await submitted(api, shared_citizen, SERVICE))["code"]
@@ -69,9 +34,10 @@ async def test_wallet_worklist_and_dossier_reads_name_their_shard_key(
         "agency's dossier": ("GET", f"/api/v1/agency/dossiers/{code}", agency.headers),
     }
     for name, (method, path, headers) in reads.items():
-        recorded.clear()
+        store_commands.clear()
         answer = await api.request(method, path, headers=headers)
         assert answer.status_code == 200, (name, answer.text)
-        hot = [f for f in recorded if f["collection"] in ("documents", "dossiers")]
+        finds = [{"collection": c.collection, "filter": c.filters[0]} for c in store_commands if c.name == "find"]
+        hot = [f for f in finds if f["collection"] in ("documents", "dossiers")]
         assert hot, f"{name}: no read of documents or dossiers was seen"
         assert all(_carries_its_key(f) for f in hot), (name, hot)

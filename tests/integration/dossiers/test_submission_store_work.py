@@ -7,65 +7,20 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from bson import ObjectId
-from pymongo import monitoring
 
 from app.catalogue.service import load_catalogue
 from models.catalogue import CATALOGUE_FILE
 from models.dossier import Dossier
+from tests.integration.command_log import Command
 from tests.integration.query_plans import stage_names
 from tests.support import FORMS
 
 SERVICE = "RESIDENCE_REGISTRATION"
-WRITES = ("insert", "update", "delete")
-
-
-class Recorder(monitoring.CommandListener):
-    """The commands sent while armed; registered when this module is imported, so the app's
-    client (made later by the `api` fixture) reports to it."""
-
-    def __init__(self) -> None:
-        self.armed = False
-        self.commands: list[tuple[str, str, list[dict[str, Any]]]] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        name = event.command_name
-        if not self.armed or name not in ("find", "aggregate", *WRITES):
-            return
-        command = event.command
-        if name == "find":
-            filters = [dict(command.get("filter", {}))]
-        elif name in ("update", "delete"):
-            filters = [dict(s["q"]) for s in command.get(f"{name}s", [])]
-        else:
-            filters = []
-        self.commands.append((name, str(command[name]), filters))
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
-RECORDER = Recorder()
-monitoring.register(RECORDER)
-
-
-@pytest.fixture
-def recorded() -> Iterator[list[tuple[str, str, list[dict[str, Any]]]]]:
-    RECORDER.commands.clear()
-    RECORDER.armed = True
-    try:
-        yield RECORDER.commands
-    finally:
-        RECORDER.armed = False
 
 
 def _body(service_code: str = SERVICE, **form: Any) -> dict[str, Any]:
@@ -84,22 +39,22 @@ async def _scans(collection: str, query: dict[str, Any]) -> list[str]:
 
 
 async def test_a_submission_inserts_its_dossier_once_and_every_lookup_uses_an_index(
-    api: httpx.AsyncClient, shared_citizen: Any, recorded: list[tuple[str, str, list[dict[str, Any]]]]
+    api: httpx.AsyncClient, shared_citizen: Any, store_commands: list[Command]
 ) -> None:
     key = uuid.uuid4().hex
     first = await _post(api, shared_citizen, _body(), key)
     assert first.status_code == 201, first.text
-    on_dossiers = [name for name, collection, _ in recorded if collection == "dossiers"]
+    on_dossiers = [name for name, collection, _ in store_commands if collection == "dossiers"]
     # One insert carries the dossier, its idempotency record and its outbox; the outbox leaves
     # in one write once its notices are queued; the dossier is never read back.
-    assert on_dossiers == ["insert", "update"], recorded
+    assert on_dossiers == ["insert", "update"], store_commands
 
     again = await _post(api, shared_citizen, _body(), key)
     assert again.status_code == 201 and again.json() == first.json()
     keyed = {"citizen_id": ObjectId(shared_citizen.id), "idempotency_key": key}
     assert await Dossier.get_pymongo_collection().count_documents(keyed) == 1
 
-    looked_up = [(collection, q) for name, collection, filters in recorded if name != "insert" for q in filters]
+    looked_up = [(collection, q) for name, collection, filters in store_commands if name != "insert" for q in filters]
     assert ("dossiers", keyed) in looked_up  # the retry's
     for collection, query in looked_up:
         stages = await _scans(collection, query)
@@ -107,19 +62,19 @@ async def test_a_submission_inserts_its_dossier_once_and_every_lookup_uses_an_in
 
 
 async def test_a_submission_reads_routing_and_subscriptions_from_memory_and_writes_no_ledger_entry(
-    api: httpx.AsyncClient, shared_citizen: Any, recorded: list[tuple[str, str, list[dict[str, Any]]]]
+    api: httpx.AsyncClient, shared_citizen: Any, store_commands: list[Command]
 ) -> None:
     """Who serves the procedure and which webhooks the agency has are remembered by the API
     process (forgotten on any write to them); the fee's ledger entry waits for the provider's
     callback, while the citizen's list of payments shows the request at once."""
     warm = await _post(api, shared_citizen, _body(), uuid.uuid4().hex)
     assert warm.status_code == 201, warm.text
-    recorded.clear()
+    store_commands.clear()
     answer = await _post(api, shared_citizen, _body(), uuid.uuid4().hex)
     assert answer.status_code == 201, answer.text
     assert answer.json()["payment"]["state"] == "pending"
-    touched = {collection for _, collection, _ in recorded}
-    assert touched.isdisjoint({"agencies", "webhook_subscriptions", "payments"}), recorded
+    touched = {collection for _, collection, _ in store_commands}
+    assert touched.isdisjoint({"agencies", "webhook_subscriptions", "payments"}), store_commands
     listed = (await api.get("/api/v1/me/payments", headers=shared_citizen.headers)).json()["items"]
     mine = [p for p in listed if p["dossier_code"] == answer.json()["code"]]
     assert [(p["status"], p["amount_vnd"]) for p in mine] == [("pending", answer.json()["payment"]["amount_vnd"])]
