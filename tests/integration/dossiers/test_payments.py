@@ -177,3 +177,27 @@ async def test_pay_links_are_signed(api: httpx.AsyncClient, simulator: httpx.Asy
 async def test_free_procedures_ask_for_nothing(api: httpx.AsyncClient, shared_citizen: Any) -> None:
     created = await submitted(api, shared_citizen, "TEMPORARY_ABSENCE")
     assert created["payment"] is None and "pay" not in created["actions"]
+
+
+async def test_the_providers_first_callbacks_at_once_make_one_ledger_entry_and_one_payment(
+    api: httpx.AsyncClient, shared_citizen: Any, module_agency: Any
+) -> None:
+    """The ledger entry is made at the provider's first callback (decision 31): eight copies
+    of it at once (fresh nonces, as a provider's retries carry) on a dossier that has none
+    yet make one entry, one attempt and one 'paid', and never a 5xx."""
+    await module_agency([SERVICE])
+    code = (await submitted(api, shared_citizen, SERVICE))["code"]
+    reference = (await dossier(api, shared_citizen, code))["payment"]["reference"]
+    secret = os.environ["PAYMENT_SECRET"]
+
+    async def callback() -> httpx.Response:
+        raw = callback_body(reference, "TX-AT-ONCE", "paid", FEE, int(time.time()), secrets.token_hex(8))
+        return await post_callback(api, raw, signature_header(secret, raw))
+
+    answers = await asyncio.gather(*(callback() for _ in range(8)))
+    assert [a.status_code for a in answers] == [200] * 8, [a.text for a in answers]
+    assert sorted(a.json()["duplicate"] for a in answers) == [False] + [True] * 7
+    ledger = (await api.get("/api/v1/me/payments", headers=shared_citizen.headers)).json()["items"]
+    mine = [p for p in ledger if p["dossier_code"] == code]
+    assert [(p["status"], len(p["attempts"])) for p in mine] == [("paid", 1)]
+    assert (await dossier(api, shared_citizen, code))["payment"]["state"] == "paid"
