@@ -12,7 +12,8 @@ caller still learns its own write's fate: nothing, or the exception its own `ins
 met).
 
 Only writes whose result the caller does not read (an insert, an update it does not count)
-are grouped. The groups are per process, collection and event loop; a write is never held
+are grouped: today new dossiers, notifications and access records (decision 0032 took the
+outbox's `$pull` away). The groups are per process, collection and event loop; a write is never held
 once its command is answered, so nothing waits in memory when the process stops but the
 commands in flight, as with single writes.
 """

@@ -11,7 +11,7 @@ from models.catalogue import Service
 from models.citizen import AuthSession, Citizen, Device
 from models.consent import Consent
 from models.dossier import Dossier
-from models.notification import Notification
+from models.notification import Notification, OutboxSweepMark
 from models.payment import CallbackNonce, Payment
 from models.postal import PostalLetter, PostalOperator
 from models.preferences import NotificationPreferences
@@ -49,6 +49,7 @@ ALL_DOCUMENTS: list[type[Document]] = [
     Dossier,
     Notification,
     NotificationPreferences,
+    OutboxSweepMark,
     CallbackNonce,
     Clerk,
     Payment,

@@ -73,3 +73,14 @@ class Notification(Document):
                 partialFilterExpression={"escalation.next_at": {"$type": "date"}},
             ),
         ]
+
+
+class OutboxSweepMark(Document):
+    """How far the outbox sweeper has looked (app/inbox/outbox_sweep.py): every outbox entry
+    made before `until` has been checked for its notification. One document, `_id` "outbox"."""
+
+    id: str  # type: ignore[assignment]
+    until: datetime
+
+    class Settings:
+        name = "outbox_sweep_marks"

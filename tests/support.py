@@ -137,8 +137,9 @@ async def settled_notifications(
     citizen_id: str, at_least: int, deadline_seconds: float = 30.0, outbox_of: str | None = None
 ) -> list[Any]:
     """The citizen's notifications, once at least `at_least` exist, none is still pending and
-    none of the citizen's dossiers or wallet documents holds an outbox entry (`outbox_of`: the
-    documents' owner when they are someone else's, e.g. a child's, copied to a parent).
+    every notice in the outboxes of the citizen's dossiers and wallet documents has its
+    notification (`outbox_of`: the documents' owner when they are someone else's, e.g. a
+    child's, copied to a parent; the child's own is made after the copies).
 
     Past that point no further push can leave for them (the worker sends only pending
     notifications, and each records its per-device results), so a test can assert "exactly
@@ -152,19 +153,23 @@ async def settled_notifications(
     from models.dossier import Dossier
     from models.notification import Notification
     from models.wallet import WalletDocument
+    from models.webhook import AGENCY_EVENT
 
     owner = ObjectId(citizen_id)
     documents_owner = ObjectId(outbox_of or citizen_id)
     end = time.monotonic() + deadline_seconds
     while True:
         found = await Notification.find({"citizen_id": owner}).sort("_id").to_list()
-        owed = [
-            await model.get_pymongo_collection().find_one(
-                {"citizen_id": documents_owner, "outbox.0": {"$exists": True}}
-            )
+        notices = {
+            entry["key"]
             for model in (Dossier, WalletDocument)
-        ]
-        if len(found) >= at_least and all(n.state != "pending" for n in found) and not any(owed):
+            for raw in await model.get_pymongo_collection().find({"citizen_id": documents_owner}).to_list()
+            for entry in raw.get("outbox") or []
+            if entry["kind"] != AGENCY_EVENT
+        }
+        made = await Notification.get_pymongo_collection().distinct("key", {"key": {"$in": sorted(notices)}})
+        owed = notices - set(made)
+        if len(found) >= at_least and all(n.state != "pending" for n in found) and not owed:
             return found
         if time.monotonic() > end:
             states = [(n.kind, n.state) for n in found]

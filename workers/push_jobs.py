@@ -10,7 +10,7 @@ import structlog
 from arq import Retry
 
 from app.config import get_settings
-from app.inbox.outbox import sweep
+from app.inbox.outbox_sweep import sweep
 from app.inbox.service import purge_expired
 from app.metrics.figures import Tally
 from notifications.fcm import FcmSender

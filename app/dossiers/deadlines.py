@@ -172,6 +172,11 @@ def new_expected_date(service: Service, now: datetime) -> datetime:
     return add_working_days(now, max(1, math.ceil(service.processing_days / 2)))
 
 
+def apology_key(code: str, number: int) -> str:
+    """The outbox entry (and notification) of a dossier's apology `number`."""
+    return f"dossier:{code}:apology:{number}"
+
+
 async def apologise(dossier: Dossier, service: Service, now: datetime) -> Dossier | None:
     """Record one apology for a missed date; None when another change got there first."""
     if dossier.clock.state != "running" or dossier.late_after is None or dossier.late_after >= now:
@@ -181,7 +186,7 @@ async def apologise(dossier: Dossier, service: Service, now: datetime) -> Dossie
         number=number, at=now, missed_due_at=dossier.late_after, new_expected_at=new_expected_date(service, now)
     )
     notice = OutboxEntry(
-        key=f"dossier:{dossier.code}:apology:{number}",
+        key=apology_key(dossier.code, number),
         kind="dossier_overdue",
         status=dossier.status,
         params={"new_date": f"{local(apology.new_expected_at):%d/%m/%Y}"},
@@ -213,7 +218,7 @@ async def sweep_overdue(pool: ArqRedis, *, now: datetime | None = None, batch: i
             done += 1
             fresh = await store.raw(dossier.id)
             if fresh is not None:
-                await flush(Dossier, fresh, pool)
+                await flush(Dossier, fresh, pool, keys=[apology_key(dossier.code, len(dossier.apologies) + 1)])
     if done:
         log.info("overdue_apologies", count=done)
     return done

@@ -89,7 +89,7 @@ async def _warn(dossier: Dossier, expected: ExpectedOut, due: datetime, pool: Ar
         return False
     raw = await store.raw(dossier.id)
     if raw is not None:
-        await flush(Dossier, raw, pool)
+        await flush(Dossier, raw, pool, keys=[key])
     await store.note_expected_late(dossier.code, utcnow())
     return True
 

@@ -134,7 +134,7 @@ async def submit(citizen_id: PydanticObjectId, idempotency_key: str | None, data
         if idempotency_key and (replayed := await _replay(citizen_id, idempotency_key, request_fingerprint)):
             return replayed, False
         raise
-    flushing.owed(Dossier, dossier.id, service, document=stored, guardians=guardians)
+    flushing.owed(Dossier, dossier.id, [e.key for e in dossier.outbox], service, document=stored, guardians=guardians)
     # No payment ledger entry yet: it is derived from the dossier's payment summary, and the
     # provider's callback (or a withdrawal) creates it when it is first needed (decision 0031),
     # one store write fewer per submission.
@@ -145,8 +145,9 @@ async def _replay(citizen_id: PydanticObjectId, key: str, request_fingerprint: s
     """The first submission under this key, with what its first call may not have finished."""
     existing = await _existing_submission(citizen_id, key, request_fingerprint)
     if existing is not None:
-        # If the first call died before queueing the push, this request finishes it.
-        flushing.owed(Dossier, existing.id)
+        # If the first call died before queueing the push, this request finishes it (with
+        # whatever else the dossier owes: each step is safe to repeat).
+        flushing.owed(Dossier, existing.id, [e.key for e in existing.outbox])
     return existing
 
 

@@ -84,9 +84,9 @@ async def _write(dossier: Dossier, update: dict[str, Any], extra_filter: dict[st
     result = await collection.update_one(condition, update)
     if result.matched_count == 0:
         return None
-    owes = "outbox" in update.get("$push", {})
+    owes = flushing.pushed_keys(update)
     if owes:
-        flushing.owed(Dossier, dossier.id)
+        flushing.owed(Dossier, dossier.id, owes)
     # The update applied only to the revision read, so the dossier now is that read with the
     # update applied: no read back, unless the update uses an operator applied() does not know.
     raw = applied(dossier, update)
@@ -94,7 +94,7 @@ async def _write(dossier: Dossier, update: dict[str, Any], extra_filter: dict[st
         raw = await collection.find_one({"_id": dossier.id})
     if owes and raw is not None:
         # The flush after the request works from this instead of reading the dossier again.
-        flushing.owed(Dossier, dossier.id, document=raw)
+        flushing.owed(Dossier, dossier.id, owes, document=raw)
     return Dossier.model_validate(raw) if raw is not None else None
 
 

@@ -119,5 +119,5 @@ async def apply(
     written = await store.write_move(dossier, changes, guard)
     if written is not None and notices and service is not None:
         # The flush after the request reuses the procedure instead of reading it again.
-        flushing.owed(Dossier, written.id, service)
+        flushing.owed(Dossier, written.id, [n.key for n in notices], service)
     return written

@@ -1,7 +1,8 @@
 """Outboxes flushed by one mechanism at the end of each request, not by each controller.
 
 A service that writes an outbox entry (in the same atomic update as the change) calls
-`owed(model, id)`; that only notes the document in a per-request buffer (a contextvar). The
+`owed(model, id, keys)`, naming the entries it wrote; that only notes them in a per-request
+buffer (a contextvar). The
 `FlushOwedOutboxes` middleware opens the buffer when a request comes in and, once the handler
 has finished, turns what it holds into notifications and queued pushes (app/inbox/outbox.py)
 just before the response leaves, so a 2xx still means "the notice is in the inbox and its
@@ -10,15 +11,17 @@ push is queued", as when each controller flushed by hand (decision 0023).
 A writer that holds the document as it wrote it passes it as `document`: the flush works
 from it instead of reading it again. Every step of a flush is safe to repeat
 (app/inbox/outbox.py), so an entry another flush (a racing copy of the request, the sweeper)
-has already turned into its notification meanwhile is only found again, never doubled.
+has already turned into its notification meanwhile is only found again, never doubled. The
+document keeps its earlier entries (decision 0032): only the ones named are flushed.
 
 Outside a request (a worker job, the CLI) there is no buffer and `owed` does nothing: those
 callers flush themselves, and the sweeper (workers/push_jobs.py) remains the backstop for
-anything a crash left behind.
+anything a crash left behind (app/inbox/outbox_sweep.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextvars import ContextVar
 from typing import Any
 
@@ -36,9 +39,9 @@ from models.catalogue import ServiceData
 
 log = structlog.get_logger(__name__)
 
-# (collection model, document id) → the procedure, the document as last written and the
-# owner's guardians, when the writer already holds them.
-Known = tuple[ServiceData | None, dict[str, Any] | None, list[ObjectId] | None]
+# (collection model, document id) → the keys of the entries written, the procedure, the
+# document as last written and the owner's guardians, when the writer already holds them.
+Known = tuple[frozenset[str], ServiceData | None, dict[str, Any] | None, list[ObjectId] | None]
 Owed = dict[tuple[type[Document], Any], Known]
 _owed: ContextVar[Owed | None] = ContextVar("outbox_owed", default=None)
 
@@ -46,38 +49,53 @@ _owed: ContextVar[Owed | None] = ContextVar("outbox_owed", default=None)
 def owed(
     model: type[Document],
     document_id: ObjectId | None,
+    keys: Iterable[str],
     service: ServiceData | None = None,
     document: dict[str, Any] | None = None,
     guardians: list[ObjectId] | None = None,
 ) -> None:
-    """Note that `model`'s document `document_id` holds outbox entries to flush after this request."""
+    """Note that `model`'s document `document_id` holds the outbox entries `keys`, to flush after this request."""
     buffer = _owed.get()
     if buffer is not None and document_id is not None:
-        known_service, known_document, known_guardians = buffer.get((model, document_id), (None, None, None))
+        known_keys, known_service, known_document, known_guardians = buffer.get(
+            (model, document_id), (frozenset(), None, None, None)
+        )
         buffer[(model, document_id)] = (
+            known_keys | frozenset(keys),
             service or known_service,
             document or known_document,
             guardians if guardians is not None else known_guardians,
         )
 
 
+def pushed_keys(update: dict[str, Any]) -> list[str]:
+    """The keys of the outbox entries an update's `$push` adds (one entry, or `$each`)."""
+    pushed = update.get("$push", {}).get("outbox")
+    if pushed is None:
+        return []
+    entries = pushed.get("$each", [pushed])
+    return [str(entry["key"]) for entry in entries]
+
+
 async def flush_owed(pool: ArqRedis) -> int:
-    """Flush every outbox the request wrote; returns how many notifications were queued."""
+    """Flush every outbox entry the request wrote; returns how many notifications were queued."""
     buffer = _owed.get()
     if not buffer:
         return 0
     items = list(buffer.items())
     buffer.clear()
     queued = 0
-    for (model, document_id), (service, written, guardians) in items:
+    for (model, document_id), (keys, service, written, guardians) in items:
+        if not keys:
+            continue
         try:
             raw = written if written is not None and written.get("outbox") else None
-            raw = raw or await store.with_outbox(model, document_id)
+            raw = raw or await store.document(model, document_id)
             if raw is None:
-                continue  # flushed already (a racing copy of the request, or the sweeper)
-            queued += len(await flush(model, raw, pool, service, guardians))
+                continue
+            queued += len(await flush(model, raw, pool, service, guardians, keys=keys))
         except Exception:
-            # The change is stored and its entry stays in the outbox: the sweeper sends it.
+            # The change is stored with its entry: the sweeper finishes it (app/inbox/outbox_sweep.py).
             log.exception("outbox.flush_failed", collection=model.get_collection_name())
     return queued
 

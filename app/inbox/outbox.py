@@ -1,15 +1,22 @@
 """Turning outbox entries into notifications, and queueing their push.
 
 A change that owes the citizen a notification writes an outbox entry in the same atomic
-update as the change itself. This module then, for each entry: upserts the notification by
-its key (so a replay creates nothing new), queues the send job, and removes the entry. Each
-step is safe to repeat, so the API calls it right after the change and the sweeper calls it
-again for anything a crash left behind.
+update as the change itself. This module then, for each entry the change wrote: inserts the
+notification under the entry's key (so a replay creates nothing new) and queues the send job
+(an agency event: its webhook deliveries). Each step is safe to repeat, so the API calls it
+right after the change and the sweeper calls it again for anything a crash left behind.
+
+The entry stays in the document afterwards, as the record of what the change told whom: taking
+it out was a second write of the document for every change, the largest cost of a submission
+on the store (decision 0032). The sweeper therefore does not look for entries still there; it
+walks the entries by the time they were made, from where its last run stopped, and finishes
+those whose notification is missing.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Collection
+from datetime import date
 from typing import Any
 
 from arq import ArqRedis
@@ -185,16 +192,20 @@ async def flush(
     pool: ArqRedis,
     service: ServiceData | None = None,
     guardians: list[ObjectId] | None = None,
+    *,
+    keys: Collection[str],
+    again: bool = False,
 ) -> list[ObjectId]:
-    """Materialise and queue every outbox entry of one dossier or wallet document. A caller
-    that holds the dossier's procedure already passes it as `service`, and one that has just
-    read the owner's guardians passes them as `guardians`.
+    """Materialise and queue the outbox entries `keys` of one dossier, wallet document or
+    support lookup (the ones the change just wrote: the document keeps its earlier ones). A
+    caller that holds the dossier's procedure already passes it as `service`, and one that has
+    just read the owner's guardians passes them as `guardians`. `again`: the sweeper's second
+    look, where an agency event's deliveries may exist already.
 
-    The entries done leave the outbox in one write at the end (or when one fails: those
-    before it): an entry left behind by a crash is done again by the sweeper, which every
-    step above allows."""
+    Nothing is written to the document: an entry a crash left half-done is finished by the
+    sweeper, which every step allows."""
     created: list[ObjectId] = []
-    entries = raw.get("outbox") or []
+    entries = [e for e in raw.get("outbox") or [] if e["key"] in keys]
     if model is Dossier and entries and (service is None or service.code != raw["service_code"]):
         service = await catalogue_store.service(raw["service_code"])
     notices = [e for e in entries if e.get("kind") != AGENCY_EVENT]
@@ -202,14 +213,9 @@ async def flush(
         guardians = []
     elif guardians is None:
         guardians = await _guardians_of(raw)
-    done: list[str] = []
-    try:
-        for entry_raw in entries:
-            created += await _flush_entry(model, raw, OutboxEntry.model_validate(entry_raw), pool, service, guardians)
-            done.append(str(entry_raw["key"]))
-    finally:
-        if done:
-            await store.pull_outbox_entries(model, raw["_id"], done)
+    for entry_raw in entries:
+        entry = OutboxEntry.model_validate(entry_raw)
+        created += await _flush_entry(model, raw, entry, pool, service, guardians, again=again)
     return created
 
 
@@ -220,12 +226,14 @@ async def _flush_entry(
     pool: ArqRedis,
     service: ServiceData | None,
     guardians: list[ObjectId],
+    *,
+    again: bool,
 ) -> list[ObjectId]:
-    """One entry's notification (and its guardians' copies) or webhook deliveries, queued."""
+    """One entry's guardians' copies and notification, or its webhook deliveries, queued."""
     created: list[ObjectId] = []
     if entry.kind == AGENCY_EVENT:
         # For the dossier's agency, not the citizen: webhook deliveries (decision 0028).
-        await fan_out(raw, entry, pool)
+        await fan_out(raw, entry, pool, again=again)
         return created
     if model is Dossier:
         params, data = _dossier_params(raw, entry, service)
@@ -235,28 +243,14 @@ async def _flush_entry(
         params, data = await _document_params(raw, entry)
     sensitive = _is_sensitive(model, raw, service)
     escalation = _escalation(model, entry, service)
+    if guardians:
+        # Before the citizen's own: the sweeper takes that one's existence for "all made".
+        created += await _copy_to_guardians(
+            guardians, raw, entry, params, data, sensitive=sensitive, pool=pool, escalation=escalation
+        )
     notification_id, _ = await _upsert_notification(
         raw["citizen_id"], entry, params, data, sensitive=sensitive, escalation=escalation
     )
     await enqueue_notification(pool, str(notification_id))
-    if guardians:
-        created += await _copy_to_guardians(
-            guardians, raw, entry, params, data, sensitive=sensitive, pool=pool, escalation=escalation
-        )
     created.append(notification_id)
     return created
-
-
-async def sweep(pool: ArqRedis, *, older_than: timedelta, batch: int = 500) -> dict[str, int]:
-    """Finish what a crash left half-done: outbox entries not yet turned into notifications,
-    and pending notifications whose job has gone missing (Redis lost it, or it was never queued)."""
-    cutoff = utcnow() - older_than
-    counts = {"outbox": 0, "requeued": 0}
-    for model in (Dossier, WalletDocument, SupportLookup):
-        async for raw in store.outboxes_older_than(model, cutoff, batch):
-            counts["outbox"] += len(await flush(model, raw, pool))
-    async for notification_id in store.pending_ids(cutoff, batch):
-        # The job id dedupes: a notification whose job is still queued or deferred is not doubled.
-        if await enqueue_notification(pool, str(notification_id)):
-            counts["requeued"] += 1
-    return counts

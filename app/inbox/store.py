@@ -9,7 +9,7 @@ from typing import Any
 
 from beanie import Document, PydanticObjectId
 from bson import ObjectId
-from pymongo import InsertOne, UpdateOne
+from pymongo import InsertOne
 from pymongo.errors import DuplicateKeyError
 
 from app import grouped_writes
@@ -17,12 +17,13 @@ from app.in_lists import pieces
 from models.citizen import Citizen, Device
 from models.common import utcnow
 from models.consent import Consent, consent_given
-from models.notification import Notification
+from models.notification import Notification, OutboxSweepMark
 from models.preferences import NotificationPreferences
 
 PREFERENCES = NotificationPreferences.Settings.name
 DEVICES = Device.Settings.name
 CONSENTS = Consent.Settings.name
+OUTBOX_MARK = "outbox"
 
 
 async def notification(notification_id: PydanticObjectId) -> Notification | None:
@@ -136,22 +137,39 @@ async def put_preferences(citizen_id: PydanticObjectId, fields: dict[str, Any]) 
 # --- outboxes → notifications -------------------------------------------------------------
 
 
-async def with_outbox(model: type[Document], document_id: Any) -> dict[str, Any] | None:
-    """The document, if its outbox still holds an entry. By `_id` alone, the outbox looked at
-    here: the embedded store answers `{_id, "outbox.0": {$exists: true}}` with a collection
-    scan (decision 0016, 2026-12-02)."""
+async def document(model: type[Document], document_id: Any) -> dict[str, Any] | None:
+    """The document as stored, by `_id`."""
     found: dict[str, Any] | None = await model.get_pymongo_collection().find_one({"_id": document_id})
-    return found if found is not None and found.get("outbox") else None
+    return found
 
 
-async def outboxes_older_than(model: type[Document], cutoff: datetime, batch: int) -> AsyncIterator[dict[str, Any]]:
-    async for raw in model.get_pymongo_collection().find({"outbox.created_at": {"$lt": cutoff}}).limit(batch):
-        yield raw
+async def outbox_entries_between(model: type[Document], since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """`_id`, agency and outbox entries' keys, kinds and times of the documents with an entry
+    made in [since, until), through the `outbox.created_at` index."""
+    found = model.get_pymongo_collection().find(
+        {"outbox.created_at": {"$gte": since, "$lt": until}},
+        {"agency_code": 1, "outbox.key": 1, "outbox.kind": 1, "outbox.created_at": 1},
+    )
+    return await found.to_list()
 
 
-async def pull_outbox_entries(model: type[Document], document_id: Any, keys: list[str]) -> None:
-    """The entries done, out of the outbox in one write, sent with other requests' (app/grouped_writes.py)."""
-    await grouped_writes.of(model).write(UpdateOne({"_id": document_id}, {"$pull": {"outbox": {"key": {"$in": keys}}}}))
+async def notification_keys_between(since: datetime, until: datetime) -> set[str]:
+    """The keys of the notifications made for entries of [since, until): a notification carries
+    its entry's `created_at`."""
+    found = Notification.get_pymongo_collection().find({"created_at": {"$gte": since, "$lt": until}}, {"key": 1})
+    return {raw["key"] async for raw in found}
+
+
+async def outbox_sweep_mark() -> datetime | None:
+    found = await OutboxSweepMark.get_pymongo_collection().find_one({"_id": OUTBOX_MARK})
+    return found["until"] if found else None
+
+
+async def move_outbox_sweep_mark(until: datetime) -> None:
+    """Forward only: two sweeps at once leave the later of their marks."""
+    await OutboxSweepMark.get_pymongo_collection().update_one(
+        {"_id": OUTBOX_MARK}, {"$max": {"until": until}}, upsert=True
+    )
 
 
 async def upsert_notification(key: str, fields: dict[str, Any]) -> tuple[ObjectId, bool]:

@@ -90,7 +90,7 @@ async def _tell_citizen(principal: Principal, citizen_id: PydanticObjectId, reas
     )
     entry.outbox = [OutboxEntry(key=f"support-lookup:{entry.id}", kind="support_lookup")]
     await store.insert_lookup(entry)
-    flushing.owed(SupportLookup, entry.id)
+    flushing.owed(SupportLookup, entry.id, [e.key for e in entry.outbox])
     return entry
 
 

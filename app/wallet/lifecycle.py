@@ -137,7 +137,7 @@ async def apply_status_event(principal: Principal, document_id: str, data: Docum
             },
         )
         if raw is not None:
-            flushing.owed(WalletDocument, document.id)
+            flushing.owed(WalletDocument, document.id, [notice.key])
             await audit_store.insert(
                 AccessRecord(
                     citizen_id=document.citizen_id,

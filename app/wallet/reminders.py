@@ -49,6 +49,6 @@ async def send_expiry_reminders(pool: ArqRedis, today: date, batch: int = 1000) 
             {"$addToSet": {"reminders_sent": threshold}, "$push": {"outbox": notice.model_dump()}},
         )
         if updated is not None:
-            await flush(WalletDocument, updated, pool)
+            await flush(WalletDocument, updated, pool, keys=[notice.key])
             counts["reminded"] += 1
     return counts

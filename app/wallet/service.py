@@ -209,7 +209,7 @@ async def issue(
                 # The first copy of this event is still linking it (or crashed doing so).
                 await finish_renewal(existing)
                 existing = await store.document(existing.id) or existing
-            flushing.owed(WalletDocument, existing.id)
+            flushing.owed(WalletDocument, existing.id, [e.key for e in existing.outbox])
             return existing, False
         if renews is not None and not await finish_renewal(document):
             # The old version changed meanwhile (renewed by another dossier, revoked): look again.
@@ -226,7 +226,7 @@ async def issue(
         )
         if renews is not None:
             document = await store.document(document_id) or document
-        flushing.owed(WalletDocument, document.id)
+        flushing.owed(WalletDocument, document.id, [e.key for e in document.outbox])
         return document, True
     raise renewal_raced(data.type)
 

@@ -35,7 +35,7 @@ async def finish_renewal(new: WalletDocument) -> bool:
         notice = OutboxEntry(key=f"document:{new.issuer}:{new.issue_event_id}", kind="document_renewed")
         update["$push"] = {"outbox": notice.model_dump()}
     await store.update_document(new.id, {"renewal_pending": True}, update, citizen_id=new.citizen_id)
-    flushing.owed(WalletDocument, new.id)
+    flushing.owed(WalletDocument, new.id, flushing.pushed_keys(update))
     return True
 
 

@@ -43,9 +43,12 @@ async def publish(
     pool: ArqRedis,
     *,
     subscription_id: ObjectId | None = None,
+    again: bool = False,
 ) -> list[ObjectId]:
     """Deliveries of one event to the agency's active subscriptions that take `event_type`
-    (or to the one subscription named, whatever it takes: a ping)."""
+    (or to the one subscription named, whatever it takes: a ping). `again`: look for each
+    delivery before making it, which is cheaper for the store when it exists (the sweeper's
+    second look) than an upsert that finds it."""
     event = event_id(key)
     body = body_of(event, event_type, at, data)
     now = utcnow()
@@ -54,6 +57,8 @@ async def publish(
     for subscription in await store.active_subscriptions(agency_code):
         if not _takes(subscription, event_type, subscription_id):
             continue
+        if again and await store.delivery_state(subscription["_id"], event) is not None:
+            continue  # made the first time; its own job and the deliveries' sweeper see to it
         await store.upsert_delivery(
             subscription["_id"],
             event,
@@ -81,9 +86,15 @@ async def publish(
     return made
 
 
-async def fan_out(raw: dict[str, Any], entry: OutboxEntry, pool: ArqRedis) -> list[ObjectId]:
-    """The deliveries of a dossier's agency event (an outbox entry of kind `agency_event`)."""
+async def fan_out(raw: dict[str, Any], entry: OutboxEntry, pool: ArqRedis, *, again: bool = False) -> list[ObjectId]:
+    """The deliveries of a dossier's agency event (an outbox entry of kind `agency_event`).
+    `again`: the sweeper's look, where most deliveries exist already."""
     params = dict(entry.params)
     event_type = params.pop("event_type")
     data = {"dossier_code": raw["code"], "service_code": raw["service_code"], **params}
-    return await publish(raw["agency_code"], entry.key, event_type, data, entry.created_at, pool)
+    return await publish(raw["agency_code"], entry.key, event_type, data, entry.created_at, pool, again=again)
+
+
+async def has_listeners(agency_code: str | None) -> bool:
+    """Whether the agency has an active subscription (from the process's memory)."""
+    return bool(agency_code) and bool(await store.active_subscriptions(agency_code or ""))

@@ -101,7 +101,7 @@ async def test_fee_first_procedure_waits_for_the_payment(
         if p["dossier_code"] == code
     )
     assert again["attempts"] == mine["attempts"]
-    # Every notification settled (none pending, no outbox left): none more can leave.
+    # Every notification settled (none pending, every outbox entry's made): none more can leave.
     about = [n for n in await settled_notifications(citizen.id, 1) if n.data.get("dossier_code") == code]
     assert [n.kind for n in about].count("payment_confirmed") == 1 and sent_once_each(about)
     assert (await pushed_kinds(emulator, citizen.device_tokens[0], code, set())).count("payment_confirmed") == 1

@@ -1,5 +1,5 @@
 """A submission writes its dossier once, with its idempotency record and outbox in the same
-insert, reads nothing it already knows, and every look-up it makes uses an index on the
+insert (and nothing more to it), reads nothing it already knows, and every look-up it makes uses an index on the
 store it runs on (explain(): never a collection scan). A retry still answers the first
 dossier, even once its procedure is closed (decision 0016, 2026-12-02)."""
 
@@ -45,9 +45,10 @@ async def test_a_submission_inserts_its_dossier_once_and_every_lookup_uses_an_in
     first = await _post(api, shared_citizen, _body(), key)
     assert first.status_code == 201, first.text
     on_dossiers = [name for name, collection, _ in store_commands if collection == "dossiers"]
-    # One insert carries the dossier, its idempotency record and its outbox; the outbox leaves
-    # in one write once its notices are queued; the dossier is never read back.
-    assert on_dossiers == ["insert", "update"], store_commands
+    # One insert carries the dossier, its idempotency record and its outbox, which stays as the
+    # record of what the submission told (decision 0032); the dossier is never written again
+    # nor read back.
+    assert on_dossiers == ["insert"], store_commands
 
     again = await _post(api, shared_citizen, _body(), key)
     assert again.status_code == 201 and again.json() == first.json()

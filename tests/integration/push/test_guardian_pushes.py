@@ -53,7 +53,7 @@ async def test_a_childs_dossier_and_papers_reach_the_parents_phone_marked_as_the
     await issue_birth_certificate(api, await make_agency(["BIRTH_REGISTRATION"]), child)
     third = (await received(emulator, parent_phone, count=3))[2]
     assert third["data"]["type"] == "document_issued" and third["data"]["child_id"] == child["id"]
-    # The parent's three copies settled (the child's outbox empty too): no fourth can leave.
+    # The parent's three copies settled (each of the child's outbox entries made): no fourth can leave.
     copies = await settled_notifications(parent.id, 3, outbox_of=child["id"])
     assert len(copies) == 3 and sent_once_each(copies)
     assert len(await messages(emulator, parent_phone)) == 3

@@ -135,4 +135,5 @@ async def test_one_warning_when_the_expected_date_passes_the_deadline(
     [item] = [n for n in inbox.json()["items"] if n["data"].get("type") == "dossier_expected_late"]
     assert late["code"] in item["title"] and "may be late" in item["title"]
     stored = await Dossier.get_pymongo_collection().find_one({"_id": late["_id"]})
-    assert stored is not None and stored["outbox"] == []
+    # Its entry stays, once, as the record of what the dossier told (decision 0032).
+    assert stored is not None and [e["key"] for e in stored["outbox"]] == [f"dossier:{late['code']}:expected-late"]
