@@ -10,6 +10,7 @@ from bson import ObjectId
 from app import retention
 from app.errors import AppError, Text
 from app.i18n import Language
+from app.payments.ledger import payments_for_citizen
 from app.privacy import store
 from app.privacy.schemas import ConsentOut, DeletionOut, KeptRecord, Purpose
 from app.security import verify_password
@@ -20,7 +21,6 @@ from models.common import utcnow
 from models.consent import CURRENT_TERMS_VERSION, PURPOSES, Consent
 from models.dossier import Dossier
 from models.notification import Notification
-from models.payment import Payment
 from models.postal import PostalLetter
 from models.sms import SmsMessage
 from models.support import AssistedSession, ConsentCode, SupportLookup
@@ -104,7 +104,9 @@ async def export(citizen_id: PydanticObjectId) -> dict[str, Any]:
         "support_lookups": await mine(SupportLookup),
         "assisted_sessions": await mine(AssistedSession),
         "access_log": await mine(AccessRecord),
-        "payments": await mine(Payment),
+        # As the citizen's list shows them: a fee not yet paid is a request before the provider's
+        # first callback writes its ledger entry (decision 0031).
+        "payments": [_clean(p.model_dump(by_alias=True)) for p in await payments_for_citizen(citizen_id)],
         "sms_messages": await mine(SmsMessage),
         "postal_letters": await mine(PostalLetter),
         # How long each kind of data is kept (models/retention.py).

@@ -40,6 +40,12 @@ async def test_export_holds_everything_of_the_citizen_and_nothing_of_anyone_else
     inbox = (await api.get("/api/v1/me/notifications", headers=citizen.headers, params={"limit": 100})).json()
     assert sorted(n["id"] for n in body["notifications"]) == sorted(n["id"] for n in inbox["items"])
     assert len(body["devices"]) == 1 and any(e["action"] == "dossier.read" for e in body["access_log"])
+    # The fees asked, as the citizen's list of payments shows them, though none is paid yet.
+    listed = (await api.get("/api/v1/me/payments", headers=citizen.headers)).json()["items"]
+    assert sorted((p["reference"], p["status"]) for p in body["payments"]) == sorted(
+        (p["reference"], p["status"]) for p in listed
+    )
+    assert sorted(p["dossier_code"] for p in body["payments"]) == sorted(mine)
     for foreign in (neighbour.national_id, theirs, "THEIRS-0001", neighbour.phone[1:]):
         assert foreign not in text
     for secret in ("password_hash", "refresh_token_hash", citizen.device_tokens[0], "$argon2"):
