@@ -62,14 +62,14 @@ class Block:
 def split_by_window(
     events: Sequence[tuple[float, float | None]], start: float, end: float | None
 ) -> tuple[list[float], int]:
-    """Latencies (ms) of the events answered within [start, end), from (answered, arrived)
-    pairs (arrived None: no push); and how many answered events fell outside the window."""
+    """Latencies (ms) of the events sent within [start, end), from (sent, arrived) pairs
+    (arrived None: no push); and how many events fell outside the window."""
     inside, outside = [], 0
-    for answered, arrived in events:
-        if answered < start or (end is not None and answered >= end):
+    for sent, arrived in events:
+        if sent < start or (end is not None and sent >= end):
             outside += 1
         elif arrived is not None:
-            inside.append((arrived - answered) * 1000)
+            inside.append((arrived - sent) * 1000)
     return inside, outside
 
 
@@ -227,7 +227,10 @@ def _block(run: _Run, kind: str, codes: list[str]) -> Block:
         arrived = wait_for_pushes(run.emulator_url, ok, run.worker, 60)
     reset_emulator(run.emulator_url)
     end = broadcast_end(watched)
-    pairs = [(s.answered, arrived.get(codes[s.index])) for s in sent if s.status == 200]
+    # From the agency's request, not its answer: the push is queued before the answer leaves,
+    # so an answer held back by other work would make the push look early (decision 16,
+    # 2026-12-03 afternoon).
+    pairs = [(s.started, arrived.get(codes[s.index])) for s in sent if s.status == 200]
     latencies, outside = split_by_window(pairs, start, end)
     if outside:
         run.ctx.progress(f"    {outside} events outside the broadcast: raise --fanout-devices or lower --push-seconds")

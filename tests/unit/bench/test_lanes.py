@@ -36,7 +36,7 @@ def test_a_background_that_grew_shows_as_a_negative_figure_not_a_hidden_one() ->
     assert net_per_event({"dossier_stats": 1.0}, {"dossier_stats": 10.0}, 10, 10, 3) == {"dossier_stats": -3.0}
 
 
-def test_only_events_answered_while_the_broadcast_was_sending_count_as_during() -> None:
+def test_only_events_sent_while_the_broadcast_was_sending_count_as_during() -> None:
     events = [(9.0, 9.1), (10.0, 10.2), (12.5, 12.8), (13.0, None), (15.0, 15.05)]
     latencies, outside = split_by_window(events, start=10.0, end=15.0)
     assert latencies == pytest.approx([200.0, 300.0])  # the one without a push is not a latency
