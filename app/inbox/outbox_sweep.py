@@ -6,7 +6,8 @@ a mark stored where its last run stopped, one slice of time per read: an entry w
 notification is missing (a notification carries its entry's `created_at`, so one range read
 of each says which) is flushed again, and an agency event with someone listening has its
 deliveries made if they are missing. Each entry is looked at once, `OUTBOX_SETTLE` after it
-was made: later than any write that carried it can still commit.
+was made, by which time the write that carried it has committed or failed (decision 0032 says
+what is left to an operator).
 
 Pending notifications whose job has gone missing (Redis lost it, or it was never queued) are
 queued again, as before.
@@ -34,7 +35,8 @@ from models.webhook import AGENCY_EVENT
 log = structlog.get_logger(__name__)
 
 MODELS: tuple[type[Document], ...] = (Dossier, WalletDocument, SupportLookup)
-# An entry is made before the write that carries it commits; a write is not held this long.
+# An entry is made before the write that carries it commits; a minute covers any write but
+# one the store keeps for longer after its sender died (decision 0032).
 OUTBOX_SETTLE = timedelta(seconds=60)
 # With no mark yet (a new store, or one from before decision 0032, where entries left their
 # documents once flushed), the first run looks this far back.

@@ -7,12 +7,13 @@ import os
 import secrets
 import sys
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
+from arq import ArqRedis
 
 from devtools.devstack import ManagedProcess, http_answers, start_process, wait_until
 from tests.conftest import CALLBACK_API_PORT
@@ -100,6 +101,19 @@ class AgencyHandle:
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.access_token}"}
+
+
+@pytest.fixture
+async def pool() -> AsyncIterator[ArqRedis]:
+    """The app's queue in Redis, as the API and the crons open it (a module may define its own)."""
+    from app.config import get_settings
+    from app.queue import open_pool
+
+    redis = await open_pool(get_settings())
+    try:
+        yield redis
+    finally:
+        await redis.aclose()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ And the citizen's timeline: everything, newest first, only their own."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -12,23 +11,12 @@ import httpx
 import pytest
 from arq import ArqRedis
 
-from app.config import get_settings
 from app.dossiers.deadlines import sweep_overdue
-from app.queue import open_pool
 from models.common import utcnow
 from models.dossier import Dossier
 from tests.integration.dossiers.flows import dossier, move, pushes_for, submitted
 
 pytestmark = pytest.mark.usefixtures("worker")
-
-
-@pytest.fixture
-async def pool() -> AsyncIterator[ArqRedis]:
-    redis = await open_pool(get_settings())
-    try:
-        yield redis
-    finally:
-        await redis.aclose()
 
 
 async def backdate(code: str, days: int) -> None:

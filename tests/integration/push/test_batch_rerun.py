@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from arq import ArqRedis, create_pool
+from arq import ArqRedis
 from beanie import PydanticObjectId
 
 from tests.integration.push.helpers import messages
@@ -47,19 +47,6 @@ async def sender(stack_env: dict[str, str]) -> AsyncIterator[Any]:
         stack_env["FCM_PROJECT_ID"], None, stack_env["FCM_ENDPOINT"], app_name=f"t-{uuid.uuid4().hex}"
     ) as fcm:
         yield fcm
-
-
-@pytest.fixture
-async def pool() -> AsyncIterator[ArqRedis]:
-    from app.config import get_settings
-    from app.queue import redis_settings
-
-    settings = get_settings()
-    redis = await create_pool(redis_settings(settings), default_queue_name=settings.queue_name)
-    try:
-        yield redis
-    finally:
-        await redis.aclose()
 
 
 async def _planned_batch(devices: int) -> tuple[PydanticObjectId, list[str]]:

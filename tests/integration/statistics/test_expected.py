@@ -4,17 +4,14 @@ deadline before the deadline is missed."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 from arq import ArqRedis
 
-from app.config import get_settings
 from app.dossiers.expected import warn_expected_late
-from app.queue import open_pool
 from app.statistics.rollup import run_rollup
 from models.common import utcnow
 from models.dossier import Dossier
@@ -25,15 +22,6 @@ from tests.integration.dossiers.flows import dossier, submitted
 from tests.integration.statistics.history import insert, raw_dossier, working_days_ago
 
 DL = "DL_RENEWAL"
-
-
-@pytest.fixture
-async def pool() -> AsyncIterator[ArqRedis]:
-    redis = await open_pool(get_settings())
-    try:
-        yield redis
-    finally:
-        await redis.aclose()
 
 
 def a_working_day_weeks_ago(now: datetime) -> datetime:

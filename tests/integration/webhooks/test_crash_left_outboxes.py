@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -18,12 +17,10 @@ from arq import ArqRedis
 from beanie import PydanticObjectId
 from bson import ObjectId
 
-from app.config import get_settings
 from app.dossiers import service as dossiers
 from app.dossiers.schemas import DossierIn
 from app.inbox import store as inbox_store
 from app.inbox.outbox_sweep import sweep_outboxes
-from app.queue import open_pool
 from models.common import utcnow
 from models.notification import Notification
 from models.webhook import WebhookDelivery
@@ -39,15 +36,6 @@ pytestmark = pytest.mark.usefixtures("worker")
 FREE = "TEMPORARY_ABSENCE"  # no fee, no result document
 CRASHED = 3
 SWEEPS_AT_ONCE = 4
-
-
-@pytest.fixture
-async def pool() -> AsyncIterator[ArqRedis]:
-    redis = await open_pool(get_settings())
-    try:
-        yield redis
-    finally:
-        await redis.aclose()
 
 
 async def crash_left_submission(citizen: Any) -> str:
