@@ -97,7 +97,7 @@ class DirectTransport:
         resent = False
         while True:
             try:
-                answer = await pool.post(body, headers)
+                answer = await pool.post(body, headers, fresh=resent)
             except (TimeoutError, OSError) as exc:
                 if not resent and isinstance(exc, ClosedBeforeAnswer):
                     # A kept-alive connection the far end closed as this request went out

@@ -136,10 +136,12 @@ class Http1Pool:
             self._head = (dict(headers), self._request_line + lines.encode("latin-1"))
         return self._head[1]
 
-    async def post(self, body: bytes, headers: dict[str, str]) -> Answer:
+    async def post(self, body: bytes, headers: dict[str, str], *, fresh: bool = False) -> Answer:
+        """`fresh`: on a new connection, not a kept-alive one (a resend after `ClosedBeforeAnswer`:
+        the other idle ones may have been closed by the same idle timeout)."""
         request = b"%bContent-Length: %d\r\n\r\n%b" % (self._head_for(headers), len(body), body)
         async with self._slots:
-            connection = await self._connection()
+            connection = await self._connection(fresh)
             try:
                 answer = await connection.exchange(request, self._timeout)
             except BaseException:
@@ -151,8 +153,8 @@ class Http1Pool:
                 connection.close()
             return answer
 
-    async def _connection(self) -> _Connection:
-        while self._idle:
+    async def _connection(self, fresh: bool) -> _Connection:
+        while self._idle and not fresh:
             connection = self._idle.pop()
             if not connection.closed:
                 return connection

@@ -127,3 +127,24 @@ async def test_the_direct_transport_sends_again_once_when_a_kept_alive_connectio
     assert [o.kind for o in first] == ["sent"] * 4
     assert [o.kind for o in outcomes] == ["sent"] * 4
     assert sorted(r["message"]["token"] for r in received[4:]) == sorted(p.token for p in again)
+
+
+async def test_the_resend_goes_on_a_new_connection_not_another_kept_alive_one() -> None:
+    """Four connections kept alive, all closed by the far end's idle timeout: one push finds the
+    first closed, and its one resend must not take the next kept-alive one, closed just the same."""
+    received: list[dict[str, Any]] = []
+    handler = type("Handler", (_ClosesKeptAliveConnections,), {"received": received})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name="closing-fcm", daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        async with FcmSender(PROJECT, None, url, app_name=f"ka-{uuid.uuid4().hex}", transport="direct") as sender:
+            first = await sender.send(_pushes(4))
+            [outcome] = await sender.send(_pushes(1))
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+    assert [o.kind for o in first] == ["sent"] * 4
+    assert outcome.kind == "sent"
