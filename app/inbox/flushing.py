@@ -2,11 +2,11 @@
 
 A service that writes an outbox entry (in the same atomic update as the change) calls
 `owed(model, id, keys)`, naming the entries it wrote; that only notes them in a per-request
-buffer (a contextvar). The
-`FlushOwedOutboxes` middleware opens the buffer when a request comes in and, once the handler
-has finished, turns what it holds into notifications and queued pushes (app/inbox/outbox.py)
-just before the response leaves, so a 2xx still means "the notice is in the inbox and its
-push is queued", as when each controller flushed by hand (decision 0023).
+buffer (a contextvar). The `FlushOwedOutboxes` middleware opens the buffer when a request
+comes in and, once the handler has finished, turns what it holds into notifications and
+queued pushes (app/inbox/outbox.py) just before the response leaves, so a 2xx still means
+"the notice is in the inbox and its push is queued", as when each controller flushed by hand
+(decision 0023).
 
 A writer that holds the document as it wrote it passes it as `document`: the flush works
 from it instead of reading it again. Every step of a flush is safe to repeat
@@ -92,7 +92,7 @@ async def flush_owed(pool: ArqRedis) -> int:
             raw = written if written is not None and written.get("outbox") else None
             raw = raw or await store.document(model, document_id)
             if raw is None:
-                continue
+                continue  # deleted meanwhile (the account closed)
             queued += len(await flush(model, raw, pool, service, guardians, keys=keys))
         except Exception:
             # The change is stored with its entry: the sweeper finishes it (app/inbox/outbox_sweep.py).
