@@ -86,12 +86,16 @@ async def _sweep_slice(pool: ArqRedis, since: datetime, until: datetime) -> tupl
     for model in MODELS:
         for raw in await store.outbox_entries_between(model, since, until):
             seen += 1
-            owed = [entry["key"] for entry in _made_in(raw, since, until) if await _unfinished(raw, entry, told)]
+            owed = [entry for entry in _made_in(raw, since, until) if await _unfinished(raw, entry, told)]
+            if any(entry["kind"] != AGENCY_EVENT for entry in owed) and await store.account_closed(raw["citizen_id"]):
+                # Closed in the minute before this look: its notifications were deleted with it,
+                # and are not made again. The agency still hears of its dossier.
+                owed = [entry for entry in owed if entry["kind"] == AGENCY_EVENT]
             if not owed:
                 continue
             document = await store.document(model, raw["_id"])
             if document is not None:
-                made += len(await flush(model, document, pool, keys=owed, again=True))
+                made += len(await flush(model, document, pool, keys={e["key"] for e in owed}, again=True))
     return seen, made
 
 

@@ -144,11 +144,11 @@ async def document(model: type[Document], document_id: Any) -> dict[str, Any] | 
 
 
 async def outbox_entries_between(model: type[Document], since: datetime, until: datetime) -> list[dict[str, Any]]:
-    """`_id`, agency and outbox entries' keys, kinds and times of the documents with an entry
-    made in [since, until), through the `outbox.created_at` index."""
+    """`_id`, owner, agency and outbox entries' keys, kinds and times of the documents with an
+    entry made in [since, until), through the `outbox.created_at` index."""
     found = model.get_pymongo_collection().find(
         {"outbox.created_at": {"$gte": since, "$lt": until}},
-        {"agency_code": 1, "outbox.key": 1, "outbox.kind": 1, "outbox.created_at": 1},
+        {"citizen_id": 1, "agency_code": 1, "outbox.key": 1, "outbox.kind": 1, "outbox.created_at": 1},
     )
     return await found.to_list()
 
@@ -186,6 +186,12 @@ async def upsert_notification(key: str, fields: dict[str, Any]) -> tuple[ObjectI
         if found is None:
             raise  # refused for another reason than this key
         return ObjectId(found["_id"]), False
+
+
+async def account_closed(citizen_id: ObjectId) -> bool:
+    """Closed by its citizen (app/privacy/service.py), or gone."""
+    raw = await Citizen.get_pymongo_collection().find_one({"_id": citizen_id}, {"closed_at": 1})
+    return raw is None or raw.get("closed_at") is not None
 
 
 async def guardian_ids(citizen_id: ObjectId) -> list[ObjectId]:

@@ -132,3 +132,25 @@ async def test_entries_the_requests_flushed_cost_the_sweeper_reads_only(
     assert written == [("update", "outbox_sweep_marks")] * len(written) and written, store_commands
     for answer in answers:
         assert len(await notifications_about(answer["code"])) == 1
+
+
+async def test_a_notice_a_closed_account_never_had_is_not_made_by_the_sweeper(
+    api: httpx.AsyncClient, pool: ArqRedis, make_agency: Any, make_citizen: Any, receiver: Receiver
+) -> None:
+    """The citizen closes the account in the minute between a crash-left change and the
+    sweeper's look: no notification is made for the closed account; the agency still hears."""
+    agency = await make_agency([FREE])
+    hook = await subscribe(api, agency, receiver.url("/closed"), ("dossier.submitted",))
+    citizen = await make_citizen(devices=0, eid_level=2)
+    code = await crash_left_submission(citizen)
+    closed = await api.post("/api/v1/me/deletion", json={"password": citizen.password}, headers=citizen.headers)
+    assert closed.status_code == 200, closed.text
+
+    await sweep_outboxes(pool, utcnow() + timedelta(milliseconds=5))
+    assert await notifications_about(code) == []
+
+    async def heard() -> list[Any] | None:
+        return receiver.at("/closed") or None
+
+    [delivery] = await wait_for(heard, "the agency's webhook for a closed account's dossier")
+    assert verified(hook["secret"], delivery)["data"]["dossier_code"] == code
