@@ -66,10 +66,11 @@ async def record(
 
 
 async def sms_recipient(citizen_id: Any) -> tuple[str, str]:
-    """The citizen's phone (empty if none, or no citizen) and the language of their app: that
-    of the phone registered for push most recently, Vietnamese if none is."""
-    citizen = await Citizen.get_pymongo_collection().find_one({"_id": citizen_id}, {"phone": 1})
-    phone: str = (citizen or {}).get("phone") or ""
+    """The citizen's phone (empty if none, no citizen, or the account closed: its number was
+    replaced by a placeholder) and the language of their app: that of the phone registered for
+    push most recently, Vietnamese if none is."""
+    citizen = await Citizen.get_pymongo_collection().find_one({"_id": citizen_id}, {"phone": 1, "closed_at": 1})
+    phone: str = "" if (citizen or {}).get("closed_at") else (citizen or {}).get("phone") or ""
     newest = await Device.get_pymongo_collection().find_one(
         {"citizen_id": citizen_id}, {"locale": 1}, sort=[("updated_at", -1)]
     )

@@ -183,3 +183,26 @@ async def test_runners_racing_on_one_notice_send_one_sms(
     )  # fmt: skip
     assert sum(r.get("sms_sent", 0) for r in runs) == 1
     assert len(await texts_to(emulator_sms, citizen.phone)) == 1
+
+
+async def test_a_closed_account_gets_no_sms(
+    api: httpx.AsyncClient, make_agency: Any, make_citizen: Any, sender: SmsSender, emulator_sms: httpx.AsyncClient
+) -> None:
+    """The agency sends a kept dossier back after its citizen closed the account: the critical
+    notice's SMS step finds no phone (the number was freed at closing), and no text leaves."""
+    agency = await make_agency([SERVICE])
+    citizen = await make_citizen(devices=0)
+    code = (await submitted(api, citizen, SERVICE))["code"]
+    await move(api, agency, code, SERVICE, "received", "processing")
+    closed = await api.post("/api/v1/me/deletion", json={"password": citizen.password}, headers=citizen.headers)
+    assert closed.status_code == 200, closed.text
+    await move(api, agency, code, SERVICE, "supplement_required")
+    receipts = (await api.get(f"/api/v1/agency/dossiers/{code}/notices", headers=agency.headers)).json()
+    [critical] = [r for r in receipts if r["status"] == "supplement_required"]
+    later = datetime.fromisoformat(critical["created_at"]) + timedelta(hours=49)
+    ran = await escalation.run(later, sender, get_settings(), citizen_ids=[ObjectId(citizen.id)])
+    assert dict(ran) == {"no_phone": 1}
+    assert await texts_to(emulator_sms, citizen.phone) == []
+    receipts = (await api.get(f"/api/v1/agency/dossiers/{code}/notices", headers=agency.headers)).json()
+    [critical] = [r for r in receipts if r["status"] == "supplement_required"]
+    assert [(s["step"], s["outcome"]) for s in critical["escalation"]] == [("sms", "no_phone")]
