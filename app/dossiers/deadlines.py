@@ -218,7 +218,7 @@ async def sweep_overdue(pool: ArqRedis, *, now: datetime | None = None, batch: i
             done += 1
             fresh = await store.raw(dossier.id)
             if fresh is not None:
-                await flush(Dossier, fresh, pool, keys=[apology_key(dossier.code, len(dossier.apologies) + 1)])
+                await flush(Dossier, fresh, pool, keys=[apology_key(dossier.code, written.apologies[-1].number)])
     if done:
         log.info("overdue_apologies", count=done)
     return done

@@ -81,22 +81,23 @@ async def sweep_outboxes(pool: ArqRedis, cutoff: datetime) -> int:
 
 async def _sweep_slice(pool: ArqRedis, since: datetime, until: datetime) -> tuple[int, int]:
     """Documents with an entry made in [since, until), and the notifications made for them."""
-    told = await store.notification_keys_between(since, until)
-    seen = made = 0
-    for model in MODELS:
-        for raw in await store.outbox_entries_between(model, since, until):
-            seen += 1
-            owed = [entry for entry in _made_in(raw, since, until) if await _unfinished(raw, entry, told)]
-            if any(entry["kind"] != AGENCY_EVENT for entry in owed) and await store.account_closed(raw["citizen_id"]):
-                # Closed in the minute before this look: its notifications were deleted with it,
-                # and are not made again. The agency still hears of its dossier.
-                owed = [entry for entry in owed if entry["kind"] == AGENCY_EVENT]
-            if not owed:
-                continue
-            document = await store.document(model, raw["_id"])
-            if document is not None:
-                made += len(await flush(model, document, pool, keys={e["key"] for e in owed}, again=True))
-    return seen, made
+    found = [(model, raw) for model in MODELS for raw in await store.outbox_entries_between(model, since, until)]
+    notices = any(e["kind"] != AGENCY_EVENT for _, raw in found for e in _made_in(raw, since, until))
+    # An empty slice (most of a first run's look back) needs no read of the notifications.
+    told = await store.notification_keys_between(since, until) if notices else set()
+    made = 0
+    for model, raw in found:
+        owed = [entry for entry in _made_in(raw, since, until) if await _unfinished(raw, entry, told)]
+        if any(entry["kind"] != AGENCY_EVENT for entry in owed) and await store.account_closed(raw["citizen_id"]):
+            # Closed in the minute before this look: its notifications were deleted with it,
+            # and are not made again. The agency still hears of its dossier.
+            owed = [entry for entry in owed if entry["kind"] == AGENCY_EVENT]
+        if not owed:
+            continue
+        document = await store.document(model, raw["_id"])
+        if document is not None:
+            made += len(await flush(model, document, pool, keys={e["key"] for e in owed}, again=True))
+    return len(found), made
 
 
 def _made_in(raw: dict[str, Any], since: datetime, until: datetime) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -40,12 +41,13 @@ class _Http11Only(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def http11_server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+@contextmanager
+def _serving(base: type[_Http11Only]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A stand-in of class `base` on a free port, in a thread; its URL and what it received."""
     received: list[dict[str, Any]] = []
-    handler = type("Handler", (_Http11Only,), {"received": received})
+    handler = type("Handler", (base,), {"received": received})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, name="http11-fcm", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"fcm-{base.__name__}", daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", received
@@ -53,6 +55,12 @@ def http11_server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
         server.shutdown()
         server.server_close()
         thread.join(10)
+
+
+@pytest.fixture
+def http11_server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    with _serving(_Http11Only) as served:
+        yield served
 
 
 def _pushes(count: int) -> list[Push]:
@@ -108,22 +116,12 @@ class _ClosesKeptAliveConnections(_Http11Only):
 
 
 async def test_the_direct_transport_sends_again_once_when_a_kept_alive_connection_was_closed() -> None:
-    received: list[dict[str, Any]] = []
-    handler = type("Handler", (_ClosesKeptAliveConnections,), {"received": received})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, name="closing-fcm", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with _serving(_ClosesKeptAliveConnections) as (url, received):
         async with FcmSender(PROJECT, None, url, app_name=f"ka-{uuid.uuid4().hex}", transport="direct") as sender:
             first = await sender.send(_pushes(4))
             # Every connection in the pool is now one the server will drop on its next request.
             again = _pushes(4)
             outcomes = await sender.send(again)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
     assert [o.kind for o in first] == ["sent"] * 4
     assert [o.kind for o in outcomes] == ["sent"] * 4
     assert sorted(r["message"]["token"] for r in received[4:]) == sorted(p.token for p in again)
@@ -132,19 +130,9 @@ async def test_the_direct_transport_sends_again_once_when_a_kept_alive_connectio
 async def test_the_resend_goes_on_a_new_connection_not_another_kept_alive_one() -> None:
     """Four connections kept alive, all closed by the far end's idle timeout: one push finds the
     first closed, and its one resend must not take the next kept-alive one, closed just the same."""
-    received: list[dict[str, Any]] = []
-    handler = type("Handler", (_ClosesKeptAliveConnections,), {"received": received})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, name="closing-fcm", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with _serving(_ClosesKeptAliveConnections) as (url, _):
         async with FcmSender(PROJECT, None, url, app_name=f"ka-{uuid.uuid4().hex}", transport="direct") as sender:
             first = await sender.send(_pushes(4))
             [outcome] = await sender.send(_pushes(1))
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
     assert [o.kind for o in first] == ["sent"] * 4
     assert outcome.kind == "sent"
