@@ -8,19 +8,24 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import msgspec
 import pytest
-from arq import ArqRedis
+from arq import ArqRedis, create_pool
+from arq.connections import RedisSettings
 from beanie import PydanticObjectId
 from bson import ObjectId
 
+from app.config import get_settings
 from app.dossiers import service as dossiers
 from app.dossiers.schemas import DossierIn
 from app.inbox import store as inbox_store
-from app.inbox.outbox_sweep import sweep_outboxes
+from app.inbox.outbox_sweep import sweep, sweep_outboxes
+from app.queue import notification_job_id
+from devtools.devstack import ManagedProcess, start_redis
 from models.common import utcnow
 from models.notification import Notification
 from models.webhook import WebhookDelivery
@@ -154,3 +159,39 @@ async def test_a_notice_a_closed_account_never_had_is_not_made_by_the_sweeper(
 
     [delivery] = await wait_for(heard, "the agency's webhook for a closed account's dossier")
     assert verified(hook["secret"], delivery)["data"]["dossier_code"] == code
+
+
+async def test_a_sweep_while_redis_is_away_makes_the_notice_and_the_next_queues_its_push(
+    pool: ArqRedis, make_agency: Any, make_citizen: Any, tmp_path: Path
+) -> None:
+    """Redis is away while a sweep finishes a crash-left submission: the sweep still makes the
+    notice (the store has it; the queueing is what waits for Redis) and moves on; Redis back on
+    its port, the next sweep makes no second notice and queues the push."""
+    await make_agency([FREE])
+    citizen = await make_citizen(devices=1, eid_level=2)
+    await sweep_outboxes(pool, utcnow())  # the mark up to now: the sweeps below see this one only
+    mark = await inbox_store.outbox_sweep_mark()
+    code = await crash_left_submission(citizen)
+    redis = start_redis(log_path=tmp_path / "redis.log")
+    private = await create_pool(RedisSettings.from_dsn(redis.url or ""), default_queue_name=get_settings().queue_name)
+    again: ManagedProcess | None = None
+    try:
+        redis.stop()
+        assert await sweep_outboxes(private, utcnow()) == 1
+        [notice] = await notifications_about(code)
+        assert notice["state"] == "pending"
+        moved = await inbox_store.outbox_sweep_mark()
+        assert mark is not None and moved is not None and moved > mark
+
+        again = start_redis(int((redis.url or "").rsplit(":", 1)[1].split("/")[0]), log_path=tmp_path / "again.log")
+        assert await sweep_outboxes(private, utcnow()) == 0  # the notice is there: nothing to make
+        counts = await sweep(private, older_than=timedelta(0))
+        assert counts["requeued"] >= 1
+        # A Redis that keeps nothing on disk came back empty: this job is the later sweep's.
+        assert await private.exists(f"arq:job:{notification_job_id(str(notice['_id']))}") == 1
+        assert [n["_id"] for n in await notifications_about(code)] == [notice["_id"]]
+    finally:
+        await private.aclose()
+        for process in (redis, again):
+            if process is not None:
+                process.stop()
