@@ -132,6 +132,9 @@ def per_event_costs(block: Interval, quiet: Interval, events: int) -> dict[str, 
     if block.ops is not None:
         costs["store_ops_per_event_raw"] = {k: round(v / events, 3) for k, v in block.ops.items()}
         costs["store_ops_per_event_raw_total"] = round(sum(block.ops.values()) / events, 2)
+    if block.micros is not None:
+        # Where the store's time goes, collection by collection (its `top`), background included.
+        costs["store_ms_per_event_raw"] = {k: round(v / events / 1000, 2) for k, v in block.micros.items() if v > 0}
     if block.ops is not None and quiet.ops is not None:
         net = system.net_per_event(block.ops, quiet.ops, block.seconds, quiet.seconds, events)
         costs["store_ops_per_event"] = net

@@ -19,7 +19,7 @@ from bson.errors import InvalidId
 from gridfs.errors import NoFile
 from litestar.datastructures import UploadFile
 
-from app.dossiers import store
+from app.dossiers import store, upload_store
 from app.dossiers.schemas import AttachmentIn, UploadOut
 from app.errors import AppError, FieldProblem, Text, not_found
 from models.catalogue import AttachmentSpec, Service
@@ -122,10 +122,10 @@ async def check(file: UploadFile, max_bytes: int) -> CheckedFile:
 async def keep(citizen_id: PydanticObjectId, checked: CheckedFile) -> tuple[UploadOut, bool]:
     """Store a checked upload for the citizen; the same bytes again give their first upload
     back. Returns it and whether this call stored it."""
-    existing = await store.upload_by_digest(citizen_id, checked.sha256)
+    existing = await upload_store.upload_by_digest(citizen_id, checked.sha256)
     if existing is not None:
         return _upload_out(existing), False
-    stored = await store.store_upload(
+    stored = await upload_store.store_upload(
         checked.filename,
         checked.data,
         {"citizen_id": citizen_id, "content_type": checked.content_type, "sha256": checked.sha256},
@@ -144,8 +144,8 @@ async def discard(citizen_id: PydanticObjectId, upload_ids: list[str]) -> None:
     refers to them meanwhile: nothing of a refused filing stays behind."""
     for upload_id in upload_ids:
         raw = await find_upload(citizen_id, upload_id)
-        if raw is not None and not await store.upload_attached(citizen_id, raw["_id"]):
-            await store.delete_upload(raw["_id"])
+        if raw is not None and not await upload_store.upload_attached(citizen_id, raw["_id"]):
+            await upload_store.delete_upload(raw["_id"])
 
 
 async def find_upload(citizen_id: PydanticObjectId, upload_id: str | ObjectId) -> dict[str, Any] | None:
@@ -153,7 +153,7 @@ async def find_upload(citizen_id: PydanticObjectId, upload_id: str | ObjectId) -
         oid = ObjectId(upload_id)
     except (InvalidId, TypeError):
         return None
-    return await store.upload_of(citizen_id, oid)
+    return await upload_store.upload_of(citizen_id, oid)
 
 
 @dataclass
@@ -170,7 +170,7 @@ async def open_upload(citizen_id: PydanticObjectId, upload_id: str | ObjectId) -
     if raw is None:
         raise not_found(ATTACHMENT)
     try:
-        stream = await store.open_upload(raw["_id"])
+        stream = await upload_store.open_upload(raw["_id"])
     except NoFile:
         raise not_found(ATTACHMENT) from None
 
@@ -226,7 +226,7 @@ async def reference(
                 types=", ".join(spec.wallet_types),
             )
         raw = await find_upload(citizen_id, upload_id)
-        if raw is None or not await store.claim_upload(raw["_id"]):
+        if raw is None or not await upload_store.claim_upload(raw["_id"]):
             # Unknown, someone else's, or being deleted as never attached (models/retention.py).
             return None, _problem(
                 field,
@@ -325,18 +325,18 @@ def attached_upload_ids(dossier: Dossier) -> set[ObjectId]:
 
 async def purge_unattached(before: datetime, citizen_ids: list[ObjectId] | None = None, batch: int = 500) -> int:
     """Delete uploads made before `before` that no dossier of their owner refers to (retention:
-    models/retention.py). Each is first taken (`store.take_for_purge`), which a filing that
+    models/retention.py). Each is first taken (`upload_store.take_for_purge`), which a filing that
     claimed it lately prevents and which stops any later claim; then the dossiers are read. So
     a file attached in the same moment is either kept or refused to the filing ("upload it
     again"), never deleted under a dossier. One found attached is marked, so each is checked
     once, not daily."""
     purged = 0
-    async for raw in store.old_unchecked_uploads(before, citizen_ids, batch):
-        if not await store.take_for_purge(raw["_id"]):
+    async for raw in upload_store.old_unchecked_uploads(before, citizen_ids, batch):
+        if not await upload_store.take_for_purge(raw["_id"]):
             continue
         owner = (raw.get("metadata") or {}).get("citizen_id")
-        if await store.upload_attached(owner, raw["_id"]):
-            await store.release_from_purge(raw["_id"])
+        if await upload_store.upload_attached(owner, raw["_id"]):
+            await upload_store.release_from_purge(raw["_id"])
             continue
-        purged += await store.delete_upload(raw["_id"])
+        purged += await upload_store.delete_upload(raw["_id"])
     return purged

@@ -14,7 +14,7 @@ from pathlib import Path
 from models import ALL_DOCUMENTS
 
 ROOT = Path(__file__).resolve().parents[2]
-# One module per area that touches the store. app/security.py, below every area, resolves a
+# One module per area that touches the store (the dossiers area has two). app/security.py, below every area, resolves a
 # token to its principal (an agency, a postal operator, a staff member, a live session) with
 # its own reads: through app/auth/store.py it would import an area from under all of them.
 STORE_MODULES = {
@@ -28,6 +28,8 @@ STORE_MODULES = {
     "app/catalogue/store.py",
     "app/citizens/store.py",
     "app/dossiers/store.py",
+    # The dossiers area's second: the uploaded papers' bytes (GridFS), apart from the dossiers.
+    "app/dossiers/upload_store.py",
     "app/escalation/store.py",
     "app/inbox/store.py",
     "app/payments/ledger.py",

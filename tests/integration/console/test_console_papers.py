@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.dossiers.store import BUCKET
+from app.dossiers.upload_store import BUCKET
 from models.citizen import Citizen
 from models.dossier import Dossier
 from tests.integration.console.helpers import form_token, new_staff, post_form, sign_in
