@@ -36,6 +36,7 @@ from models.notification import Notification
 from models.payment import Payment
 from models.statistics import ExpectedLateNotice, RecentProcessing
 from models.wallet import WalletDocument
+from models.webhook import AGENCY_EVENT
 
 RACE_RETRIES = 5
 
@@ -73,7 +74,26 @@ def _stamped(update: dict[str, Any]) -> dict[str, Any]:
     return {**update, "$set": {**update.get("$set", {}), "changed_at": utcnow()}}
 
 
+def _with_revision(entries: list[dict[str, Any]], revision: int) -> list[dict[str, Any]]:
+    """Agency events carry the dossier's revision after their change: webhook deliveries can
+    arrive out of order (retries, replays), and a receiver keeps the higher revision."""
+    return [
+        {**e, "params": {**e.get("params", {}), "revision": str(revision)}} if e.get("kind") == AGENCY_EVENT else e
+        for e in entries
+    ]
+
+
+def _revised(update: dict[str, Any], revision: int) -> dict[str, Any]:
+    pushed = update.get("$push", {}).get("outbox")
+    if pushed is None:
+        return update
+    entries = _with_revision(pushed.get("$each", [pushed]), revision)
+    outbox = {**pushed, "$each": entries} if "$each" in pushed else entries[0]
+    return {**update, "$push": {**update["$push"], "outbox": outbox}}
+
+
 async def _write(dossier: Dossier, update: dict[str, Any], extra_filter: dict[str, Any] | None) -> Dossier | None:
+    update = _revised(update, dossier.rev + 1)
     update = _stamped({**update, "$inc": {**update.get("$inc", {}), "rev": 1}})
     collection = Dossier.get_pymongo_collection()
     # The conditional update is the atomic part. Not findAndModify: the embedded store runs it
@@ -168,6 +188,7 @@ async def insert(dossier: Dossier) -> dict[str, Any]:
         dossier.id = PydanticObjectId()
     dossier.changed_at = utcnow()
     raw = dossier.model_dump(by_alias=True)
+    raw["outbox"] = _with_revision(raw.get("outbox") or [], dossier.rev)
     await grouped_writes.of(Dossier).write(InsertOne(raw))
     stored: dict[str, Any] = _as_stored(raw)
     return stored

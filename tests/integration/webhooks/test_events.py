@@ -66,6 +66,14 @@ async def test_each_dossier_event_reaches_its_agency_signed_and_no_other(
     assert by_type[(kept, "dossier.rated")]["data"]["score"] == "5"
     assert by_type[(withdrawn, "dossier.withdrawn")]["data"]["status"] == "withdrawn"
     assert by_type[(paid, "dossier.fee_paid")]["data"]["amount_vnd"] == "200000"
+    # Each event names the dossier's revision after its change, so a receiver that gets them
+    # out of order (a retry, a replay) can tell which is the later one.
+    revision = {key: int(p["data"]["revision"]) for key, p in by_type.items()}
+    assert revision[(kept, "dossier.submitted")] == 0
+    assert revision[(kept, "dossier.submitted")] < revision[(kept, "dossier.supplement_answered")]
+    assert revision[(kept, "dossier.supplement_answered")] < revision[(kept, "dossier.rated")]
+    assert revision[(withdrawn, "dossier.submitted")] < revision[(withdrawn, "dossier.withdrawn")]
+    assert revision[(paid, "dossier.submitted")] < revision[(paid, "dossier.fee_paid")]
     for received in receiver.at("/agency"):
         # Codes and statuses only: the citizen's identity never leaves in a webhook.
         assert citizen.national_id.encode() not in received.body and citizen.phone.encode() not in received.body
