@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import pymongo
 from beanie import Document, PydanticObjectId
@@ -15,6 +16,17 @@ from models.retention import DAY, SESSION_DAYS_AFTER_EXPIRY
 
 Platform = Literal["android", "ios", "web"]
 Locale = Literal["vi", "en"]
+
+
+def closed_phone(citizen_id: object) -> str:
+    """What a closed account holds in place of its phone number: unique, so the index stays
+    happy and the number is free for a new account, and no number anyone can text."""
+    return f"closed:{citizen_id}"
+
+
+def is_closed(raw: Mapping[str, Any] | None) -> bool:
+    """Whether a citizen's record (as stored; None: gone) is of an account closed by its citizen."""
+    return raw is None or raw.get("closed_at") is not None
 
 
 class Citizen(Document):
@@ -40,6 +52,9 @@ class Citizen(Document):
     claim_code_hash: str | None = None
     claim_code_expires_at: datetime | None = None
     claimed_at: datetime | None = None
+    # Closed by its citizen (app/privacy): the record stays for the kept dossiers and the audit
+    # trail, with no phone (a placeholder keeps the unique index) and no password.
+    closed_at: datetime | None = None
 
     @property
     def has_own_account(self) -> bool:

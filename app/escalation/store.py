@@ -13,7 +13,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from models.citizen import Citizen, Device
+from models.citizen import Citizen, Device, is_closed
 from models.dossier import Dossier
 from models.escalation import EscalationStep
 from models.notification import Notification
@@ -70,7 +70,7 @@ async def sms_recipient(citizen_id: Any) -> tuple[str, str]:
     replaced by a placeholder) and the language of their app: that of the phone registered for
     push most recently, Vietnamese if none is."""
     citizen = await Citizen.get_pymongo_collection().find_one({"_id": citizen_id}, {"phone": 1, "closed_at": 1})
-    phone: str = "" if (citizen or {}).get("closed_at") else (citizen or {}).get("phone") or ""
+    phone: str = "" if is_closed(citizen) else (citizen or {}).get("phone") or ""
     newest = await Device.get_pymongo_collection().find_one(
         {"citizen_id": citizen_id}, {"locale": 1}, sort=[("updated_at", -1)]
     )

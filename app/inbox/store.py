@@ -14,7 +14,7 @@ from pymongo.errors import DuplicateKeyError
 
 from app import grouped_writes
 from app.in_lists import pieces
-from models.citizen import Citizen, Device
+from models.citizen import Citizen, Device, is_closed
 from models.common import utcnow
 from models.consent import Consent, consent_given
 from models.notification import Notification, OutboxSweepMark
@@ -190,8 +190,7 @@ async def upsert_notification(key: str, fields: dict[str, Any]) -> tuple[ObjectI
 
 async def account_closed(citizen_id: ObjectId) -> bool:
     """Closed by its citizen (app/privacy/service.py), or gone."""
-    raw = await Citizen.get_pymongo_collection().find_one({"_id": citizen_id}, {"closed_at": 1})
-    return raw is None or raw.get("closed_at") is not None
+    return is_closed(await Citizen.get_pymongo_collection().find_one({"_id": citizen_id}, {"closed_at": 1}))
 
 
 async def guardian_ids(citizen_id: ObjectId) -> list[ObjectId]:

@@ -9,7 +9,7 @@ from typing import Any
 from beanie import Document, PydanticObjectId
 
 from app.wallet import page_cache
-from models.citizen import AuthSession, Citizen
+from models.citizen import AuthSession, Citizen, closed_phone
 from models.consent import Consent
 from models.wallet import WalletDocument
 
@@ -52,8 +52,7 @@ async def revoke_sessions(citizen_id: PydanticObjectId, now: datetime) -> int:
 
 
 async def close(citizen_id: PydanticObjectId, now: datetime) -> None:
-    # The phone is unique: a placeholder per account keeps the index happy and frees the number.
     await Citizen.get_pymongo_collection().update_one(
         {"_id": citizen_id},
-        {"$set": {"phone": f"closed:{citizen_id}", "password_hash": "!", "closed_at": now}},
+        {"$set": {"phone": closed_phone(citizen_id), "password_hash": "!", "closed_at": now}},
     )
