@@ -3,10 +3,10 @@
 `uv run python -m bench.dossier_writes --dossiers 1000 --rounds 2` starts its own store and,
 for each index set in turn (`before`: the dossier indexes up to 2026-12-02, with the three
 statistics moment indexes and the full parcel index; `now`: `Dossier.Settings.indexes`;
-`_id only`, the floor),
-writes what a submission and an agency event write: the insert (two outbox entries), the
-flush's `$pull`, the event's conditional update (status, clock, history, outbox) and its
-`$pull`. Each index set gets a fresh collection every round, and the sets alternate. It
+`_id only`, the floor), writes what a submission and an agency event write: the insert (two
+outbox entries) and the event's conditional update (status, clock, history, outbox). The
+flush's `$pull`s that followed each until decision 0032 are no longer written, so no longer
+measured. Each index set gets a fresh collection every round, and the sets alternate. It
 prints the store process's CPU milliseconds per write of each kind (from /proc, so other
 load on the machine moves the figures less than it moves wall time). A figure, never a test.
 """
@@ -30,7 +30,7 @@ from pymongo import AsyncMongoClient, IndexModel
 from devtools.devstack import start_embedded_mongo
 from models.dossier import Dossier
 
-KINDS = ("insert", "flush $pull", "event update", "event $pull")
+KINDS = ("insert", "event update")
 
 
 def before_indexes() -> list[IndexModel]:
@@ -120,11 +120,8 @@ async def _round(database: Any, name: str, indexes: list[IndexModel], count: int
     docs = [_submission(n, now) for n in range(count)]
     steps: list[Callable[[dict[str, Any]], Any]] = [
         lambda d: collection.insert_one(d),
-        lambda d: collection.update_one({"_id": d["_id"]}, {"$pull": {"outbox": {"key": {"$in": [
-            e["key"] for e in d["outbox"]]}}}}),
         lambda d: collection.update_one({"_id": d["_id"], "rev": 0, "status": "submitted"}, _event(d["code"], now)),
-        lambda d: collection.update_one({"_id": d["_id"]}, {"$pull": {"outbox": {"key": f"{d['code']}:received"}}}),
-    ]  # fmt: skip
+    ]
     costs: dict[str, float] = {}
     for kind, step in zip(KINDS, steps, strict=True):
         start = _cpu_seconds(pid)
@@ -144,14 +141,11 @@ async def _run(url: str, pid: int, count: int, rounds: int) -> None:
         for name in list(sets) if n % 2 == 0 else reversed(list(sets)):
             found[name].append(await _round(database, name, sets[name], count, pid))
     print(f"store CPU ms per write, median of {rounds} rounds of {count} dossiers (indexes besides _id)")
-    print(
-        f"{'index set':10s} {'n':>3s} " + " ".join(f"{k:>13s}" for k in KINDS) + f" {'submission':>11s} {'event':>7s}"
-    )
+    print(f"{'index set':10s} {'n':>3s} " + " ".join(f"{k:>13s}" for k in KINDS))
     for name, runs in found.items():
         med = {k: statistics.median(r[k] for r in runs) for k in KINDS}
-        submission, event = med["insert"] + med["flush $pull"], med["event update"] + med["event $pull"]
         cells = " ".join(f"{med[k]:13.3f}" for k in KINDS)
-        print(f"{name:10s} {len(sets[name]):3d} {cells} {submission:11.3f} {event:7.3f}")
+        print(f"{name:10s} {len(sets[name]):3d} {cells}")
 
 
 def main() -> None:
