@@ -1,18 +1,27 @@
 """A push test server of one's own at FCM_ENDPOINT gets the pushes whatever HTTP it speaks,
-with the sender's default settings: HTTP/1.1 only, or HTTP/2 in clear (the emulator)."""
+with the sender's default settings: HTTP/1.1 only, or HTTP/2 in clear (the emulator); and
+FCM itself is reached over TLS, whose certificate each transport checks."""
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import json
+import ssl
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from notifications.fcm import TRANSPORTS, FcmSender
 from notifications.push import Push
@@ -42,15 +51,19 @@ class _Http11Only(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def _serving(base: type[_Http11Only]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """A stand-in of class `base` on a free port, in a thread; its URL and what it received."""
+def _serving(base: type[_Http11Only], tls: ssl.SSLContext | None = None) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A stand-in of class `base` on a free port, in a thread (behind TLS with `tls`, named
+    `localhost` as a certificate names a host); its URL and what it received."""
     received: list[dict[str, Any]] = []
     handler = type("Handler", (base,), {"received": received})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, name=f"fcm-{base.__name__}", daemon=True)
     thread.start()
+    port = server.server_address[1]
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", received
+        yield (f"https://localhost:{port}" if tls else f"http://127.0.0.1:{port}"), received
     finally:
         server.shutdown()
         server.server_close()
@@ -136,3 +149,75 @@ async def test_the_resend_goes_on_a_new_connection_not_another_kept_alive_one() 
             [outcome] = await sender.send(_pushes(1))
     assert [o.kind for o in first] == ["sent"] * 4
     assert outcome.kind == "sent"
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for `localhost` (and 127.0.0.1), and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "fcm-test.crt", folder / "fcm-test.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_file, key_file
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[str, list[dict[str, Any]], Path]]:
+    """An HTTP/1.1 stand-in behind TLS (ALPN http/1.1, as a server without HTTP/2 offers);
+    its URL, what it received, and its certificate."""
+    cert_file, key_file = _certificate(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    context.set_alpn_protocols(["http/1.1"])
+    with _serving(_Http11Only, tls=context) as (url, received):
+        yield url, received, cert_file
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_an_https_endpoint_gets_the_pushes_over_tls_with_its_certificate_checked(
+    tls_server: tuple[str, list[dict[str, Any]], Path], transport: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fcm.googleapis.com is https: each transport sends over TLS, names the host (SNI) and
+    checks the certificate against the trusted ones (here the test's own, as a system would
+    trust Google's through its CA bundle)."""
+    url, received, cert_file = tls_server
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
+    pushes = _pushes(6)
+    async with FcmSender(PROJECT, None, url, app_name=f"tls-{uuid.uuid4().hex}", transport=transport) as sender:
+        outcomes = await sender.send(pushes)
+    assert [o.kind for o in outcomes] == ["sent"] * 6
+    assert sorted(r["message"]["token"] for r in received) == sorted(p.token for p in pushes)
+    assert {r["path"] for r in received} == {f"/v1/projects/{PROJECT}/messages:send"}
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_an_endpoint_whose_certificate_is_not_trusted_gets_nothing(
+    tls_server: tuple[str, list[dict[str, Any]], Path], transport: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same server, its certificate not among the trusted ones (someone in the middle):
+    no push is handed over, and none is counted as sent."""
+    url, received, _ = tls_server
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    async with FcmSender(PROJECT, None, url, app_name=f"mitm-{uuid.uuid4().hex}", transport=transport) as sender:
+        outcomes = await sender.send(_pushes(3))
+    assert "sent" not in {o.kind for o in outcomes}
+    assert received == []
