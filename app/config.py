@@ -159,6 +159,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # How long a rotated-out secret still signs (both signatures are sent meanwhile).
     webhook_secret_overlap_hours: int = 24
     webhook_subscriptions_per_agency: int = 10
+    # A PEM file of certificate authorities trusted for receivers besides the public ones (an
+    # agency's endpoint may chain to a national root the public bundle lacks); "" for none.
+    webhook_ca_file: str = ""
 
     # SMS for unread critical notices (app/escalation): the provider (the local emulator under
     # `make run` and in the tests; unset: no SMS is sent, the step is recorded as failed), its

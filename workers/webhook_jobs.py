@@ -13,7 +13,7 @@ from app.webhooks import delivery
 
 
 async def open_webhook_client(ctx: dict[str, Any]) -> None:
-    ctx["webhook_client"] = delivery.make_client()
+    ctx["webhook_client"] = delivery.make_client(get_settings())
 
 
 async def close_webhook_client(ctx: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import ssl
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -55,9 +56,24 @@ class Answer:
     error: str | None
 
 
-def make_client() -> httpx.AsyncClient:
+def tls_context(settings: Settings) -> ssl.SSLContext:
+    """The public authorities httpx trusts by default, and those of WEBHOOK_CA_FILE besides.
+    A file that cannot be read stops the worker at its start, not each delivery later."""
+    context = httpx.create_ssl_context(trust_env=False)
+    if settings.webhook_ca_file:
+        try:
+            context.load_verify_locations(cafile=settings.webhook_ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(
+                f"WEBHOOK_CA_FILE ({settings.webhook_ca_file}) holds no readable certificate: {exc}"
+            ) from exc
+    return context
+
+
+def make_client(settings: Settings) -> httpx.AsyncClient:
     # trust_env=False: no proxy from the environment may carry deliveries around the address check.
     return httpx.AsyncClient(
+        verify=tls_context(settings),
         follow_redirects=False,
         trust_env=False,
         headers={"user-agent": USER_AGENT},

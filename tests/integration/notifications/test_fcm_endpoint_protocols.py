@@ -4,8 +4,6 @@ FCM itself is reached over TLS, whose certificate each transport checks."""
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import ssl
 import threading
@@ -18,13 +16,10 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from notifications.fcm import TRANSPORTS, FcmSender
 from notifications.push import Push
+from tests.integration.tls import self_signed, server_context
 
 PROJECT = "cwallet-h1"
 
@@ -151,43 +146,12 @@ async def test_the_resend_goes_on_a_new_connection_not_another_kept_alive_one() 
     assert outcome.kind == "sent"
 
 
-def _certificate(folder: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for `localhost` (and 127.0.0.1), and its key, as PEM files."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = folder / "fcm-test.crt", folder / "fcm-test.key"
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_file, key_file
-
-
 @pytest.fixture
 def tls_server(tmp_path: Path) -> Iterator[tuple[str, list[dict[str, Any]], Path]]:
     """An HTTP/1.1 stand-in behind TLS (ALPN http/1.1, as a server without HTTP/2 offers);
     its URL, what it received, and its certificate."""
-    cert_file, key_file = _certificate(tmp_path)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_file, key_file)
-    context.set_alpn_protocols(["http/1.1"])
-    with _serving(_Http11Only, tls=context) as (url, received):
+    cert_file, key_file = self_signed(tmp_path)
+    with _serving(_Http11Only, tls=server_context(cert_file, key_file)) as (url, received):
         yield url, received, cert_file
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
+import msgspec
+from bson import ObjectId
 from standardwebhooks import Webhook
 
 from models.webhook import EVENT_TYPES
@@ -47,3 +50,25 @@ async def settled(api: httpx.AsyncClient, agency: Any, subscription_id: str, cou
         return found if done else None
 
     return await wait_for(check, f"{count} webhook deliveries settled")
+
+
+async def pending_delivery(subscription_id: str, agency_code: str, retry_until_hours: float) -> tuple[str, Any]:
+    """A delivery made as the fan-out makes it, but not queued: the test runs its attempts
+    itself, with a clock of its own, and the worker leaves it alone (its next attempt is due
+    an hour from now)."""
+    from models.common import utcnow
+    from models.webhook import WebhookDelivery
+
+    now = utcnow()
+    delivery = WebhookDelivery(
+        subscription_id=ObjectId(subscription_id),  # type: ignore[arg-type]
+        agency_code=agency_code,
+        event_id=f"evt_test{ObjectId()}",
+        event_type="webhook.ping",
+        body=msgspec.json.encode({"type": "webhook.ping"}).decode(),
+        next_attempt_at=now + timedelta(hours=1),
+        retry_until=now + timedelta(hours=retry_until_hours),
+        created_at=now,
+    )
+    await delivery.insert()
+    return str(delivery.id), now

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from dataclasses import dataclass, field
 
 
@@ -25,6 +26,10 @@ class Receiver:
     server: asyncio.Server | None = None
     # Longer than WEBHOOK_TIMEOUT_SECONDS of the tests (1 s).
     slow_seconds: float = 3.0
+    # Behind TLS: its URLs are https://localhost:<port>, served on `host` (where the address
+    # check resolves `localhost` to).
+    tls: ssl.SSLContext | None = None
+    host: str = "127.0.0.1"
 
     @property
     def port(self) -> int:
@@ -33,13 +38,15 @@ class Receiver:
 
     def url(self, path: str, *script: str) -> str:
         self.scripts[path] = list(script) or ["ok"]
+        if self.tls is not None:
+            return f"https://localhost:{self.port}{path}"
         return f"http://127.0.0.1:{self.port}{path}"
 
     def at(self, path: str) -> list[Received]:
         return [r for r in self.received if r.path == path]
 
     async def start(self) -> None:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.server = await asyncio.start_server(self._serve, self.host, 0, ssl=self.tls)
 
     async def stop(self) -> None:
         if self.server is not None:
@@ -64,7 +71,7 @@ class Receiver:
             status = 200 if step in ("ok", "slow") else int(step)
             writer.write(f"HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".encode())
             await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError, ssl.SSLError):
             pass
         finally:
             writer.close()

@@ -11,10 +11,9 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-from bson import ObjectId
 
 from tests.integration.push.helpers import wait_for
-from tests.integration.webhooks.helpers import BASE, deliveries, settled, subscribe, verified
+from tests.integration.webhooks.helpers import BASE, deliveries, pending_delivery, settled, subscribe, verified
 from tests.integration.webhooks.receiver import Receiver
 from tests.support import remember_secrets
 
@@ -102,28 +101,6 @@ async def test_concurrent_replays_deliver_once_each(
     assert sorted(ids.count(i) for i in set(ids)) == [2, 2, 2]
 
 
-async def _pending_delivery(subscription_id: str, agency_code: str, retry_until_hours: float) -> tuple[str, Any]:
-    """A delivery made as the fan-out makes it, but not queued: the test runs its attempts
-    itself, with a clock of its own, and the worker leaves it alone (its next attempt is due
-    an hour from now)."""
-    from models.common import utcnow
-    from models.webhook import WebhookDelivery
-
-    now = utcnow()
-    delivery = WebhookDelivery(
-        subscription_id=ObjectId(subscription_id),  # type: ignore[arg-type]
-        agency_code=agency_code,
-        event_id=f"evt_test{ObjectId()}",
-        event_type="webhook.ping",
-        body=msgspec.json.encode({"type": "webhook.ping"}).decode(),
-        next_attempt_at=now + timedelta(hours=1),
-        retry_until=now + timedelta(hours=retry_until_hours),
-        created_at=now,
-    )
-    await delivery.insert()
-    return str(delivery.id), now
-
-
 async def test_retries_stop_after_a_day_and_the_delivery_is_parked(
     api: httpx.AsyncClient, make_agency: Any, receiver: Receiver
 ) -> None:
@@ -132,11 +109,11 @@ async def test_retries_stop_after_a_day_and_the_delivery_is_parked(
 
     agency = await make_agency(["TEMPORARY_ABSENCE"])
     sub = await subscribe(api, agency, receiver.url("/down", "500"))
-    delivery_id, start = await _pending_delivery(sub["id"], agency.code, retry_until_hours=24)
+    delivery_id, start = await pending_delivery(sub["id"], agency.code, retry_until_hours=24)
     # The production schedule (the suite's is shortened): the next try after 23:59:55 would
     # fall beyond the day.
     settings = msgspec.structs.replace(get_settings(), webhook_retry_base_seconds=10.0)
-    async with delivery.make_client() as client:
+    async with delivery.make_client(settings) as client:
         early = await delivery.attempt(delivery_id, client, settings, now=start + timedelta(hours=1))
         last_call = start + timedelta(hours=24, seconds=-5)
         late = await delivery.attempt(delivery_id, client, settings, now=last_call)
@@ -157,9 +134,9 @@ async def test_an_internal_address_is_refused_at_send_time_unless_allowed(
 
     agency = await make_agency(["TEMPORARY_ABSENCE"])
     sub = await subscribe(api, agency, receiver.url("/internal"))
-    delivery_id, start = await _pending_delivery(sub["id"], agency.code, retry_until_hours=24)
+    delivery_id, start = await pending_delivery(sub["id"], agency.code, retry_until_hours=24)
     strict = msgspec.structs.replace(get_settings(), webhook_allow_private_addresses=False)
-    async with delivery.make_client() as client:
+    async with delivery.make_client(strict) as client:
         outcome = await delivery.attempt(delivery_id, client, strict, now=start)
     assert outcome.kind == "parked"
     [log] = await deliveries(api, agency, sub["id"])
