@@ -38,6 +38,7 @@ from app.console.pages import is_fragment, page, problem, see_other
 from app.console.signing_in import SignInController
 from app.console.support import SupportDeskController
 from app.console.texts import Words, language
+from app.console.webhooks import AgencyWebhooksController
 from app.errors import AppError, invalid_input
 from app.security import Principal
 
@@ -136,7 +137,14 @@ def console_router(settings: Settings, jwt_auth: JWTAuth[Principal, Token]) -> R
     )
     return Router(
         path="/",
-        route_handlers=[SignInController, SupportDeskController, ClerkController, AdminConsoleController, static],
+        route_handlers=[
+            SignInController,
+            SupportDeskController,
+            ClerkController,
+            AgencyWebhooksController,
+            AdminConsoleController,
+            static,
+        ],
         middleware=[DefineMiddleware(FormCSRFMiddleware, config=csrf), session.ConsoleAuth(jwt_auth)],
         exception_handlers={
             AppError: _app_error,

@@ -174,6 +174,58 @@ TEXTS: dict[str, Text] = {
     "period_year": Text("Năm", "Year"),
     "chart_empty": Text("Chưa có số liệu trong kỳ này.", "No figures for this period yet."),
     "backlog": Text("Hồ sơ quá hạn hiện tại", "Overdue dossiers now"),
+    # the head of the unit: the agency's webhooks
+    "webhooks": Text("Kết nối webhook", "Webhooks"),
+    "webhooks_intro": Text(
+        "Hệ thống của cơ quan nhận tin về hồ sơ tại các địa chỉ này. Tạo đăng ký và đổi khoá bí mật qua API "
+        "(/api/v1/agency/webhooks), nơi hệ thống của cơ quan giữ khoá.",
+        "Your agency's system hears of its dossiers at these addresses. Subscriptions are made and their secrets "
+        "rotated through the API (/api/v1/agency/webhooks), where your system keeps the secret.",
+    ),
+    "webhooks_none": Text("Cơ quan chưa có đăng ký webhook nào.", "Your agency has no webhook subscription yet."),
+    "webhook_address": Text("Địa chỉ nhận", "Address"),
+    "webhook_events": Text("Sự kiện", "Events"),
+    "webhook_state": Text("Trạng thái", "State"),
+    "webhook_on": Text("Đang bật", "On"),
+    "webhook_off_gone": Text(
+        "Đã tắt: địa chỉ trả lời 410, không nhận nữa", "Off: the address answered 410 and takes no more"
+    ),
+    "webhook_off_agency": Text("Đã tắt bởi cơ quan", "Off: turned off by the agency"),
+    "webhook_enable": Text("Bật lại", "Turn it back on"),
+    "webhook_enable_hint": Text(
+        "Chỉ bật lại khi hệ thống nhận đã được sửa; các lần gửi đã dừng có thể gửi lại từng lần bên dưới.",
+        "Turn it back on once the receiving system is fixed; stopped deliveries can then be sent again below.",
+    ),
+    "webhook_ping": Text("Gửi một sự kiện thử", "Send a test event"),
+    "webhook_log": Text("Nhật ký gửi", "Delivery log"),
+    "webhook_summary": Text(
+        "Trong {n} lần gửi hiển thị: {delivered} đã nhận, {pending} đang chờ gửi, {parked} đã dừng.",
+        "Of the {n} deliveries shown: {delivered} received, {pending} waiting, {parked} stopped.",
+    ),
+    "webhook_no_deliveries": Text("Chưa có lần gửi nào.", "No delivery yet."),
+    "delivery_event": Text("Sự kiện", "Event"),
+    "delivery_about": Text("Hồ sơ", "Dossier"),
+    "delivery_made": Text("Phát sinh lúc", "Made at"),
+    "delivery_state": Text("Kết quả", "Outcome"),
+    "delivery_last": Text("Lần gửi gần nhất", "Last attempt"),
+    "delivery_pending": Text("Đang chờ gửi, lần tới lúc {at}", "Waiting, next try at {at}"),
+    "delivery_delivered": Text("Đã nhận", "Received"),
+    "delivery_parked": Text("Đã dừng ({reason})", "Stopped ({reason})"),
+    "delivery_attempts": Text("Số lần gửi: {n}", "Attempts: {n}"),
+    "delivery_replay": Text("Gửi lại", "Send again"),
+    "delivery_replay_which": Text("Gửi lại sự kiện {event}", "Send event {event} again"),
+    "webhook_replayed": Text(
+        "Đã xếp lịch gửi lại, kèm một ngày thử lại.", "Queued to be sent again, with a new day of retries."
+    ),
+    "webhook_pinged": Text(
+        "Đã gửi sự kiện thử; kết quả hiện trong nhật ký.", "A test event is on its way; its outcome shows in the log."
+    ),
+    "webhook_enabled": Text("Đăng ký đã được bật lại.", "The subscription is on again."),
+    "parked_retries-exhausted": Text("hết thời gian thử lại", "retries ran out"),
+    "parked_gone": Text("địa chỉ trả lời 410", "the address answered 410"),
+    "parked_address-refused": Text("địa chỉ không được phép", "the address is not allowed"),
+    "parked_subscription-disabled": Text("đăng ký đang tắt", "the subscription is off"),
+    "parked_subscription-deleted": Text("đăng ký đã bị xoá", "the subscription was deleted"),
     # admins
     "announcements": Text("Thông báo chung", "Announcements"),
     "title_vi": Text("Tiêu đề (tiếng Việt)", "Title (Vietnamese)"),
@@ -252,6 +304,11 @@ class Words:
 
     def __call__(self, key: str, **params: object) -> str:
         return TEXTS[key].render(self.lang, **params)
+
+    def parked_reason(self, reason: str | None) -> str:
+        """Why a delivery stopped, in words; an unknown reason as it is recorded."""
+        text = TEXTS.get(f"parked_{reason}")
+        return text.render(self.lang) if text else (reason or "-")
 
     def status_name(self, code: str) -> str:
         """A dossier status in words (the citizen's timeline's words); a procedure's own step by its code."""

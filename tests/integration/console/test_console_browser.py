@@ -21,7 +21,10 @@ from tests.integration.console.conftest import screenshot
 from tests.integration.console.helpers import Person, new_clerk, new_staff
 from tests.integration.dossiers.flows import PDF, move, submitted
 from tests.integration.dossiers.test_worklist import set_due
+from tests.integration.push.helpers import wait_for
 from tests.integration.support.test_support_desk import consent_code, issue_licence
+from tests.integration.webhooks.helpers import BASE, settled, subscribe
+from tests.integration.webhooks.receiver import Receiver
 
 SERVICE = "TEMPORARY_ABSENCE"  # free, no papers to attach
 
@@ -191,3 +194,40 @@ async def test_an_admin_sends_an_announcement_and_watches_its_progress(
     bar = newest.locator("progress")
     assert await bar.get_attribute("value") == await bar.get_attribute("max") != "0"
     await screenshot(page, "announcements")
+
+
+@pytest.mark.usefixtures("worker")
+async def test_the_head_finds_why_the_agency_system_heard_nothing_and_sends_it_again(
+    context: BrowserContext, callback_api: ManagedProcess, api: httpx.AsyncClient, make_agency: Any
+) -> None:
+    """The agency's system answered 410 while it was being fixed: its subscription went off.
+    The head of the unit finds the stopped delivery, turns the subscription on and sends it again."""
+    base = callback_api.url or ""
+    agency = await make_agency([SERVICE])
+    receiver = Receiver()
+    await receiver.start()
+    try:
+        sub = await subscribe(api, agency, receiver.url("/hook", "410", "ok"))
+        assert (await api.post(f"{BASE}/{sub['id']}/ping", headers=agency.headers)).status_code == 202
+        await settled(api, agency, sub["id"], 1)
+        page = await context.new_page()
+        await sign_in(page, base, await new_clerk(agency.code, role="head"))
+        await page.get_by_role("link", name="Webhooks").click()
+        await expect(page.get_by_role("row", name=re.compile("answered 410"))).to_be_visible()
+        await page.get_by_role("link", name=sub["url"]).click()
+        await expect(page.locator("tr.wd-parked")).to_contain_text("Stopped (the address answered 410)")
+        await page.get_by_role("button", name="Turn it back on").click()
+        await expect(page.get_by_role("status")).to_have_text("The subscription is on again.")
+        await expect(page.locator("#subscription-state")).to_have_text("On")
+        await page.get_by_role("button", name=re.compile("^Send event .* again$")).click()
+        await expect(page.get_by_role("status")).to_contain_text("Queued to be sent again")
+        await screenshot(page, "webhooks")
+
+        async def heard() -> bool:
+            return [r.answered for r in receiver.at("/hook")] == ["410", "ok"]
+
+        await wait_for(heard, "the delivery sent again")
+        await page.reload()
+        await expect(page.locator("tr.wd-delivered")).to_contain_text("Received")
+    finally:
+        await receiver.stop()
