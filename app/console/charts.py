@@ -4,7 +4,7 @@ the same figures)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
@@ -144,3 +144,31 @@ def performance_charts(points: Sequence[Point], words: Words) -> list[tuple[str,
         unit="%",
     )
     return [(title, chart) for title, chart in ((words.chart_title, volume), (words.speed_title, speed)) if chart]
+
+
+# A delivery log's outcomes, in the order a reader scans them: what worked, what waits, what stopped.
+OUTCOMES = (("delivered", "delivered"), ("pending", "waiting"), ("parked", "stopped"))
+
+
+def outcome_bar(counts: Mapping[str, int], summary: str, words: Words) -> str:
+    """One bar split by the deliveries' outcomes (the webhook log's page), its summary sentence
+    as its accessible name; "" for an empty log."""
+    total = sum(counts.get(state, 0) for state, _ in OUTCOMES)
+    if not total:
+        return ""
+    parts = [
+        f'<svg class="chart outcomes" role="img" viewBox="0 0 {WIDTH} 24" width="100%"'
+        f' aria-label="{escape(summary)}" xmlns="http://www.w3.org/2000/svg">'
+    ]
+    x = 0.0
+    for state, word in OUTCOMES:
+        width = WIDTH * counts.get(state, 0) / total
+        if width:
+            label = f"{words[word]}: {counts.get(state, 0)}"
+            parts.append(
+                f'<rect class="bar wd-{state}" x="{x:.1f}" y="0" width="{width:.1f}" height="24">'
+                f"<title>{escape(label)}</title></rect>"
+            )
+        x += width
+    parts.append("</svg>")
+    return "".join(parts)

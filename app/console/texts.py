@@ -210,6 +210,7 @@ TEXTS: dict[str, Text] = {
     "delivery_last": Text("Lần gửi gần nhất", "Last attempt"),
     "delivery_pending": Text("Đang chờ gửi, lần tới lúc {at}", "Waiting, next try at {at}"),
     "delivery_delivered": Text("Đã nhận", "Received"),
+    "delivered": Text("Đã nhận", "Received"),
     "delivery_parked": Text("Đã dừng ({reason})", "Stopped ({reason})"),
     "delivery_attempts": Text("Số lần gửi: {n}", "Attempts: {n}"),
     "delivery_replay": Text("Gửi lại", "Send again"),

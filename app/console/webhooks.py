@@ -18,6 +18,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from app.config import Settings
+from app.console.charts import outcome_bar
 from app.console.clerk import clerks_only, heads_only
 from app.console.pages import local_time, page, problem, see_other
 from app.console.texts import Words, language
@@ -80,16 +81,19 @@ class AgencyWebhooksController(Controller):
         found = await service.deliveries(
             _agency(request), subscription_id, state, query.get("cursor") or None, LOG_PAGE
         )
+        words, counts = Words(language(request)), Counter(d.state for d in found.items)
         done = query.get("done")
         if done in DONE and "problem" not in context:
-            context["message"] = Words(language(request))(f"webhook_{done}")
+            context["message"] = words(f"webhook_{done}")
+        summary = words("webhook_summary", n=len(found.items), **{s: counts[s] for s in STATES})
         return page(
             request,
             "webhook.html",
             status,
             s=subscription,
             rows=[_row(d) for d in found.items],
-            counts=Counter(d.state for d in found.items),
+            summary=summary,
+            bar=outcome_bar(counts, summary, words),
             state=state,
             states=STATES,
             next_cursor=found.next_cursor,

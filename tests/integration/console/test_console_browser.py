@@ -216,6 +216,9 @@ async def test_the_head_finds_why_the_agency_system_heard_nothing_and_sends_it_a
         await expect(page.get_by_role("row", name=re.compile("answered 410"))).to_be_visible()
         await page.get_by_role("link", name=sub["url"]).click()
         await expect(page.locator("tr.wd-parked")).to_contain_text("Stopped (the address answered 410)")
+        # The log's outcomes drawn, the bar named by the sentence that reads them out.
+        drawn = page.get_by_role("img", name="Of the 1 deliveries shown: 0 received, 0 waiting, 1 stopped.")
+        await expect(drawn.locator("rect.wd-parked title")).to_have_text("Stopped: 1")
         await page.get_by_role("button", name="Turn it back on").click()
         await expect(page.get_by_role("status")).to_have_text("The subscription is on again.")
         await expect(page.locator("#subscription-state")).to_have_text("On")
