@@ -22,16 +22,6 @@ PAGES = "/console/agency/webhooks"
 
 
 @pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    server = Receiver()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
 async def browser_like(api: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
     """The same app as `api`, with a cookie jar of its own, reading the console in English."""
     async with httpx.AsyncClient(
@@ -43,7 +33,7 @@ async def browser_like(api: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClien
 async def _stopped_by_410(api: httpx.AsyncClient, agency: Any, receiver: Receiver) -> tuple[dict[str, Any], str]:
     """A subscription whose receiver answered a ping with 410 (then takes everything): it is
     off, and the ping's delivery stopped."""
-    sub = await subscribe(api, agency, receiver.url("/hook", "410", "ok"))
+    sub = await subscribe(api, agency, receiver.url(f"/hook/{agency.code}", "410", "ok"))
     pinged = await api.post(f"{BASE}/{sub['id']}/ping", headers=agency.headers)
     assert pinged.status_code == 202, pinged.text
     [stopped] = await settled(api, agency, sub["id"], 1)
@@ -85,7 +75,7 @@ async def test_the_head_turns_a_subscription_back_on_and_sends_a_stopped_deliver
         return bool(again["state"] == "delivered")
 
     await wait_for(delivered, "the delivery sent again")
-    assert [r.answered for r in receiver.at("/hook")] == ["410", "ok"]
+    assert [r.answered for r in receiver.at(f"/hook/{agency.code}")] == ["410", "ok"]
     after = await browser_like.get(log_path)
     assert "Of the 1 deliveries shown: 1 received, 0 waiting, 0 stopped." in after.text
 
