@@ -175,7 +175,7 @@ TEXTS: dict[str, Text] = {
     "chart_empty": Text("Chưa có số liệu trong kỳ này.", "No figures for this period yet."),
     "backlog": Text("Hồ sơ quá hạn hiện tại", "Overdue dossiers now"),
     # the head of the unit: the agency's webhooks
-    "webhooks": Text("Kết nối webhook", "Webhooks"),
+    "webhooks": Text("Webhook", "Webhooks"),
     "webhooks_intro": Text(
         "Hệ thống của cơ quan nhận tin về hồ sơ tại các địa chỉ này. Tạo đăng ký và đổi khoá bí mật qua API "
         "(/api/v1/agency/webhooks), nơi hệ thống của cơ quan giữ khoá.",
