@@ -203,6 +203,11 @@ TEXTS: dict[str, Text] = {
         "Of the {n} deliveries shown: {delivered} received, {pending} waiting, {parked} stopped.",
     ),
     "webhook_no_deliveries": Text("Chưa có lần gửi nào.", "No delivery yet."),
+    "webhook_latest": Text(
+        "{n} lần gửi gần nhất: {delivered} đã nhận, {pending} đang chờ gửi, {parked} đã dừng.",
+        "Latest {n}: {delivered} received, {pending} waiting, {parked} stopped.",
+    ),
+    "webhook_recent": Text("Các lần gửi gần đây", "Recent deliveries"),
     "delivery_event": Text("Sự kiện", "Event"),
     "delivery_about": Text("Hồ sơ", "Dossier"),
     "delivery_made": Text("Phát sinh lúc", "Made at"),

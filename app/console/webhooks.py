@@ -7,6 +7,7 @@ the API, where the agency's system is (decision 0028)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from typing import Any
 
@@ -66,7 +67,16 @@ class AgencyWebhooksController(Controller):
 
     @get("/")
     async def subscriptions(self, request: PrincipalRequest) -> Template:
-        return page(request, "webhooks.html", subscriptions=await service.list_for(_agency(request)))
+        """Each subscription with its latest deliveries' outcomes drawn: where to look first."""
+        agency, words = _agency(request), Words(language(request))
+        subscriptions = await service.list_for(agency)
+        latest = await asyncio.gather(*(service.deliveries(agency, s.id, None, None, LOG_PAGE) for s in subscriptions))
+        rows = []
+        for subscription, found in zip(subscriptions, latest, strict=True):
+            counts = Counter(d.state for d in found.items)
+            summary = words("webhook_latest", n=len(found.items), **{s: counts[s] for s in STATES})
+            rows.append({"s": subscription, "summary": summary, "bar": outcome_bar(counts, summary, words)})
+        return page(request, "webhooks.html", rows=rows)
 
     @get("/{subscription_id:str}")
     async def log(self, request: PrincipalRequest, subscription_id: FromPath[str]) -> Template:

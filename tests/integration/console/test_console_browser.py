@@ -214,6 +214,7 @@ async def test_the_head_finds_why_the_agency_system_heard_nothing_and_sends_it_a
         await sign_in(page, base, await new_clerk(agency.code, role="head"))
         await page.get_by_role("link", name="Webhooks").click()
         await expect(page.get_by_role("row", name=re.compile("answered 410"))).to_be_visible()
+        await expect(page.get_by_role("img", name="Latest 1: 0 received, 0 waiting, 1 stopped.")).to_be_visible()
         await page.get_by_role("link", name=sub["url"]).click()
         await expect(page.locator("tr.wd-parked")).to_contain_text("Stopped (the address answered 410)")
         # The log's outcomes drawn, the bar named by the sentence that reads them out.

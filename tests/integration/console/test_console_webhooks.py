@@ -57,6 +57,7 @@ async def test_the_head_turns_a_subscription_back_on_and_sends_a_stopped_deliver
     listed = await browser_like.get(PAGES)
     assert listed.status_code == 200 and sub["url"] in listed.text
     assert "Off: the address answered 410" in listed.text
+    assert "Latest 1: 0 received, 0 waiting, 1 stopped." in listed.text  # and drawn, named by it
     log_path = f"{PAGES}/{sub['id']}"
     log = await browser_like.get(log_path)
     assert "Stopped (the address answered 410)" in log.text and f"/deliveries/{stopped_id}/replay" in log.text
