@@ -7,7 +7,6 @@ the API, where the agency's system is (decision 0028)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from typing import Any
 
@@ -60,6 +59,13 @@ def _row(delivery: DeliveryOut) -> dict[str, Any]:
     }
 
 
+def _drawn(deliveries: list[DeliveryOut], words: Words, sentence: str) -> dict[str, str]:
+    """The deliveries' outcomes counted in a sentence, and drawn as a bar named by it."""
+    counts = Counter(d.state for d in deliveries)
+    summary = words(sentence, n=len(deliveries), **{state: counts[state] for state in STATES})
+    return {"summary": summary, "bar": outcome_bar(counts, summary, words)}
+
+
 class AgencyWebhooksController(Controller):
     path = "/console/agency/webhooks"
     guards = [clerks_only, heads_only]
@@ -68,14 +74,9 @@ class AgencyWebhooksController(Controller):
     @get("/")
     async def subscriptions(self, request: PrincipalRequest) -> Template:
         """Each subscription with its latest deliveries' outcomes drawn: where to look first."""
-        agency, words = _agency(request), Words(language(request))
-        subscriptions = await service.list_for(agency)
-        latest = await asyncio.gather(*(service.deliveries(agency, s.id, None, None, LOG_PAGE) for s in subscriptions))
-        rows = []
-        for subscription, found in zip(subscriptions, latest, strict=True):
-            counts = Counter(d.state for d in found.items)
-            summary = words("webhook_latest", n=len(found.items), **{s: counts[s] for s in STATES})
-            rows.append({"s": subscription, "summary": summary, "bar": outcome_bar(counts, summary, words)})
+        words = Words(language(request))
+        listed = await service.each_with_latest(_agency(request), LOG_PAGE)
+        rows = [{"s": s, **_drawn(latest, words, "webhook_latest")} for s, latest in listed]
         return page(request, "webhooks.html", rows=rows)
 
     @get("/{subscription_id:str}")
@@ -87,23 +88,20 @@ class AgencyWebhooksController(Controller):
     ) -> Template:
         query = request.query_params
         state = query.get("state") if query.get("state") in STATES else None
-        subscription = await service.get(_agency(request), subscription_id)
-        found = await service.deliveries(
+        subscription, found = await service.with_deliveries(
             _agency(request), subscription_id, state, query.get("cursor") or None, LOG_PAGE
         )
-        words, counts = Words(language(request)), Counter(d.state for d in found.items)
+        words = Words(language(request))
         done = query.get("done")
         if done in DONE and "problem" not in context:
             context["message"] = words(f"webhook_{done}")
-        summary = words("webhook_summary", n=len(found.items), **{s: counts[s] for s in STATES})
         return page(
             request,
             "webhook.html",
             status,
             s=subscription,
             rows=[_row(d) for d in found.items],
-            summary=summary,
-            bar=outcome_bar(counts, summary, words),
+            **_drawn(found.items, words, "webhook_summary"),
             state=state,
             states=STATES,
             next_cursor=found.next_cursor,

@@ -84,11 +84,12 @@ def _with_revision(entries: list[dict[str, Any]], revision: int) -> list[dict[st
 
 
 def _revised(update: dict[str, Any], revision: int) -> dict[str, Any]:
-    pushed = update.get("$push", {}).get("outbox")
-    if pushed is None:
+    entries = flushing.pushed_entries(update)
+    if not entries:
         return update
-    entries = _with_revision(pushed.get("$each", [pushed]), revision)
-    outbox = {**pushed, "$each": entries} if "$each" in pushed else entries[0]
+    pushed = update["$push"]["outbox"]
+    stamped = _with_revision(entries, revision)
+    outbox = {**pushed, "$each": stamped} if "$each" in pushed else stamped[0]
     return {**update, "$push": {**update["$push"], "outbox": outbox}}
 
 

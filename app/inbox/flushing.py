@@ -68,13 +68,17 @@ def owed(
         )
 
 
-def pushed_keys(update: dict[str, Any]) -> list[str]:
-    """The keys of the outbox entries an update's `$push` adds (one entry, or `$each`)."""
+def pushed_entries(update: dict[str, Any]) -> list[dict[str, Any]]:
+    """The outbox entries an update's `$push` adds (one entry, or `$each`)."""
     pushed = update.get("$push", {}).get("outbox")
     if pushed is None:
         return []
-    entries = pushed.get("$each", [pushed])
-    return [str(entry["key"]) for entry in entries]
+    entries: list[dict[str, Any]] = pushed.get("$each", [pushed])
+    return entries
+
+
+def pushed_keys(update: dict[str, Any]) -> list[str]:
+    return [str(entry["key"]) for entry in pushed_entries(update)]
 
 
 async def flush_owed(pool: ArqRedis) -> int:

@@ -4,6 +4,7 @@ like an unknown one (404)."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -255,7 +256,25 @@ async def ping(agency_code: str, subscription_id: str, pool: ArqRedis) -> Delive
 async def deliveries(
     agency_code: str, subscription_id: str, state: str | None, cursor: str | None, limit: int
 ) -> Page[DeliveryOut]:
+    return await _deliveries_of(await _own(agency_code, subscription_id), state, cursor, limit)
+
+
+async def with_deliveries(
+    agency_code: str, subscription_id: str, state: str | None, cursor: str | None, limit: int
+) -> tuple[SubscriptionOut, Page[DeliveryOut]]:
+    """One subscription and a page of its delivery log, the subscription read once."""
     raw = await _own(agency_code, subscription_id)
+    return subscription_out(raw), await _deliveries_of(raw, state, cursor, limit)
+
+
+async def each_with_latest(agency_code: str, limit: int) -> list[tuple[SubscriptionOut, list[DeliveryOut]]]:
+    """Every subscription of the agency with its `limit` newest deliveries."""
+    raws = [raw async for raw in store.subscriptions_of(agency_code)]
+    pages = await asyncio.gather(*(_deliveries_of(raw, None, None, limit) for raw in raws))
+    return [(subscription_out(raw), page.items) for raw, page in zip(raws, pages, strict=True)]
+
+
+async def _deliveries_of(raw: dict[str, Any], state: str | None, cursor: str | None, limit: int) -> Page[DeliveryOut]:
     query: dict[str, Any] = {"subscription_id": raw["_id"], **cursor_filter(cursor, descending=True)}
     if state:
         query["state"] = state
