@@ -5,6 +5,7 @@ what is wrong, never a 500."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -30,10 +31,12 @@ async def browser_like(api: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClien
         yield client
 
 
-async def _stopped_by_410(api: httpx.AsyncClient, agency: Any, receiver: Receiver) -> tuple[dict[str, Any], str]:
+async def _stopped_by_410(
+    api: httpx.AsyncClient, agency: Any, receiver: Receiver, *then: str
+) -> tuple[dict[str, Any], str]:
     """A subscription whose receiver answered a ping with 410 (then takes everything): it is
     off, and the ping's delivery stopped."""
-    sub = await subscribe(api, agency, receiver.url(f"/hook/{agency.code}", "410", "ok"))
+    sub = await subscribe(api, agency, receiver.url(f"/hook/{agency.code}", "410", *(then or ("ok",))))
     pinged = await api.post(f"{BASE}/{sub['id']}/ping", headers=agency.headers)
     assert pinged.status_code == 202, pinged.text
     [stopped] = await settled(api, agency, sub["id"], 1)
@@ -129,3 +132,32 @@ async def test_hostile_input_on_the_webhook_pages_gets_a_page_never_a_500(
     for path in (f"{log_path}/enable", f"{log_path}/ping"):
         assert (await browser_like.post(path, data={})).status_code == 403
     assert (await api.get(f"{BASE}/{sub['id']}", headers=agency.headers)).json()["enabled"] is False
+
+
+async def test_eight_send_again_clicks_at_once_send_the_delivery_once(
+    api: httpx.AsyncClient, browser_like: httpx.AsyncClient, make_agency: Any, receiver: Receiver
+) -> None:
+    """A head who clicks "Send again" eight times (or eight heads at once): sent again once. The
+    receiver fails that one attempt, so the delivery stays pending (a delivered one may be
+    sent again on purpose) until its retry gets through."""
+    agency = await make_agency([SERVICE])
+    sub, stopped_id = await _stopped_by_410(api, agency, receiver, "500", "ok")
+    await _head(agency, browser_like)
+    log_path = f"{PAGES}/{sub['id']}"
+    assert (await post_form(browser_like, log_path, f"{log_path}/enable", {})).status_code == 303
+    token = await form_token(browser_like, log_path)
+    clicks = await asyncio.gather(
+        *(
+            browser_like.post(f"{log_path}/deliveries/{stopped_id}/replay", data={"_csrf_token": token})
+            for _ in range(8)
+        )
+    )
+    assert {c.status_code for c in clicks} == {303}
+
+    async def delivered() -> dict[str, Any] | None:
+        [again] = await deliveries(api, agency, sub["id"])
+        return again if again["state"] == "delivered" else None
+
+    again = await wait_for(delivered, "the delivery sent again")
+    assert again["replays"] == 1 and again["attempt_count"] == 3
+    assert [r.answered for r in receiver.at(f"/hook/{agency.code}")] == ["410", "500", "ok"]

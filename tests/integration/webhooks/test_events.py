@@ -141,3 +141,44 @@ async def test_the_issuer_hears_that_its_document_passed_a_check_but_not_whose(
     }
     for private in (document["id"], document["number"], citizen.national_id, shown["id"]):
         assert private.encode() not in copy.body
+
+
+async def test_racing_changes_of_one_dossier_tell_the_agency_each_under_a_revision_of_its_own(
+    api: httpx.AsyncClient, make_agency: Any, make_citizen: Any, receiver: Receiver
+) -> None:
+    """Six copies of the provider's callback and six copies of the citizen's supplement answer,
+    all at once, on one dossier (both apply in either order): each change is told once, and
+    its events' revisions differ, so a receiver can still tell which came last."""
+    import os
+    import secrets
+    import time
+
+    from app.payments.service import callback_body
+    from app.payments.signing import signature_header
+
+    agency = await make_agency([PAID])
+    sub = await subscribe(api, agency, receiver.url(f"/race/{agency.code}"))
+    citizen = await make_citizen(devices=0, eid_level=2)
+    code = (await submitted(api, citizen, PAID))["code"]
+    await move(api, agency, code, PAID, "received", "supplement_required")  # allowed before the fee is paid
+    payment = (await api.get(f"/api/v1/me/dossiers/{code}", headers=citizen.headers)).json()["payment"]
+    body = callback_body(payment["reference"], f"TX-{secrets.token_hex(4)}", "paid", payment["amount_vnd"],
+                         int(time.time()), secrets.token_hex(8))  # fmt: skip
+    signed = {"content-type": "application/json", "X-Signature": signature_header(os.environ["PAYMENT_SECRET"], body)}
+    answer = {"item_id": "1", "text": "Đã bổ sung."}
+    answers = await asyncio.gather(
+        *(api.post("/api/v1/payments/callback", content=body, headers=signed) for _ in range(6)),
+        *(api.post(f"/api/v1/me/dossiers/{code}/supplement/answers", json=answer, headers=citizen.headers)
+          for _ in range(6)),
+    )  # fmt: skip
+    assert all(a.status_code < 500 for a in answers), [a.status_code for a in answers]
+    expected = ["dossier.fee_paid", "dossier.submitted", "dossier.supplement_answered"]
+
+    async def all_heard() -> list[dict[str, Any]] | None:
+        payloads = [verified(sub["secret"], r) for r in receiver.at(f"/race/{agency.code}")]
+        return payloads if {p["type"] for p in payloads} >= set(expected) else None
+
+    payloads = await wait_for(all_heard, "every event of the raced dossier")
+    assert sorted(p["type"] for p in payloads) == expected  # each told once
+    revisions = [int(p["data"]["revision"]) for p in payloads]
+    assert len(set(revisions)) == len(revisions), payloads
