@@ -33,11 +33,13 @@ class Receiver:
     # check resolves `localhost` to).
     tls: ssl.SSLContext | None = None
     host: str = "127.0.0.1"
+    # Chosen at the first start; a start after a stop listens on it again (an outage's end).
+    bound_port: int = 0
 
     @property
     def port(self) -> int:
-        assert self.server is not None
-        return int(self.server.sockets[0].getsockname()[1])
+        assert self.bound_port, "not started"
+        return self.bound_port
 
     def url(self, path: str, *script: str) -> str:
         self.scripts[path] = list(script) or ["ok"]
@@ -49,7 +51,8 @@ class Receiver:
         return [r for r in self.received if r.path == path]
 
     async def start(self) -> None:
-        self.server = await asyncio.start_server(self._serve, self.host, 0, ssl=self.tls)
+        self.server = await asyncio.start_server(self._serve, self.host, self.bound_port, ssl=self.tls)
+        self.bound_port = int(self.server.sockets[0].getsockname()[1])
 
     async def stop(self) -> None:
         if self.server is not None:

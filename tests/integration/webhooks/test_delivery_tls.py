@@ -8,6 +8,7 @@ at its start."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,27 @@ async def test_an_endpoint_whose_certificate_is_not_trusted_gets_nothing(
     assert outcome.kind == "retry" and log["state"] == "pending"
     assert [(a["status_code"], a["error"]) for a in log["attempts"]] == [(None, "ConnectError")]
     assert receiver.at("/untrusted") == []
+
+
+async def test_an_https_endpoint_down_mid_flow_gets_the_delivery_once_it_is_back(
+    api: httpx.AsyncClient, make_agency: Any, tls_receiver: tuple[Receiver, Path]
+) -> None:
+    """The agency's endpoint goes away between the subscription and the delivery, then comes back
+    on the same address with the same certificate: the retry delivers it, once, with nobody acting."""
+    receiver, cert_file = tls_receiver
+    agency = await make_agency(["TEMPORARY_ABSENCE"])
+    sub = await subscribe(api, agency, receiver.url("/outage"))
+    delivery_id, start = await pending_delivery(sub["id"], agency.code, retry_until_hours=24)
+    settings = msgspec.structs.replace(get_settings(), webhook_ca_file=str(cert_file))
+    async with delivery.make_client(settings) as client:
+        await receiver.stop()
+        down = await delivery.attempt(delivery_id, client, settings, now=start)
+        await receiver.start()
+        back = await delivery.attempt(delivery_id, client, settings, now=start + timedelta(minutes=1))
+    assert down.kind == "retry" and back.kind == "delivered"
+    [log] = await deliveries(api, agency, sub["id"])
+    assert [(a["status_code"], a["error"]) for a in log["attempts"]] == [(None, "ConnectError"), (200, None)]
+    assert len(receiver.at("/outage")) == 1
 
 
 @pytest.mark.parametrize("content", [None, b"not a certificate\n"])
